@@ -1,0 +1,2 @@
+/* bounce.c: to be written */
+#include "bounce.h"

@@ -1,0 +1,2 @@
+/* classify.c: to be written */
+#include "classify.h"

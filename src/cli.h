@@ -1,0 +1,3 @@
+#ifndef PD_CLI_H
+#define PD_CLI_H
+#endif

@@ -1,0 +1,2 @@
+/* commands.c: to be written */
+#include "commands.h"

@@ -1,0 +1,2 @@
+/* import.c: to be written */
+#include "import.h"

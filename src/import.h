@@ -1,0 +1,3 @@
+#ifndef PD_IMPORT_H
+#define PD_IMPORT_H
+#endif

@@ -1,0 +1,2 @@
+/* intake.c: to be written */
+#include "intake.h"

@@ -1,0 +1,3 @@
+#ifndef PD_INTAKE_H
+#define PD_INTAKE_H
+#endif

@@ -1,0 +1,2 @@
+/* mailout.c: to be written */
+#include "mailout.h"

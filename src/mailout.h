@@ -1,0 +1,3 @@
+#ifndef PD_MAILOUT_H
+#define PD_MAILOUT_H
+#endif

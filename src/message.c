@@ -1,0 +1,2 @@
+/* message.c: to be written */
+#include "message.h"

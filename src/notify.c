@@ -1,0 +1,2 @@
+/* notify.c: to be written */
+#include "notify.h"

@@ -1,0 +1,2 @@
+/* quote.c: to be written */
+#include "quote.h"

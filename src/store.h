@@ -1,0 +1,3 @@
+#ifndef PD_STORE_H
+#define PD_STORE_H
+#endif

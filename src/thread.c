@@ -1,0 +1,2 @@
+/* thread.c: to be written */
+#include "thread.h"

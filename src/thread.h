@@ -1,0 +1,3 @@
+#ifndef PD_THREAD_H
+#define PD_THREAD_H
+#endif

@@ -1,0 +1,2 @@
+/* tnef.c: to be written */
+#include "tnef.h"

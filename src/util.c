@@ -1,0 +1,246 @@
+/* util.c: time, sizes, hashing and file helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+gint64
+util_now(void)
+{
+	const char *env = getenv("POSTDESK_NOW");
+
+	if (env && *env) {
+		char *end;
+		gint64 v = g_ascii_strtoll(env, &end, 10);
+		if (*end == '\0')
+			return v;
+		GDateTime *dt = g_date_time_new_from_iso8601(env, NULL);
+		if (dt) {
+			v = g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
+			return v;
+		}
+	}
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static int
+parse_scaled(const char *s, const char *units, const gint64 *mult, gint64 *r)
+{
+	char *end;
+	guint64 v;
+	const char *u;
+
+	if (s == NULL)
+		return -1;
+	while (g_ascii_isspace(*s))
+		s++;
+	if (!g_ascii_isdigit(*s))
+		return -1;
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 10);
+	if (errno != 0 || v > G_MAXINT64 / (1024LL * 1024 * 1024 * 8))
+		return -1;
+	while (g_ascii_isspace(*end))
+		end++;
+	if (*end == '\0') {
+		*r = (gint64)v;
+		return 0;
+	}
+	if (end[1] != '\0' && !(g_ascii_tolower(end[1]) == 'b' && end[2] == '\0'))
+		return -1;
+	u = strchr(units, g_ascii_tolower(*end));
+	if (u == NULL)
+		return -1;
+	*r = (gint64)v * mult[u - units];
+	return 0;
+}
+
+int
+util_parse_duration(const char *s, gint64 *secs_r)
+{
+	static const gint64 mult[] = { 1, 60, 3600, 86400, 604800 };
+
+	if (s && strchr(s, 'b'))
+		return -1;
+	return parse_scaled(s, "smhdw", mult, secs_r);
+}
+
+int
+util_parse_size(const char *s, gint64 *bytes_r)
+{
+	static const gint64 mult[] = { 1, 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+	return parse_scaled(s, "bkmg", mult, bytes_r);
+}
+
+char *
+util_rfc3339(gint64 t)
+{
+	GDateTime *dt;
+	char *s;
+
+	if (t == 0)
+		return NULL;
+	dt = g_date_time_new_from_unix_utc(t);
+	if (dt == NULL)
+		return NULL;
+	s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+	g_date_time_unref(dt);
+	return s;
+}
+
+char *
+util_sha256_hex(const void *buf, size_t len)
+{
+	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf, len);
+}
+
+char *
+util_printable(const char *s, size_t max)
+{
+	GString *out;
+	size_t i;
+
+	if (s == NULL)
+		return g_strdup("(null)");
+	out = g_string_sized_new(MIN(strlen(s), max) + 4);
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		g_string_append_c(out, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+	}
+	if (s[i])
+		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}
+
+char *
+util_addr_normalize(const char *addr)
+{
+	const char *lt, *gt;
+	char *s;
+
+	if (addr == NULL)
+		return NULL;
+	lt = strrchr(addr, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt)
+		s = g_strndup(lt + 1, (gsize)(gt - lt - 1));
+	else
+		s = g_strdup(addr);
+	g_strstrip(s);
+	for (char *p = s; *p; p++)
+		*p = g_ascii_tolower(*p);
+	return s;
+}
+
+int
+util_read_fd(int fd, size_t max, GByteArray **data_r, int *too_big_r,
+    char **error_r)
+{
+	GByteArray *a = g_byte_array_new();
+	char buf[65536];
+	ssize_t n;
+
+	if (too_big_r)
+		*too_big_r = 0;
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*error_r = g_strdup_printf("read: %s", g_strerror(errno));
+			g_byte_array_unref(a);
+			return -1;
+		}
+		if (max && a->len + (size_t)n > max) {
+			if (too_big_r)
+				*too_big_r = 1;
+			if (a->len < max)
+				g_byte_array_append(a, (guint8 *)buf, (guint)(max - a->len));
+			continue;
+		}
+		g_byte_array_append(a, (guint8 *)buf, (guint)n);
+	}
+	*data_r = a;
+	return 0;
+}
+
+int
+util_read_file(const char *path, size_t max, GByteArray **data_r,
+    char **error_r)
+{
+	int fd, too_big, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	rc = util_read_fd(fd, max, data_r, &too_big, error_r);
+	close(fd);
+	if (rc == 0 && too_big) {
+		g_byte_array_unref(*data_r);
+		*data_r = NULL;
+		*error_r = g_strdup_printf("%s: larger than %zu bytes", path, max);
+		return -1;
+	}
+	return rc;
+}
+
+int
+util_write_file_atomic(const char *path, const void *buf, size_t len,
+    int mode, char **error_r)
+{
+	char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
+	const char *p = buf;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail_close;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail_close;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0)
+		goto fail;
+	g_free(tmp);
+	return 0;
+fail_close:
+	close(fd);
+fail:
+	*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+	unlink(tmp);
+	g_free(tmp);
+	return -1;
+}
+
+int
+util_mkdirs(const char *path, int mode, char **error_r)
+{
+	if (g_mkdir_with_parents(path, mode) < 0) {
+		*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
