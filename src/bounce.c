@@ -1,2 +1,855 @@
-/* bounce.c: to be written */
+/* bounce.c: delivery status notifications and feedback reports.
+ *
+ * RFC 3464 reports are read from their message/delivery-status part;
+ * ARF (RFC 5965) from message/feedback-report.  Everything else (qmail,
+ * Exim, Sendmail transcripts, Exchange, Yahoo...) is read from the
+ * explanatory text: each recipient address starts a block and the first
+ * enhanced status code and SMTP reply code in its block are its own.
+ *
+ * All walking is bounded: MIME depth, part count, bytes of text scanned. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "bounce.h"
+
+#define BOUNCE_MAX_DEPTH	16
+#define BOUNCE_MAX_PARTS	256
+#define BOUNCE_MAX_TEXT		(512 * 1024)	/* bytes of text scanned */
+#define BOUNCE_MAX_RCPTS	100
+#define BOUNCE_MAX_IDS		32
+#define BOUNCE_MAX_DIAG		400
+
+struct walk {
+	int	 parts;
+	int	 report;	/* 1 delivery-status, 2 feedback-report */
+	GString	*text;		/* explanatory text/plain */
+	GString	*html;		/* explanatory text/html, tags stripped */
+	GPtrArray *dsn;		/* char *: delivery-status bodies */
+	GPtrArray *feedback;	/* char *: feedback-report bodies */
+	GPtrArray *headers;	/* char *: header blocks of returned mail */
+	GPtrArray *ids;		/* char *: Message-IDs of returned mail */
+	GPtrArray *rcpt_to;	/* char *: To of returned mail (for ARF) */
+	int	 returned;	/* a message/rfc822 part was seen */
+};
+
+static GRegex *re_status, *re_reply, *re_addr, *re_msgid, *re_cut,
+    *re_subject, *re_body, *re_from;
+
+/* The patterns, compiled once. */
+static void
+bounce_init(void)
+{
+	static gsize done;
+
+	if (!g_once_init_enter(&done))
+		return;
+	/* enhanced status code, not part of a longer dotted number */
+	re_status = g_regex_new("(?<![0-9.])([245])\\.([0-9]{1,3})\\.([0-9]{1,3})"
+	    "(?![0-9]|\\.[0-9])", G_REGEX_OPTIMIZE, 0, NULL);
+	/* SMTP reply code: three digits standing alone, then space, '-' or end */
+	re_reply = g_regex_new("(?<![0-9.\\-:/])([45][0-9][0-9])(?=[ \\-]|$)(?![ -][0-9]{2}[^0-9.])",
+	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE, 0, NULL);
+	re_addr = g_regex_new("[A-Za-z0-9._%+=\\-'/!#$&*?^{|}~]+@"
+	    "[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?"
+	    "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?)+",
+	    G_REGEX_OPTIMIZE, 0, NULL);
+	re_msgid = g_regex_new("^[ \\t>]*Message-I[Dd][ \\t]*:[ \\t\\r\\n]*<([^<>\\s]+)>",
+	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
+	/* where the returned copy starts in a text bounce */
+	re_cut = g_regex_new("^[ \\t]*(?:-{2,}.*(?:copy of|original message|returned message|"
+	    "unsent message|message header|headers? (?:of|follow)|below this line|"
+	    "message text follows|original mail)|"
+	    "(?:Original message follows|Original message headers?:|"
+	    "The original message (?:was|headers? )|Below is a copy of the original|"
+	    "Your message reads|Content-Type: message/rfc822)|"
+	    "(?:Return-Path|Received|Message-I[Dd]|X-[A-Za-z-]+|DKIM-Signature|MIME-Version): )",
+	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
+	re_subject = g_regex_new("undeliver|undelivered|non[- ]?deliver|nondeliverable|"
+	    "delivery (?:status|failure|failed|report|problem|notification|has failed|error)|"
+	    "returned mail|mail delivery|failure notice|returned to sender|"
+	    "could not (?:be )?deliver|could not send|not (?:be )?delivered|"
+	    "mail (?:system )?error|mail failure|delivery failed|permanent (?:delivery )?(?:error|failure)|"
+	    "delayed mail|message delayed|delayed [0-9]+ hours|"
+	    "unzustellbar|nicht zustellbar|non remis|non distribuable|no entregado|"
+	    "error sending|complaint about message|abuse report|"
+	    "^mail$",
+	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	re_body = g_regex_new("This is the qmail-send program|"
+	    "created automatically by mail delivery software|"
+	    "This is the mail system at host|"
+	    "Transcript of session follows|"
+	    "The following addresses had permanent fatal errors|"
+	    "Delivery to the following recipients? (?:failed|has been delayed)|"
+	    "could not be delivered to (?:one or more|the following)|"
+	    "(?:message|mail) (?:could not|wasn'?t able to|was not|cannot) be delivered|"
+	    "Delivery has failed to these recipients|"
+	    "Your message did not reach some or all|"
+	    "I'm afraid I wasn't able to deliver|"
+	    "Unable to deliver message to|"
+	    "permanent fatal errors|"
+	    "undeliverable|Error: Invalid user address|"
+	    "\"notificationType\"\\s*:\\s*\"(?:Bounce|Complaint|Delivery)\"|"
+	    "\\\\\"notificationType\\\\\"\\s*:\\s*\\\\\"(?:Bounce|Complaint|Delivery)\\\\\"",
+	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	re_from = g_regex_new("^(?:mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|"
+	    "mail[-_.]?delivery[-_.a-z]*|postoffice|mdaemon|mmdf|smtp[-_.]?gateway|"
+	    "no-?reply@sns\\.amazonaws\\.com|.*@.*\\bamazonses\\.com)(?:@|$)",
+	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	g_once_init_leave(&done, 1);
+}
+
+static void
+rcpt_free(gpointer p)
+{
+	struct pd_bounce_rcpt *r = p;
+
+	g_free(r->recipient);
+	g_free(r->status);
+	g_free(r->diagnostic);
+	g_free(r);
+}
+
+void
+bounce_free(struct pd_bounce *b)
+{
+	if (b == NULL)
+		return;
+	g_ptr_array_free(b->rcpts, TRUE);
+	g_ptr_array_free(b->message_ids, TRUE);
+	g_free(b);
+}
+
+/* Lower-case "type/subtype" of obj. */
+static char *
+mime_type(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	char *m, *s;
+
+	if (ct == NULL)
+		return g_strdup("text/plain");
+	m = g_mime_content_type_get_mime_type(ct);
+	s = g_ascii_strdown(m, -1);
+	g_free(m);
+	return s;
+}
+
+/* Any bytes to valid UTF-8: declared charset when it converts, else
+ * the bytes with invalid sequences replaced. */
+static char *
+to_utf8(const char *data, gsize len, const char *charset)
+{
+	char *s;
+
+	if (g_utf8_validate(data, (gssize)len, NULL))
+		return g_strndup(data, len);
+	if (charset != NULL) {
+		s = g_convert_with_fallback(data, (gssize)len, "UTF-8", charset,
+		    "?", NULL, NULL, NULL);
+		if (s != NULL)
+			return s;
+	}
+	s = g_convert_with_fallback(data, (gssize)len, "UTF-8", "CP1252",
+	    "?", NULL, NULL, NULL);
+	if (s != NULL)
+		return s;
+	return g_utf8_make_valid(data, (gssize)len);
+}
+
+/* Decoded content of a leaf part as UTF-8, at most BOUNCE_MAX_TEXT. */
+static char *
+part_text(GMimePart *part)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *a;
+	const char *charset;
+	char *s;
+
+	if (w == NULL)
+		return g_strdup("");
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+	    "charset");
+	s = to_utf8((const char *)a->data, MIN(a->len, BOUNCE_MAX_TEXT), charset);
+	g_object_unref(mem);
+	return s;
+}
+
+/* Crude tag stripping: good enough to find addresses and codes. */
+static char *
+html_to_text(const char *html)
+{
+	GString *s = g_string_new(NULL);
+	int in_tag = 0;
+
+	for (const char *p = html; *p; p++) {
+		if (in_tag) {
+			if (*p == '>')
+				in_tag = 0;
+			continue;
+		}
+		if (*p == '<' && (g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!')) {
+			in_tag = 1;
+			if (g_ascii_strncasecmp(p + 1, "br", 2) == 0 ||
+			    g_ascii_strncasecmp(p + 1, "p", 1) == 0 ||
+			    g_ascii_strncasecmp(p + 1, "/p", 2) == 0 ||
+			    g_ascii_strncasecmp(p + 1, "div", 3) == 0 ||
+			    g_ascii_strncasecmp(p + 1, "tr", 2) == 0)
+				g_string_append_c(s, '\n');
+			continue;
+		}
+		if (*p == '&') {
+			static const struct { const char *e; char c; } ents[] = {
+				{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+				{ "&nbsp;", ' ' }, { "&quot;", '"' },
+			};
+			size_t i;
+
+			for (i = 0; i < G_N_ELEMENTS(ents); i++)
+				if (g_ascii_strncasecmp(p, ents[i].e, strlen(ents[i].e)) == 0)
+					break;
+			if (i < G_N_ELEMENTS(ents)) {
+				g_string_append_c(s, ents[i].c);
+				p += strlen(ents[i].e) - 1;
+				continue;
+			}
+		}
+		g_string_append_c(s, *p);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void
+add_id(GPtrArray *ids, const char *id)
+{
+	if (id == NULL || *id == '\0' || ids->len >= BOUNCE_MAX_IDS)
+		return;
+	for (guint i = 0; i < ids->len; i++)
+		if (strcmp(ids->pdata[i], id) == 0)
+			return;
+	g_ptr_array_add(ids, g_strdup(id));
+}
+
+/* Message-ID lines in text, in order. */
+static void
+scan_ids(GPtrArray *ids, const char *text)
+{
+	GMatchInfo *mi;
+
+	g_regex_match(re_msgid, text, 0, &mi);
+	while (g_match_info_matches(mi) && ids->len < BOUNCE_MAX_IDS) {
+		char *id = g_match_info_fetch(mi, 1);
+
+		add_id(ids, id);
+		g_free(id);
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+}
+
+/* The value of header name in an unparsed header block, unfolded. */
+static char *
+block_header(const char *block, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = block;
+
+	while (p && *p) {
+		if (g_ascii_strncasecmp(p, name, nlen) == 0) {
+			const char *v = p + nlen;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v == ':') {
+				GString *s = g_string_new(NULL);
+				const char *e;
+
+				v++;
+				for (;;) {
+					e = strchr(v, '\n');
+					g_string_append_len(s, v, e ? e - v : (gssize)strlen(v));
+					if (e == NULL || (e[1] != ' ' && e[1] != '\t'))
+						break;
+					v = e + 1;
+				}
+				for (gsize i = 0; i < s->len; i++)
+					if (s->str[i] == '\r' || s->str[i] == '\t' || s->str[i] == '\n')
+						s->str[i] = ' ';
+				g_strstrip(s->str);
+				return g_string_free(s, FALSE);
+			}
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/* Remember a returned message (message/rfc822) or its headers. */
+static void
+add_returned(struct walk *w, const char *headers)
+{
+	char *to;
+
+	w->returned = 1;
+	if (w->headers->len < BOUNCE_MAX_IDS)
+		g_ptr_array_add(w->headers, g_strdup(headers));
+	scan_ids(w->ids, headers);
+	if ((to = block_header(headers, "To")) != NULL)
+		g_ptr_array_add(w->rcpt_to, to);
+}
+
+/* Walk the MIME tree below obj; depth-limited recursion. */
+static void
+walk(struct walk *w, GMimeObject *obj, int depth)
+{
+	char *type;
+
+	if (obj == NULL || depth > BOUNCE_MAX_DEPTH || ++w->parts > BOUNCE_MAX_PARTS)
+		return;
+	type = mime_type(obj);
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		if (strcmp(type, "multipart/report") == 0) {
+			const char *rt = g_mime_object_get_content_type_parameter(obj,
+			    "report-type");
+
+			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
+				w->report = 2;
+			else if (rt && (g_ascii_strcasecmp(rt, "delivery-status") == 0 ||
+			    g_ascii_strcasecmp(rt, "global-delivery-status") == 0) &&
+			    w->report == 0)
+				w->report = 1;
+		}
+		for (int i = 0; i < n; i++)
+			walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (m == NULL) {
+			g_free(type);
+			return;
+		}
+		if (g_str_has_suffix(type, "delivery-status") ||
+		    strcmp(type, "message/feedback-report") == 0) {
+			/* a report GMime took for a message: write it back out */
+			char *s = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
+
+			g_ptr_array_add(strcmp(type, "message/feedback-report") == 0 ?
+			    w->feedback : w->dsn, s);
+		} else {
+			char *h = g_mime_object_get_headers(GMIME_OBJECT(m), NULL);
+
+			add_returned(w, h);
+			g_free(h);
+			add_id(w->ids, g_mime_message_get_message_id(m));
+		}
+	} else if (GMIME_IS_PART(obj)) {
+		char *s;
+
+		if (GMIME_IS_MULTIPART_ENCRYPTED(obj)) {
+			g_free(type);
+			return;
+		}
+		if (g_str_has_suffix(type, "delivery-status")) {
+			g_ptr_array_add(w->dsn, part_text(GMIME_PART(obj)));
+		} else if (strcmp(type, "message/feedback-report") == 0) {
+			g_ptr_array_add(w->feedback, part_text(GMIME_PART(obj)));
+		} else if (strcmp(type, "text/rfc822-headers") == 0 ||
+		    strcmp(type, "message/rfc822") == 0 ||
+		    strcmp(type, "message/global-headers") == 0) {
+			s = part_text(GMIME_PART(obj));
+			add_returned(w, s);
+			g_free(s);
+		} else if (strcmp(type, "text/plain") == 0 && !w->returned) {
+			s = part_text(GMIME_PART(obj));
+			if (w->text->len < BOUNCE_MAX_TEXT) {
+				g_string_append(w->text, s);
+				g_string_append_c(w->text, '\n');
+			}
+			g_free(s);
+		} else if (strcmp(type, "text/html") == 0 && !w->returned) {
+			char *h = part_text(GMIME_PART(obj));
+
+			s = html_to_text(h);
+			if (w->html->len < BOUNCE_MAX_TEXT) {
+				g_string_append(w->html, s);
+				g_string_append_c(w->html, '\n');
+			}
+			g_free(s);
+			g_free(h);
+		}
+	}
+	g_free(type);
+}
+
+static void
+walk_init(struct walk *w, struct pd_message *msg)
+{
+	bounce_init();
+	memset(w, 0, sizeof(*w));
+	w->text = g_string_new(NULL);
+	w->html = g_string_new(NULL);
+	w->dsn = g_ptr_array_new_with_free_func(g_free);
+	w->feedback = g_ptr_array_new_with_free_func(g_free);
+	w->headers = g_ptr_array_new_with_free_func(g_free);
+	w->ids = g_ptr_array_new_with_free_func(g_free);
+	w->rcpt_to = g_ptr_array_new_with_free_func(g_free);
+	if (msg->mime)
+		walk(w, g_mime_message_get_mime_part(msg->mime), 0);
+}
+
+static void
+walk_clear(struct walk *w)
+{
+	g_string_free(w->text, TRUE);
+	g_string_free(w->html, TRUE);
+	g_ptr_array_free(w->dsn, TRUE);
+	g_ptr_array_free(w->feedback, TRUE);
+	g_ptr_array_free(w->headers, TRUE);
+	g_ptr_array_free(w->ids, TRUE);
+	g_ptr_array_free(w->rcpt_to, TRUE);
+}
+
+static const char *
+explanation(struct walk *w)
+{
+	return w->text->len > 0 && strspn(w->text->str, " \t\r\n") < w->text->len ?
+	    w->text->str : w->html->str;
+}
+
+int
+bounce_detect(struct pd_message *msg)
+{
+	struct walk w;
+	const char *subject = msg->subject ? msg->subject : "";
+	const char *from = msg->from.addr ? msg->from.addr : "";
+	int null_path, daemon, subj, body, r = 0;
+
+	walk_init(&w, msg);
+	if (w.report != 0 || w.dsn->len > 0 || w.feedback->len > 0) {
+		r = 1;
+		goto done;
+	}
+	null_path = msg->return_path != NULL && *msg->return_path == '\0';
+	daemon = g_regex_match(re_from, from, 0, NULL) ||
+	    (msg->from.name && g_regex_match_simple("mail delivery|mailer.daemon|postmaster",
+	    msg->from.name, G_REGEX_CASELESS, 0)) ||
+	    (msg->from.addr == NULL && g_regex_match_simple("mailer-daemon",
+	    message_header(msg, "From") ? message_header(msg, "From") : "",
+	    G_REGEX_CASELESS, 0));
+	subj = g_regex_match(re_subject, subject, 0, NULL);
+	body = g_regex_match(re_body, explanation(&w), 0, NULL);
+	if (daemon && (subj || body))
+		r = 1;
+	else if (null_path && (subj || body) && !g_regex_match_simple(
+	    "^(?:auto|out of|automatic|abwesen|vacation|absence)", subject,
+	    G_REGEX_CASELESS, 0))
+		r = 1;
+	else if (body && w.returned)
+		r = 1;
+	else if (body && g_regex_match_simple("^(?:mailer|post|mail)", from,
+	    G_REGEX_CASELESS, 0))
+		r = 1;
+done:
+	walk_clear(&w);
+	return r;
+}
+
+/* First enhanced status code in text, preferring a specific one
+ * (5.1.1) over a class-only one (5.0.0) of the same class. */
+static char *
+find_status(const char *text)
+{
+	GMatchInfo *mi;
+	char *first = NULL;
+	int n = 0;
+
+	g_regex_match(re_status, text, 0, &mi);
+	while (g_match_info_matches(mi) && n++ < 50) {
+		char *s = g_match_info_fetch(mi, 0);
+
+		if (first == NULL) {
+			first = s;
+			if (!g_str_has_suffix(s, ".0.0"))
+				break;
+		} else if (s[0] == first[0] && !g_str_has_suffix(s, ".0.0")) {
+			g_free(first);
+			first = s;
+			break;
+		} else
+			g_free(s);
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+	return first;
+}
+
+static int
+find_reply(const char *text)
+{
+	GMatchInfo *mi;
+	int code = 0;
+
+	if (g_regex_match(re_reply, text, 0, &mi)) {
+		char *s = g_match_info_fetch(mi, 1);
+
+		code = atoi(s);
+		g_free(s);
+	}
+	g_match_info_free(mi);
+	return code;
+}
+
+/* One line, whitespace collapsed, bounded. */
+static char *
+one_line(const char *s)
+{
+	GString *o = g_string_new(NULL);
+	int sp = 0;
+
+	for (; *s && o->len < BOUNCE_MAX_DIAG; s++) {
+		if (g_ascii_isspace(*s)) {
+			sp = o->len > 0;
+			continue;
+		}
+		if (sp)
+			g_string_append_c(o, ' ');
+		sp = 0;
+		g_string_append_c(o, *s);
+	}
+	return g_string_free(o, FALSE);
+}
+
+/* "rfc822; <a@b>" to "a@b". */
+static char *
+typed_addr(const char *v)
+{
+	const char *semi = strchr(v, ';');
+	char *s, *lt;
+
+	s = g_strdup(semi ? semi + 1 : v);
+	if ((lt = strchr(s, '<')) != NULL) {
+		char *gt = strchr(lt, '>');
+		char *t = g_strndup(lt + 1, gt ? (gsize)(gt - lt - 1) : strlen(lt + 1));
+
+		g_free(s);
+		s = t;
+	}
+	g_strstrip(s);
+	for (char *p = s; *p; p++)
+		*p = g_ascii_tolower(*p);
+	if (*s == '\0' || strchr(s, '@') == NULL) {
+		g_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+rcpt_finish(struct pd_bounce_rcpt *r)
+{
+	if (r->status == NULL && r->diagnostic != NULL)
+		r->status = find_status(r->diagnostic);
+	if (r->reply_code == 0 && r->diagnostic != NULL)
+		r->reply_code = find_reply(r->diagnostic);
+	r->permanent = (r->status && r->status[0] == '5') ||
+	    (r->status == NULL && r->reply_code >= 500);
+}
+
+/* RFC 3464 body: blocks of fields separated by empty lines; every block
+ * naming a recipient is one recipient. */
+static void
+parse_dsn(struct pd_bounce *b, const char *body)
+{
+	char *norm = g_strdup(body);
+	char **blocks;
+	char *w = norm;
+
+	/* CRLF to LF */
+	for (const char *p = body; *p; p++)
+		if (*p != '\r')
+			*w++ = *p;
+	*w = '\0';
+	blocks = g_regex_split_simple("\\n[ \\t]*\\n", norm, 0, 0);
+	for (int i = 0; blocks[i] && b->rcpts->len < BOUNCE_MAX_RCPTS; i++) {
+		char *fin = block_header(blocks[i], "Final-Recipient");
+		char *orig = block_header(blocks[i], "Original-Recipient");
+		char *status, *diag;
+		struct pd_bounce_rcpt *r;
+
+		if (fin == NULL && orig == NULL) {
+			g_free(fin);
+			continue;
+		}
+		r = g_new0(struct pd_bounce_rcpt, 1);
+		r->recipient = fin ? typed_addr(fin) : NULL;
+		if (r->recipient == NULL && orig)
+			r->recipient = typed_addr(orig);
+		status = block_header(blocks[i], "Status");
+		diag = block_header(blocks[i], "Diagnostic-Code");
+		if (diag != NULL) {
+			const char *d = diag;
+			const char *semi = strchr(d, ';');
+
+			if (semi && semi - d < 16)
+				d = semi + 1;
+			r->diagnostic = one_line(d);
+			if (*r->diagnostic == '\0') {
+				g_free(r->diagnostic);
+				r->diagnostic = NULL;
+			}
+		}
+		if (status != NULL)
+			r->status = find_status(status);
+		/* "5.0.0" in Status but "5.1.1" in the diagnostic: the latter says more */
+		if (r->status && g_str_has_suffix(r->status, ".0.0") && r->diagnostic) {
+			char *ds = find_status(r->diagnostic);
+
+			if (ds && ds[0] == r->status[0] && !g_str_has_suffix(ds, ".0.0")) {
+				g_free(r->status);
+				r->status = ds;
+			} else
+				g_free(ds);
+		}
+		rcpt_finish(r);
+		g_ptr_array_add(b->rcpts, r);
+		g_free(fin);
+		g_free(orig);
+		g_free(status);
+		g_free(diag);
+	}
+	g_strfreev(blocks);
+	g_free(norm);
+}
+
+static int
+addr_excluded(const char *addr, GPtrArray *exclude)
+{
+	const char *at = strchr(addr, '@');
+	size_t l = at ? (size_t)(at - addr) : strlen(addr);
+
+	if (g_regex_match(re_from, addr, 0, NULL))
+		return 1;
+	if ((l == 5 && g_ascii_strncasecmp(addr, "abuse", 5) == 0) ||
+	    (l == 10 && g_ascii_strncasecmp(addr, "postmaster", 10) == 0))
+		return 1;
+	for (guint i = 0; i < exclude->len; i++)
+		if (g_ascii_strcasecmp(exclude->pdata[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+/* Length of the explanation before the returned copy starts. */
+static size_t
+explanation_len(const char *text)
+{
+	GMatchInfo *mi;
+	size_t len = strlen(text);
+	int start;
+
+	if (g_regex_match(re_cut, text, 0, &mi) &&
+	    g_match_info_fetch_pos(mi, 0, &start, NULL) && start > 0)
+		len = (size_t)start;
+	g_match_info_free(mi);
+	return len;
+}
+
+/* A text bounce: each new address starts its recipient's block. */
+static void
+parse_text(struct pd_bounce *b, const char *text, GPtrArray *exclude, int fill_only)
+{
+	size_t len = explanation_len(text);
+	char *ex = g_strndup(text, len);
+	GMatchInfo *mi;
+	GArray *starts = g_array_new(FALSE, FALSE, sizeof(int));
+	GPtrArray *addrs = g_ptr_array_new_with_free_func(g_free);
+	char *gstatus, *block;
+	int greply;
+
+	/* drop lines that hold Message-IDs or Received traces: not recipients */
+	g_regex_match(re_addr, ex, 0, &mi);
+	while (g_match_info_matches(mi) && addrs->len < BOUNCE_MAX_RCPTS) {
+		int s, e;
+		char *a = g_match_info_fetch(mi, 0);
+		const char *line;
+
+		g_match_info_fetch_pos(mi, 0, &s, &e);
+		line = ex + s;
+		while (line > ex && line[-1] != '\n')
+			line--;
+		for (char *p = a; *p; p++)
+			*p = g_ascii_tolower(*p);
+		while (*a && strchr(".-'", a[strlen(a) - 1]))
+			a[strlen(a) - 1] = '\0';
+		if (g_regex_match_simple("^\\s*(?:message-id|in-reply-to|references|"
+		    "received|from:|mail from|sender:|reply-to|return-path|\\s*id\\s)",
+		    line, G_REGEX_CASELESS, 0) ||
+		    (s > 0 && ex[s - 1] == '<' && e < (int)len && ex[e] == '>' &&
+		    s > 1 && g_ascii_isalnum(ex[s - 2])) ||
+		    addr_excluded(a, exclude)) {
+			g_free(a);
+		} else {
+			guint i;
+
+			for (i = 0; i < addrs->len; i++)
+				if (strcmp(addrs->pdata[i], a) == 0)
+					break;
+			if (i == addrs->len) {
+				int ls = (int)(line - ex);
+
+				g_ptr_array_add(addrs, a);
+				g_array_append_val(starts, ls);
+			} else
+				g_free(a);
+		}
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+
+	gstatus = find_status(ex);
+	greply = find_reply(ex);
+	if (fill_only) {
+		/* DSN recipients lacking a status: take it from the text */
+		for (guint i = 0; i < b->rcpts->len; i++) {
+			struct pd_bounce_rcpt *r = b->rcpts->pdata[i];
+
+			if (r->status == NULL && gstatus)
+				r->status = g_strdup(gstatus);
+			if (r->reply_code == 0)
+				r->reply_code = greply;
+			rcpt_finish(r);
+		}
+		goto out;
+	}
+	for (guint i = 0; i < addrs->len; i++) {
+		struct pd_bounce_rcpt *r = g_new0(struct pd_bounce_rcpt, 1);
+		int s = g_array_index(starts, int, i);
+		int e = i + 1 < addrs->len ? g_array_index(starts, int, i + 1) : (int)len;
+
+		/* two addresses on one line share the block */
+		if (e <= s)
+			e = i + 2 < addrs->len ? g_array_index(starts, int, i + 2) : (int)len;
+		if (e <= s)
+			e = (int)len;
+		block = g_strndup(ex + s, (gsize)(e - s));
+		r->recipient = g_strdup(addrs->pdata[i]);
+		r->status = find_status(block);
+		r->reply_code = find_reply(block);
+		if (r->status == NULL && gstatus)
+			r->status = g_strdup(gstatus);
+		if (r->reply_code == 0)
+			r->reply_code = greply;
+		{
+			char *d = one_line(block);
+
+			if (*d)
+				r->diagnostic = d;
+			else
+				g_free(d);
+		}
+		rcpt_finish(r);
+		g_ptr_array_add(b->rcpts, r);
+		g_free(block);
+	}
+	if (b->rcpts->len == 0 && (gstatus || greply)) {
+		struct pd_bounce_rcpt *r = g_new0(struct pd_bounce_rcpt, 1);
+
+		r->status = g_strdup(gstatus);
+		r->reply_code = greply;
+		rcpt_finish(r);
+		g_ptr_array_add(b->rcpts, r);
+	}
+out:
+	g_free(gstatus);
+	g_free(ex);
+	g_array_free(starts, TRUE);
+	g_ptr_array_free(addrs, TRUE);
+}
+
+static void
+parse_feedback(struct pd_bounce *b, struct walk *w)
+{
+	for (guint i = 0; i < w->feedback->len; i++) {
+		char *rt = block_header(w->feedback->pdata[i], "Original-Rcpt-To");
+		struct pd_bounce_rcpt *r;
+
+		if (rt == NULL)
+			continue;
+		r = g_new0(struct pd_bounce_rcpt, 1);
+		r->recipient = typed_addr(rt);
+		g_ptr_array_add(b->rcpts, r);
+		g_free(rt);
+	}
+	if (b->rcpts->len > 0)
+		return;
+	for (guint i = 0; i < w->headers->len && b->rcpts->len < BOUNCE_MAX_RCPTS; i++) {
+		char *x = block_header(w->headers->pdata[i], "X-HmXmrOriginalRecipient");
+		char *to = x ? x : block_header(w->headers->pdata[i], "To");
+		struct pd_bounce_rcpt *r;
+
+		if (to == NULL)
+			continue;
+		r = g_new0(struct pd_bounce_rcpt, 1);
+		r->recipient = typed_addr(to);
+		g_ptr_array_add(b->rcpts, r);
+		g_free(to);
+	}
+}
+
+struct pd_bounce *
+bounce_parse(struct pd_message *msg)
+{
+	struct pd_bounce *b = g_new0(struct pd_bounce, 1);
+	GPtrArray *exclude = g_ptr_array_new();
+	const char *text;
+	struct walk w;
+
+	b->rcpts = g_ptr_array_new_with_free_func(rcpt_free);
+	b->message_ids = g_ptr_array_new_with_free_func(g_free);
+	walk_init(&w, msg);
+	text = explanation(&w);
+
+	if (msg->from.addr)
+		g_ptr_array_add(exclude, msg->from.addr);
+	for (guint i = 0; msg->to && i < msg->to->len; i++)
+		g_ptr_array_add(exclude, ((struct pd_addr *)msg->to->pdata[i])->addr);
+	if (msg->return_path && *msg->return_path)
+		g_ptr_array_add(exclude, msg->return_path);
+
+	if (w.report == 2 || w.feedback->len > 0 ||
+	    g_regex_match_simple("complaint about message from", msg->subject ?
+	    msg->subject : "", G_REGEX_CASELESS, 0)) {
+		b->feedback = 1;
+		parse_feedback(b, &w);
+	} else {
+		for (guint i = 0; i < w.dsn->len; i++)
+			parse_dsn(b, w.dsn->pdata[i]);
+		if (b->rcpts->len > 0)
+			parse_text(b, text, exclude, 1);
+		else
+			parse_text(b, text, exclude, 0);
+	}
+
+	/* the returned mail's Message-IDs; else any quoted in the text */
+	for (guint i = 0; i < w.ids->len; i++)
+		add_id(b->message_ids, w.ids->pdata[i]);
+	if (b->message_ids->len == 0)
+		scan_ids(b->message_ids, text);
+	if (msg->message_id) {
+		for (guint i = 0; i < b->message_ids->len; i++)
+			if (strcmp(b->message_ids->pdata[i], msg->message_id) == 0) {
+				g_ptr_array_remove_index(b->message_ids, i);
+				break;
+			}
+	}
+	walk_clear(&w);
+	g_ptr_array_free(exclude, TRUE);
+	return b;
+}

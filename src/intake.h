@@ -1,3 +1,65 @@
+/* intake.h: the one pipeline every source calls (SPEC 2-5).
+ * Raw bytes in; parse, classify, thread, store and queue the mails the
+ * event causes, all in one transaction. */
 #ifndef PD_INTAKE_H
 #define PD_INTAKE_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "message.h"
+#include "store.h"
+#include "token.h"
+
+/* What a command or the daemon holds open while it works. */
+struct pd_ctx {
+	struct pd_config	*cfg;
+	struct pd_store		*store;
+	struct pd_secret	 secret;
+};
+
+/* Open the store and load the secret for cfg.  0 ok; -1 with *error_r,
+ * *exit_r the sysexits code (78 config, 75 temporary). */
+int ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r);
+/* Close the store and clear the secret (cfg is not freed). */
+void ctx_close(struct pd_ctx *ctx);
+
+struct pd_source {
+	const char	*kind;		/* "deliver" "import" "imap" "maildir" "retry" */
+	const char	*mailbox;	/* configured mailbox name, or NULL */
+	guint32		 uidvalidity;	/* IMAP only, else 0 */
+	guint32		 uid;
+	const char	*recipient;	/* envelope recipient if known, or NULL */
+	gint64		 size;		/* the real size when raw was cut at the
+					 * message size limit, else 0 */
+	int		 force;		/* quarantine retry: skip the seen check */
+};
+
+enum pd_outcome {
+	OUT_NEW,		/* a new ticket */
+	OUT_THREADED,		/* added to a ticket */
+	OUT_DUPLICATE,		/* seen before: nothing done */
+	OUT_BOUNCE,		/* recorded on the ticket it names */
+	OUT_LOOP,		/* our own mail came back: event recorded */
+	OUT_QUARANTINED		/* kept with a reason */
+};
+
+struct pd_intake_result {
+	enum pd_outcome	 outcome;
+	char		*ref;		/* ticket ref, or NULL */
+	char		*detail;	/* reason for quarantine, class, ... */
+	int		 queued;	/* outbox rows queued */
+};
+
+/* Take one mail in.  0 when it is recorded (whatever the outcome);
+ * -1 with *error_r on a temporary failure (database busy, disk full):
+ * nothing was recorded and the source must try again (exit 75). */
+int intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_intake_result *r, char **error_r);
+void intake_result_clear(struct pd_intake_result *);
+const char *intake_outcome_name(enum pd_outcome);
+
+/* Parse limits from the config. */
+void intake_parse_limits(const struct pd_config *cfg, struct pd_parse_limits *lim);
+
 #endif

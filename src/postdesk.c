@@ -1,1 +1,8 @@
-int main(void) { return 0; }
+/* postdesk.c: the command line tool; see cli.c. */
+#include "cli.h"
+
+int
+main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

@@ -11,4 +11,8 @@
  * would be stripped the trimmed original is returned.  Caller frees. */
 char *quote_strip(const char *text, const char *signature);
 
+/* The same without touching signatures: only the quoted block, its
+ * attribution and list footers go.  Caller frees. */
+char *quote_strip_quotes(const char *text);
+
 #endif

@@ -1,2 +1,1210 @@
-/* store.c: to be written */
+/* store.c: SQLite behind store.h.  Statements are prepared once and
+ * cached by their SQL text's address, so the hot intake path does not
+ * re-parse SQL for every mail. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
 #include "store.h"
+#include "util.h"
+
+extern const char *const sql_migrations[];
+
+struct pd_store {
+	sqlite3		*db;
+	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
+	int		 last_rc;
+	int		 in_tx;
+};
+
+#define BUSY_TIMEOUT_MS	10000
+
+static int
+store_fail(struct pd_store *st, char **error_r, const char *what)
+{
+	st->last_rc = sqlite3_extended_errcode(st->db);
+	if (error_r)
+		*error_r = g_strdup_printf("database: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static sqlite3_stmt *
+stmt(struct pd_store *st, const char *sql, char **error_r)
+{
+	sqlite3_stmt *s = g_hash_table_lookup(st->stmts, sql);
+
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
+	    != SQLITE_OK) {
+		store_fail(st, error_r, "prepare");
+		return NULL;
+	}
+	g_hash_table_insert(st->stmts, (gpointer)sql, s);
+	return s;
+}
+
+/* Bind a list of arguments described by fmt: 's' text (NULL binds
+ * NULL), 'i' gint64, 'n' gint64 where 0 binds NULL, 'b' blob (ptr, size_t). */
+static int
+bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int i = 1, rc = SQLITE_OK;
+
+	for (; *fmt && rc == SQLITE_OK; fmt++, i++) {
+		switch (*fmt) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			rc = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT)
+			    : sqlite3_bind_null(s, i);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(s, i, va_arg(ap, gint64));
+			break;
+		case 'n': {
+			gint64 v = va_arg(ap, gint64);
+			rc = v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+			break;
+		}
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t len = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(s, i, p, len, SQLITE_STATIC);
+			break;
+		}
+		default:
+			g_assert_not_reached();
+		}
+	}
+	return rc;
+}
+
+/* Prepare (cached), bind and return the statement ready to step. */
+static sqlite3_stmt *
+query(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s = stmt(st, sql, error_r);
+	va_list ap;
+
+	if (s == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	if (bindv(s, fmt, ap) != SQLITE_OK) {
+		va_end(ap);
+		store_fail(st, error_r, "bind");
+		return NULL;
+	}
+	va_end(ap);
+	return s;
+}
+
+/* Run a statement that returns no rows. */
+static int
+exec(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s = stmt(st, sql, error_r);
+	va_list ap;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = bindv(s, fmt, ap);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, error_r, "write");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Step a single-row query: 1 row, 0 none, -1 error. */
+static int
+step_row(struct pd_store *st, sqlite3_stmt *s, char **error_r)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, error_r, "read");
+	return -1;
+}
+
+static char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? g_strdup((const char *)t) : NULL;
+}
+
+static int
+exec_plain(struct pd_store *st, const char *sql, char **error_r)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		st->last_rc = sqlite3_extended_errcode(st->db);
+		if (error_r)
+			*error_r = g_strdup_printf("database: %s", err ? err : "error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stmt_finalize(gpointer p)
+{
+	sqlite3_finalize(p);
+}
+
+static int
+store_migrate(struct pd_store *st, char **error_r)
+{
+	sqlite3_stmt *s;
+	int version, n;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, error_r, "user_version");
+	sqlite3_step(s);
+	version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	for (n = 0; sql_migrations[n]; n++)
+		;
+	if (version > n) {
+		*error_r = g_strdup_printf("database schema version %d is newer than this "
+		    "postdesk knows (%d)", version, n);
+		return -1;
+	}
+	for (; version < n; version++) {
+		char *pragma;
+		if (exec_plain(st, "BEGIN IMMEDIATE", error_r) < 0)
+			return -1;
+		if (exec_plain(st, sql_migrations[version], error_r) < 0) {
+			exec_plain(st, "ROLLBACK", NULL);
+			return -1;
+		}
+		pragma = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+		if (exec_plain(st, pragma, error_r) < 0 ||
+		    exec_plain(st, "COMMIT", error_r) < 0) {
+			g_free(pragma);
+			exec_plain(st, "ROLLBACK", NULL);
+			return -1;
+		}
+		g_free(pragma);
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, struct pd_store **st_r, char **error_r)
+{
+	struct pd_store *st = g_new0(struct pd_store, 1);
+	int rc;
+
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = g_strdup_printf("database %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		sqlite3_close(st->db);
+		g_free(st);
+		return -1;
+	}
+	st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA synchronous = NORMAL", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA foreign_keys = ON", error_r) < 0 ||
+	    store_migrate(st, error_r) < 0) {
+		char *e = *error_r;
+		*error_r = g_strdup_printf("%s: %s", path, e);
+		g_free(e);
+		store_close(st);
+		return -1;
+	}
+	*st_r = st;
+	return 0;
+}
+
+void
+store_close(struct pd_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		store_rollback(st);
+	g_hash_table_destroy(st->stmts);
+	sqlite3_close(st->db);
+	g_free(st);
+}
+
+int
+store_version(struct pd_store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+int
+store_begin(struct pd_store *st, char **error_r)
+{
+	if (exec(st, error_r, "BEGIN IMMEDIATE", "") < 0)
+		return -1;
+	st->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct pd_store *st, char **error_r)
+{
+	if (exec(st, error_r, "COMMIT", "") < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_tx = 0;
+	return 0;
+}
+
+void
+store_rollback(struct pd_store *st)
+{
+	if (st->in_tx)
+		exec_plain(st, "ROLLBACK", NULL);
+	st->in_tx = 0;
+}
+
+int
+store_error_transient(struct pd_store *st)
+{
+	switch (st->last_rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_NOMEM:
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_next_ref(struct pd_store *st, const char *prefix, char **ref_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	gint64 n;
+
+	if (exec(st, error_r, "INSERT OR IGNORE INTO ref_counter (prefix, next) VALUES (?, 1)",
+	    "s", prefix) < 0)
+		return -1;
+	s = query(st, error_r, "UPDATE ref_counter SET next = next + 1 WHERE prefix = ? "
+	    "RETURNING next - 1", "s", prefix);
+	if (s == NULL || step_row(st, s, error_r) != 1) {
+		if (s && error_r && *error_r == NULL)
+			*error_r = g_strdup("database: no ref counter");
+		return -1;
+	}
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	*ref_r = g_strdup_printf("%s-%04" G_GINT64_FORMAT, prefix, n);
+	return 0;
+}
+
+static char *
+spool_path(const char *spool, const char *kind, const char *sha256)
+{
+	char sub[3] = { sha256[0], sha256[1], '\0' };
+	return g_build_filename(spool, kind, sub, sha256, NULL);
+}
+
+char *
+store_raw_path(const char *spool, const char *sha256)
+{
+	return spool_path(spool, "raw", sha256);
+}
+
+char *
+store_blob_path(const char *spool, const char *sha256)
+{
+	return spool_path(spool, "att", sha256);
+}
+
+/* Content-addressed: a file that exists already has these bytes. */
+static int
+spool_put(const char *path, const void *data, size_t len, char **error_r)
+{
+	char *dir;
+	int rc;
+
+	if (access(path, F_OK) == 0)
+		return 0;
+	dir = g_path_get_dirname(path);
+	rc = util_mkdirs(dir, 0750, error_r);
+	g_free(dir);
+	if (rc < 0)
+		return -1;
+	return util_write_file_atomic(path, data, len, 0640, error_r);
+}
+
+int
+store_blob_put(const char *spool, const void *data, size_t len, const char *sha256,
+    char **error_r)
+{
+	char *path = store_blob_path(spool, sha256);
+	int rc = spool_put(path, data, len, error_r);
+
+	g_free(path);
+	return rc;
+}
+
+int
+store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r)
+{
+	char *path = store_raw_path(spool, sha256);
+	int rc = spool_put(path, data, len, error_r);
+
+	g_free(path);
+	if (rc < 0) {
+		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
+		return -1;
+	}
+	return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
+	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
+}
+
+int
+store_seen_check(struct pd_store *st, const char *message_id, const char *sha256,
+    int *seen_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? AND "
+	    "raw_sha256 = ?", "ss", message_id ? message_id : "", sha256);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*seen_r = rc;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_seen_add(struct pd_store *st, const char *message_id, const char *sha256,
+    gint64 now, const char *outcome, char **error_r)
+{
+	return exec(st, error_r, "INSERT OR IGNORE INTO seen (message_id, raw_sha256, at, "
+	    "outcome) VALUES (?, ?, ?, ?)", "ssis", message_id ? message_id : "", sha256,
+	    now, outcome);
+}
+
+int
+store_imap_seen_check(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, int *seen_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? AND "
+	    "uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*seen_r = rc;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_imap_seen_add(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, gint64 now, char **error_r)
+{
+	return exec(st, error_r, "INSERT OR IGNORE INTO imap_seen (mailbox, uidvalidity, uid, "
+	    "at) VALUES (?, ?, ?, ?)", "siii", mailbox, (gint64)uidvalidity, (gint64)uid, now);
+}
+
+int
+store_customer_get_or_add(struct pd_store *st, const char *email, const char *name,
+    gint64 now, gint64 *id_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = query(st, error_r, "INSERT INTO customers (email, name, created_at) VALUES (?, ?, ?) "
+	    "ON CONFLICT (email) DO UPDATE SET name = coalesce(customers.name, excluded.name) "
+	    "RETURNING id", "ssi", email, (name && *name) ? name : NULL, now);
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*id_r = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_customer_mark_bouncing(struct pd_store *st, const char *email, const char *status,
+    char **error_r)
+{
+	return exec(st, error_r, "UPDATE customers SET bouncing = 1, bounce_status = ? "
+	    "WHERE email = ?", "ss", status, email);
+}
+
+int
+store_ticket_create(struct pd_store *st, const struct pd_ticket *t, gint64 *id_r,
+    char **error_r)
+{
+	if (exec(st, error_r, "INSERT INTO tickets (ref, subject, status, priority, queue, "
+	    "assignee, customer_id, created_at, updated_at, follows, first_response_due, "
+	    "resolution_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssssiiinnn",
+	    t->ref, t->subject, t->status ? t->status : "open",
+	    t->priority ? t->priority : "normal", t->queue, t->assignee, t->customer_id,
+	    t->created_at, t->created_at, t->follows, t->first_response_due,
+	    t->resolution_due) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+#define TICKET_COLUMNS "t.id, t.ref, t.subject, t.status, t.priority, t.queue, " \
+	"t.assignee, t.customer_id, c.email, c.name, t.created_at, t.updated_at, " \
+	"t.first_response_at, t.resolved_at, t.closed_at, t.merged_into, m.ref, " \
+	"t.follows, t.first_response_due, t.resolution_due, " \
+	"(SELECT group_concat(label, char(10)) FROM (SELECT label FROM labels l " \
+	"WHERE l.ticket_id = t.id ORDER BY label)) "
+#define TICKET_FROM "FROM tickets t JOIN customers c ON c.id = t.customer_id " \
+	"LEFT JOIN tickets m ON m.id = t.merged_into "
+
+static struct pd_ticket *
+ticket_from_row(sqlite3_stmt *s)
+{
+	struct pd_ticket *t = g_new0(struct pd_ticket, 1);
+	const char *labels;
+
+	t->id = sqlite3_column_int64(s, 0);
+	t->ref = col_str(s, 1);
+	t->subject = col_str(s, 2);
+	t->status = col_str(s, 3);
+	t->priority = col_str(s, 4);
+	t->queue = col_str(s, 5);
+	t->assignee = col_str(s, 6);
+	t->customer_id = sqlite3_column_int64(s, 7);
+	t->customer_email = col_str(s, 8);
+	t->customer_name = col_str(s, 9);
+	t->created_at = sqlite3_column_int64(s, 10);
+	t->updated_at = sqlite3_column_int64(s, 11);
+	t->first_response_at = sqlite3_column_int64(s, 12);
+	t->resolved_at = sqlite3_column_int64(s, 13);
+	t->closed_at = sqlite3_column_int64(s, 14);
+	t->merged_into = sqlite3_column_int64(s, 15);
+	t->merged_into_ref = col_str(s, 16);
+	t->follows = sqlite3_column_int64(s, 17);
+	t->first_response_due = sqlite3_column_int64(s, 18);
+	t->resolution_due = sqlite3_column_int64(s, 19);
+	t->labels = g_ptr_array_new_with_free_func(g_free);
+	labels = (const char *)sqlite3_column_text(s, 20);
+	if (labels && *labels) {
+		char **v = g_strsplit(labels, "\n", -1);
+		for (char **p = v; *p; p++)
+			g_ptr_array_add(t->labels, *p);
+		g_free(v);
+	}
+	return t;
+}
+
+void
+store_ticket_free(struct pd_ticket *t)
+{
+	if (t == NULL)
+		return;
+	g_free(t->ref);
+	g_free(t->subject);
+	g_free(t->status);
+	g_free(t->priority);
+	g_free(t->queue);
+	g_free(t->assignee);
+	g_free(t->customer_email);
+	g_free(t->customer_name);
+	g_free(t->merged_into_ref);
+	if (t->labels)
+		g_ptr_array_unref(t->labels);
+	g_free(t);
+}
+
+static int
+ticket_get(struct pd_store *st, sqlite3_stmt *s, struct pd_ticket **t_r, char **error_r)
+{
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*t_r = ticket_from_row(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_ticket_get(struct pd_store *st, gint64 id, struct pd_ticket **t_r, char **error_r)
+{
+	return ticket_get(st, query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	    "WHERE t.id = ?", "i", id), t_r, error_r);
+}
+
+int
+store_ticket_get_by_ref(struct pd_store *st, const char *ref, struct pd_ticket **t_r,
+    char **error_r)
+{
+	return ticket_get(st, query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	    "WHERE t.ref = ? COLLATE NOCASE", "s", ref), t_r, error_r);
+}
+
+/* Columns store_ticket_set may write: SQL text is never built from
+ * anything but this table. */
+static const struct {
+	const char *column;
+	const char *sql;
+	int is_int;
+} ticket_columns[] = {
+#define COL(c, i) { c, "UPDATE tickets SET " c " = ?, updated_at = ? WHERE id = ?", i }
+	COL("status", 0), COL("priority", 0), COL("queue", 0), COL("assignee", 0),
+	COL("subject", 0), COL("first_response_at", 1), COL("resolved_at", 1),
+	COL("closed_at", 1), COL("merged_into", 1), COL("first_response_due", 1),
+	COL("resolution_due", 1), COL("sla_warned", 1), COL("sla_breached", 1),
+	COL("csat_rating", 1), COL("csat_comment", 0),
+#undef COL
+};
+
+static int
+ticket_column(const char *column, char **error_r)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(ticket_columns); i++)
+		if (strcmp(ticket_columns[i].column, column) == 0)
+			return (int)i;
+	*error_r = g_strdup_printf("unknown ticket field '%s'", column);
+	return -1;
+}
+
+int
+store_ticket_set(struct pd_store *st, gint64 id, const char *column, const char *value,
+    gint64 now, char **error_r)
+{
+	int c = ticket_column(column, error_r);
+
+	if (c < 0)
+		return -1;
+	if (ticket_columns[c].is_int && value)
+		return store_ticket_set_int(st, id, column, g_ascii_strtoll(value, NULL, 10),
+		    now, error_r);
+	return exec(st, error_r, ticket_columns[c].sql, "sii", value, now, id);
+}
+
+int
+store_ticket_set_int(struct pd_store *st, gint64 id, const char *column, gint64 value,
+    gint64 now, char **error_r)
+{
+	int c = ticket_column(column, error_r);
+
+	if (c < 0)
+		return -1;
+	return exec(st, error_r, ticket_columns[c].sql, "nii", value, now, id);
+}
+
+int
+store_ticket_by_message_id(struct pd_store *st, const char *message_id,
+    gint64 *ticket_id_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = query(st, error_r, "SELECT ticket_id FROM messages WHERE message_id = ? "
+	    "UNION ALL SELECT ticket_id FROM outbox WHERE message_id = ? AND "
+	    "ticket_id IS NOT NULL LIMIT 1", "ss", message_id, message_id);
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*ticket_id_r = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Words of a search as FTS5 phrases, so user text is never FTS syntax. */
+static char *
+fts_query(const char *text)
+{
+	GString *q = g_string_new(NULL);
+	char **words = g_strsplit_set(text, " \t\r\n", -1);
+
+	for (char **w = words; *w; w++) {
+		if (**w == '\0')
+			continue;
+		if (q->len)
+			g_string_append_c(q, ' ');
+		g_string_append_c(q, '"');
+		for (const char *p = *w; *p; p++) {
+			if (*p == '"')
+				g_string_append_c(q, '"');
+			g_string_append_c(q, *p);
+		}
+		g_string_append_c(q, '"');
+	}
+	g_strfreev(words);
+	return g_string_free(q, FALSE);
+}
+
+int
+store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
+    GPtrArray **tickets_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
+	GPtrArray *out;
+	int rc;
+
+	s = query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 COLLATE NOCASE) "
+	    "AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND (?4 IS NULL OR t.id IN "
+	    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+	    "WHERE messages_fts MATCH ?4)) "
+	    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
+	    f->status, f->queue, f->assignee, fts,
+	    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+	g_free(fts);
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_ticket_free);
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, ticket_from_row(s));
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*tickets_r = out;
+	return 0;
+}
+
+int
+store_ticket_merge(struct pd_store *st, gint64 from, gint64 into, gint64 now,
+    char **error_r)
+{
+	if (exec(st, error_r, "UPDATE messages SET ticket_id = ?2 WHERE ticket_id = ?1",
+	    "ii", from, into) < 0 ||
+	    exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
+	    "SELECT ?2, email, name FROM participants WHERE ticket_id = ?1 UNION ALL "
+	    "SELECT ?2, c.email, c.name FROM tickets t JOIN customers c ON c.id = t.customer_id "
+	    "WHERE t.id = ?1", "ii", from, into) < 0 ||
+	    exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) SELECT ?2, label "
+	    "FROM labels WHERE ticket_id = ?1", "ii", from, into) < 0 ||
+	    exec(st, error_r, "UPDATE tickets SET merged_into = ?2, status = 'closed', "
+	    "closed_at = ?3, updated_at = ?3 WHERE id = ?1", "iii", from, into, now) < 0 ||
+	    exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
+	    into, now) < 0)
+		return -1;
+	return 0;
+}
+
+int
+store_ticket_knows(struct pd_store *st, gint64 ticket_id, const char *email,
+    int *knows_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c ON c.id = "
+	    "t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
+	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email);
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*knows_r = rc;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_participant_add(struct pd_store *st, gint64 ticket_id, const char *email,
+    const char *name, char **error_r)
+{
+	return exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
+	    "VALUES (?, ?, ?)", "iss", ticket_id, email, name);
+}
+
+int
+store_participants(struct pd_store *st, gint64 ticket_id, GPtrArray **emails_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT email FROM participants WHERE "
+	    "ticket_id = ? ORDER BY email", "i", ticket_id);
+	GPtrArray *out;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, col_str(s, 0));
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*emails_r = out;
+	return 0;
+}
+
+int
+store_label_add(struct pd_store *st, gint64 ticket_id, const char *label, char **error_r)
+{
+	return exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) VALUES (?, ?)",
+	    "is", ticket_id, label);
+}
+
+int
+store_label_remove(struct pd_store *st, gint64 ticket_id, const char *label,
+    char **error_r)
+{
+	return exec(st, error_r, "DELETE FROM labels WHERE ticket_id = ? AND label = ?",
+	    "is", ticket_id, label);
+}
+
+int
+store_event_add(struct pd_store *st, gint64 ticket_id, gint64 at, const char *actor,
+    const char *kind, const char *detail, char **error_r)
+{
+	return exec(st, error_r, "INSERT INTO events (ticket_id, at, actor, kind, detail) "
+	    "VALUES (?, ?, ?, ?, ?)", "niss" "s", ticket_id, at, actor, kind, detail);
+}
+
+int
+store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64 *id_r,
+    char **error_r)
+{
+	gint64 id;
+
+	if (exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
+	    "from_name, date, subject, body, raw_sha256, class, auto) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "isssssissi" "i", m->ticket_id, m->kind,
+	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
+	    m->body ? m->body : "", m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(st->db);
+	if (exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, from_addr, "
+	    "from_name) VALUES (?, ?, ?, ?, ?)", "issss", id, m->subject ? m->subject : "",
+	    m->body ? m->body : "", m->from_addr, m->from_name) < 0)
+		return -1;
+	if (id_r)
+		*id_r = id;
+	return 0;
+}
+
+int
+store_attachment_add(struct pd_store *st, gint64 message_row,
+    const struct pd_stored_attachment *a, char **error_r)
+{
+	return exec(st, error_r, "INSERT INTO attachments (message_id, filename, content_type, "
+	    "size, sha256, refused) VALUES (?, ?, ?, ?, ?, ?)", "ississ", message_row,
+	    a->filename, a->content_type, a->size, a->sha256, a->refused);
+}
+
+static void
+attachment_free(gpointer p)
+{
+	struct pd_stored_attachment *a = p;
+
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->sha256);
+	g_free(a->refused);
+	g_free(a);
+}
+
+void
+store_message_free(struct pd_stored_message *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->kind);
+	g_free(m->message_id);
+	g_free(m->from_addr);
+	g_free(m->from_name);
+	g_free(m->subject);
+	g_free(m->body);
+	g_free(m->raw_sha256);
+	g_free(m->class);
+	if (m->attachments)
+		g_ptr_array_unref(m->attachments);
+	g_free(m);
+}
+
+int
+store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_r,
+    char **error_r)
+{
+	sqlite3_stmt *s;
+	GPtrArray *out;
+	GHashTable *byid;
+	int rc;
+
+	s = query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
+	    "date, subject, body, raw_sha256, class, auto FROM messages WHERE ticket_id = ? "
+	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
+	    (gint64)all);
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_message_free);
+	byid = g_hash_table_new(g_int64_hash, g_int64_equal);
+	while ((rc = step_row(st, s, error_r)) == 1) {
+		struct pd_stored_message *m = g_new0(struct pd_stored_message, 1);
+		m->id = sqlite3_column_int64(s, 0);
+		m->ticket_id = sqlite3_column_int64(s, 1);
+		m->kind = col_str(s, 2);
+		m->message_id = col_str(s, 3);
+		m->from_addr = col_str(s, 4);
+		m->from_name = col_str(s, 5);
+		m->date = sqlite3_column_int64(s, 6);
+		m->subject = col_str(s, 7);
+		m->body = col_str(s, 8);
+		m->raw_sha256 = col_str(s, 9);
+		m->class = col_str(s, 10);
+		m->is_auto = sqlite3_column_int(s, 11);
+		m->attachments = g_ptr_array_new_with_free_func(attachment_free);
+		g_ptr_array_add(out, m);
+		g_hash_table_insert(byid, &m->id, m);
+	}
+	sqlite3_reset(s);
+	if (rc == 0) {
+		s = query(st, error_r, "SELECT a.message_id, a.filename, a.content_type, a.size, "
+		    "a.sha256, a.refused FROM attachments a JOIN messages m ON m.id = "
+		    "a.message_id WHERE m.ticket_id = ? ORDER BY a.id", "i", ticket_id);
+		if (s == NULL)
+			rc = -1;
+		while (s && (rc = step_row(st, s, error_r)) == 1) {
+			gint64 mid = sqlite3_column_int64(s, 0);
+			struct pd_stored_message *m = g_hash_table_lookup(byid, &mid);
+			struct pd_stored_attachment *a;
+			if (m == NULL)
+				continue;
+			a = g_new0(struct pd_stored_attachment, 1);
+			a->filename = col_str(s, 1);
+			a->content_type = col_str(s, 2);
+			a->size = sqlite3_column_int64(s, 3);
+			a->sha256 = col_str(s, 4);
+			a->refused = col_str(s, 5);
+			g_ptr_array_add(m->attachments, a);
+		}
+		if (s)
+			sqlite3_reset(s);
+	}
+	g_hash_table_destroy(byid);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*msgs_r = out;
+	return 0;
+}
+
+int
+store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
+    size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r)
+{
+	gint64 id;
+
+	if (exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
+	    "raw, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "nsssbiii",
+	    ticket_id, event, message_id, mail_from, raw, len, (gint64)is_auto, now, now) < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (guint i = 0; i < rcpts->len; i++)
+		if (exec(st, error_r, "INSERT OR IGNORE INTO outbox_rcpts (outbox_id, addr) "
+		    "VALUES (?, ?)", "is", id, (const char *)rcpts->pdata[i]) < 0)
+			return -1;
+	if (id_r)
+		*id_r = id;
+	return 0;
+}
+
+int
+store_outbox_hold(struct pd_store *st, gint64 id, const char *reason, char **error_r)
+{
+	return exec(st, error_r, "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
+	    "si", reason, id);
+}
+
+int
+store_outbox_by_message_id(struct pd_store *st, const char *message_id,
+    gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT id, ticket_id FROM outbox WHERE "
+	    "message_id = ?", "s", message_id);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1) {
+		*outbox_id_r = sqlite3_column_int64(s, 0);
+		*ticket_id_r = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+count_query(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+{
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*count_r = rc ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_outbox_count_auto_to(struct pd_store *st, const char *addr, gint64 since,
+    int *count_r, char **error_r)
+{
+	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox_rcpts r JOIN "
+	    "outbox o ON o.id = r.outbox_id WHERE r.addr = ? AND o.auto AND o.created_at >= ?",
+	    "si", addr, since), count_r, error_r);
+}
+
+int
+store_outbox_count_ticket(struct pd_store *st, gint64 ticket_id, gint64 since,
+    int *count_r, char **error_r)
+{
+	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "ticket_id = ? AND created_at >= ? AND status != 'held'", "ii", ticket_id, since),
+	    count_r, error_r);
+}
+
+void
+store_outbox_row_free(struct pd_outbox_row *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->ticket_ref);
+	g_free(r->event);
+	g_free(r->message_id);
+	g_free(r->mail_from);
+	if (r->rcpts)
+		g_ptr_array_unref(r->rcpts);
+	if (r->raw)
+		g_bytes_unref(r->raw);
+	g_free(r->status);
+	g_free(r->last_error);
+	g_free(r);
+}
+
+int
+store_outbox_list(struct pd_store *st, const char *status, int with_raw,
+    GPtrArray **rows_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	GPtrArray *out;
+	int rc;
+
+	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
+	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
+	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
+	    "r.outbox_id = o.id), CASE WHEN ? THEN o.raw END FROM outbox o LEFT JOIN "
+	    "tickets t ON t.id = o.ticket_id WHERE (?2 IS NULL OR o.status = ?2) "
+	    "ORDER BY o.next_try, o.id", "is", (gint64)with_raw, status);
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
+	while ((rc = step_row(st, s, error_r)) == 1) {
+		struct pd_outbox_row *r = g_new0(struct pd_outbox_row, 1);
+		const char *rc_list = (const char *)sqlite3_column_text(s, 13);
+		r->id = sqlite3_column_int64(s, 0);
+		r->ticket_id = sqlite3_column_int64(s, 1);
+		r->ticket_ref = col_str(s, 2);
+		r->event = col_str(s, 3);
+		r->message_id = col_str(s, 4);
+		r->mail_from = col_str(s, 5);
+		r->is_auto = sqlite3_column_int(s, 6);
+		r->status = col_str(s, 7);
+		r->created_at = sqlite3_column_int64(s, 8);
+		r->next_try = sqlite3_column_int64(s, 9);
+		r->sent_at = sqlite3_column_int64(s, 10);
+		r->tries = sqlite3_column_int(s, 11);
+		r->last_error = col_str(s, 12);
+		r->rcpts = g_ptr_array_new_with_free_func(g_free);
+		if (rc_list) {
+			char **v = g_strsplit(rc_list, "\n", -1);
+			for (char **p = v; *p; p++)
+				g_ptr_array_add(r->rcpts, *p);
+			g_free(v);
+		}
+		if (with_raw)
+			r->raw = g_bytes_new(sqlite3_column_blob(s, 14),
+			    (gsize)sqlite3_column_bytes(s, 14));
+		g_ptr_array_add(out, r);
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*rows_r = out;
+	return 0;
+}
+
+int
+store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
+    const char *recipient, const char *status, int reply_code, const char *diagnostic,
+    int feedback, const char *raw_sha256, gint64 at, char **error_r)
+{
+	return exec(st, error_r, "INSERT INTO bounces (ticket_id, outbox_id, recipient, status, "
+	    "reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "nnssnsisi", ticket_id, outbox_id, recipient, status, (gint64)reply_code,
+	    diagnostic, (gint64)feedback, raw_sha256, at);
+}
+
+int
+store_quarantine_add(struct pd_store *st, const char *reason, const char *raw_sha256,
+    const char *source, const char *mailbox, const char *from_addr, const char *subject,
+    gint64 at, gint64 *id_r, char **error_r)
+{
+	if (exec(st, error_r, "INSERT INTO quarantine (at, reason, raw_sha256, source, mailbox, "
+	    "from_addr, subject) VALUES (?, ?, ?, ?, ?, ?, ?)", "isssss" "s", at, reason,
+	    raw_sha256, source, mailbox, from_addr, subject) < 0)
+		return -1;
+	if (id_r)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+void
+store_quarantine_free(struct pd_quarantined *q)
+{
+	if (q == NULL)
+		return;
+	g_free(q->reason);
+	g_free(q->raw_sha256);
+	g_free(q->source);
+	g_free(q->mailbox);
+	g_free(q->from_addr);
+	g_free(q->subject);
+	g_free(q->state);
+	g_free(q);
+}
+
+static struct pd_quarantined *
+quarantine_from_row(sqlite3_stmt *s)
+{
+	struct pd_quarantined *q = g_new0(struct pd_quarantined, 1);
+
+	q->id = sqlite3_column_int64(s, 0);
+	q->at = sqlite3_column_int64(s, 1);
+	q->reason = col_str(s, 2);
+	q->raw_sha256 = col_str(s, 3);
+	q->source = col_str(s, 4);
+	q->mailbox = col_str(s, 5);
+	q->from_addr = col_str(s, 6);
+	q->subject = col_str(s, 7);
+	q->state = col_str(s, 8);
+	return q;
+}
+
+#define QUARANTINE_COLUMNS "SELECT id, at, reason, raw_sha256, source, mailbox, " \
+	"from_addr, subject, state FROM quarantine "
+
+int
+store_quarantine_list(struct pd_store *st, const char *state, GPtrArray **rows_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, QUARANTINE_COLUMNS "WHERE (?1 IS NULL OR "
+	    "state = ?1) ORDER BY id", "s", state);
+	GPtrArray *out;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_quarantine_free);
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, quarantine_from_row(s));
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*rows_r = out;
+	return 0;
+}
+
+int
+store_quarantine_get(struct pd_store *st, gint64 id, struct pd_quarantined **q_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, QUARANTINE_COLUMNS "WHERE id = ?", "i", id);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*q_r = quarantine_from_row(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_quarantine_set_state(struct pd_store *st, gint64 id, const char *state,
+    char **error_r)
+{
+	return exec(st, error_r, "UPDATE quarantine SET state = ? WHERE id = ?", "si", state,
+	    id);
+}
+
+int
+store_stats(struct pd_store *st, GPtrArray **pairs_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	GPtrArray *out;
+	int rc;
+
+	s = query(st, error_r,
+	    "SELECT 'tickets', count(*) FROM tickets UNION ALL "
+	    "SELECT 'tickets_' || status, count(*) FROM tickets GROUP BY status UNION ALL "
+	    "SELECT 'messages', count(*) FROM messages UNION ALL "
+	    "SELECT 'attachments', count(*) FROM attachments UNION ALL "
+	    "SELECT 'outbox_' || status, count(*) FROM outbox GROUP BY status UNION ALL "
+	    "SELECT 'quarantine_held', count(*) FROM quarantine WHERE state = 'held' UNION ALL "
+	    "SELECT 'bounces', count(*) FROM bounces UNION ALL "
+	    "SELECT 'customers', count(*) FROM customers", "");
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = step_row(st, s, error_r)) == 1) {
+		g_ptr_array_add(out, col_str(s, 0));
+		g_ptr_array_add(out, col_str(s, 1));
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*pairs_r = out;
+	return 0;
+}

@@ -1,3 +1,231 @@
+/* store.h: the only code that speaks SQL.  One SQLite file in WAL mode,
+ * schema version in PRAGMA user_version with the numbered migrations
+ * of sql/, prepared statements only, BEGIN IMMEDIATE for writes.  The
+ * store knows tickets, messages and queues of bytes, not mail.
+ *
+ * Functions return 0 on success and -1 on error with *error_r (caller
+ * frees) unless said otherwise.  Structs returned are owned by the
+ * caller and freed with their _free function. */
 #ifndef PD_STORE_H
 #define PD_STORE_H
+
+#include <glib.h>
+
+struct pd_store;
+
+struct pd_ticket {
+	gint64	 id;
+	char	*ref;
+	char	*subject;
+	char	*status;
+	char	*priority;
+	char	*queue;
+	char	*assignee;		/* staff email or NULL */
+	gint64	 customer_id;
+	char	*customer_email;
+	char	*customer_name;
+	gint64	 created_at, updated_at, first_response_at, resolved_at, closed_at;
+	gint64	 merged_into;		/* ticket id or 0 */
+	char	*merged_into_ref;
+	gint64	 follows;		/* ticket id or 0 */
+	gint64	 first_response_due, resolution_due;
+	GPtrArray *labels;		/* char *, sorted */
+};
+
+struct pd_stored_attachment {
+	char	*filename;
+	char	*content_type;
+	gint64	 size;
+	char	*sha256;		/* NULL when refused */
+	char	*refused;
+};
+
+struct pd_stored_message {
+	gint64	 id;
+	gint64	 ticket_id;
+	char	*kind;			/* customer staff note system */
+	char	*message_id;
+	char	*from_addr;
+	char	*from_name;
+	gint64	 date;
+	char	*subject;
+	char	*body;
+	char	*raw_sha256;
+	char	*class;
+	int	 is_auto;
+	GPtrArray *attachments;		/* struct pd_stored_attachment * */
+};
+
+struct pd_quarantined {
+	gint64	 id;
+	gint64	 at;
+	char	*reason;
+	char	*raw_sha256;
+	char	*source;
+	char	*mailbox;
+	char	*from_addr;
+	char	*subject;
+	char	*state;
+};
+
+struct pd_outbox_row {
+	gint64	 id;
+	gint64	 ticket_id;
+	char	*ticket_ref;
+	char	*event;
+	char	*message_id;
+	char	*mail_from;
+	GPtrArray *rcpts;		/* char * */
+	GBytes	*raw;			/* only when asked for */
+	int	 is_auto;
+	char	*status;
+	gint64	 created_at, next_try, sent_at;
+	int	 tries;
+	char	*last_error;
+};
+
+struct pd_ticket_filter {
+	const char *status;
+	const char *queue;
+	const char *assignee;
+	const char *search;		/* FTS5 text, quoted as a phrase per word */
+	int	 limit;			/* 0: none */
+	int	 offset;
+};
+
+int store_open(const char *path, struct pd_store **st_r, char **error_r);
+void store_close(struct pd_store *);
+/* Schema version after migration. */
+int store_version(struct pd_store *);
+
+/* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back. */
+int store_begin(struct pd_store *, char **error_r);
+int store_commit(struct pd_store *, char **error_r);
+void store_rollback(struct pd_store *);
+/* 1 when the last error was transient (busy, locked, full disk, I/O):
+ * the caller should retry later rather than quarantine. */
+int store_error_transient(struct pd_store *);
+
+/* Next ref for prefix, "TKT-0042" (at least 4 digits). */
+int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **error_r);
+
+/* Raw bytes into spool/raw/AB/SHA256 (written and fsynced once), and
+ * the raw_mail row. */
+int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r);
+/* Path of a stored raw mail or attachment.  Caller frees. */
+char *store_raw_path(const char *spool, const char *sha256);
+char *store_blob_path(const char *spool, const char *sha256);
+/* Attachment bytes into spool/att/AB/SHA256. */
+int store_blob_put(const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r);
+
+/* Exactly once.  *seen_r = 1 when (message_id, sha256) was taken in. */
+int store_seen_check(struct pd_store *, const char *message_id, const char *sha256,
+    int *seen_r, char **error_r);
+int store_seen_add(struct pd_store *, const char *message_id, const char *sha256,
+    gint64 now, const char *outcome, char **error_r);
+int store_imap_seen_check(struct pd_store *, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, int *seen_r, char **error_r);
+int store_imap_seen_add(struct pd_store *, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, gint64 now, char **error_r);
+
+int store_customer_get_or_add(struct pd_store *, const char *email, const char *name,
+    gint64 now, gint64 *id_r, char **error_r);
+int store_customer_mark_bouncing(struct pd_store *, const char *email, const char *status,
+    char **error_r);
+
+/* Creates from t: ref, subject, status, priority, queue, assignee,
+ * customer_id, created_at, follows, first_response_due, resolution_due. */
+int store_ticket_create(struct pd_store *, const struct pd_ticket *t, gint64 *id_r,
+    char **error_r);
+/* 1 found (*t_r set), 0 not found, -1 error. */
+int store_ticket_get(struct pd_store *, gint64 id, struct pd_ticket **t_r, char **error_r);
+int store_ticket_get_by_ref(struct pd_store *, const char *ref, struct pd_ticket **t_r,
+    char **error_r);
+void store_ticket_free(struct pd_ticket *);
+/* Set one column: status, priority, queue, assignee, subject,
+ * first_response_at, resolved_at, closed_at, merged_into,
+ * first_response_due, resolution_due (value NULL sets NULL; integer
+ * columns take decimal text).  updated_at is set to now. */
+int store_ticket_set(struct pd_store *, gint64 id, const char *column, const char *value,
+    gint64 now, char **error_r);
+int store_ticket_set_int(struct pd_store *, gint64 id, const char *column, gint64 value,
+    gint64 now, char **error_r);
+/* Ticket that a stored message or an outbox mail with this Message-ID
+ * belongs to: 1 found (*ticket_id_r), 0 not, -1 error. */
+int store_ticket_by_message_id(struct pd_store *, const char *message_id,
+    gint64 *ticket_id_r, char **error_r);
+/* Tickets matching f, newest update first.  GPtrArray of struct pd_ticket *. */
+int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
+    GPtrArray **tickets_r, char **error_r);
+/* Move the messages, participants and labels of from into into. */
+int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
+    char **error_r);
+
+/* 1 when email is the customer or a participant of the ticket. */
+int store_ticket_knows(struct pd_store *, gint64 ticket_id, const char *email,
+    int *knows_r, char **error_r);
+int store_participant_add(struct pd_store *, gint64 ticket_id, const char *email,
+    const char *name, char **error_r);
+/* GPtrArray of char * emails. */
+int store_participants(struct pd_store *, gint64 ticket_id, GPtrArray **emails_r,
+    char **error_r);
+int store_label_add(struct pd_store *, gint64 ticket_id, const char *label, char **error_r);
+int store_label_remove(struct pd_store *, gint64 ticket_id, const char *label, char **error_r);
+
+int store_event_add(struct pd_store *, gint64 ticket_id, gint64 at, const char *actor,
+    const char *kind, const char *detail, char **error_r);
+
+/* m->ticket_id, kind, message_id, from_*, date, subject, body,
+ * raw_sha256, class, is_auto; indexes it for search. */
+int store_message_add(struct pd_store *, const struct pd_stored_message *m, gint64 *id_r,
+    char **error_r);
+int store_attachment_add(struct pd_store *, gint64 message_row,
+    const struct pd_stored_attachment *a, char **error_r);
+/* Messages of a ticket, oldest first, with attachments; notes and
+ * system messages only when all is set. */
+int store_messages(struct pd_store *, gint64 ticket_id, int all, GPtrArray **msgs_r,
+    char **error_r);
+void store_message_free(struct pd_stored_message *);
+
+int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts,
+    const void *raw, size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r);
+/* Hold a queued mail back (rate limit) with the reason. */
+int store_outbox_hold(struct pd_store *, gint64 id, const char *reason, char **error_r);
+/* Outbox mail with that Message-ID: 1 found, 0 not. */
+int store_outbox_by_message_id(struct pd_store *, const char *message_id,
+    gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r);
+/* Automatic mails queued to addr since t; mails caused by a ticket since t. */
+int store_outbox_count_auto_to(struct pd_store *, const char *addr, gint64 since,
+    int *count_r, char **error_r);
+int store_outbox_count_ticket(struct pd_store *, gint64 ticket_id, gint64 since,
+    int *count_r, char **error_r);
+/* status NULL: all rows; with_raw loads the bytes. */
+int store_outbox_list(struct pd_store *, const char *status, int with_raw,
+    GPtrArray **rows_r, char **error_r);
+void store_outbox_row_free(struct pd_outbox_row *);
+
+int store_bounce_add(struct pd_store *, gint64 ticket_id, gint64 outbox_id,
+    const char *recipient, const char *status, int reply_code, const char *diagnostic,
+    int feedback, const char *raw_sha256, gint64 at, char **error_r);
+
+int store_quarantine_add(struct pd_store *, const char *reason, const char *raw_sha256,
+    const char *source, const char *mailbox, const char *from_addr, const char *subject,
+    gint64 at, gint64 *id_r, char **error_r);
+/* state NULL: all. GPtrArray of struct pd_quarantined *. */
+int store_quarantine_list(struct pd_store *, const char *state, GPtrArray **rows_r,
+    char **error_r);
+int store_quarantine_get(struct pd_store *, gint64 id, struct pd_quarantined **q_r,
+    char **error_r);
+int store_quarantine_set_state(struct pd_store *, gint64 id, const char *state,
+    char **error_r);
+void store_quarantine_free(struct pd_quarantined *);
+
+/* "SELECT key, count" style figures for `postdesk stats`: tickets per
+ * status, messages, attachments, outbox per status, quarantine held,
+ * bounces.  GPtrArray of char * alternating name, value. */
+int store_stats(struct pd_store *, GPtrArray **pairs_r, char **error_r);
+
 #endif
