@@ -403,6 +403,20 @@ walk_init(struct walk *w, struct pd_message *msg)
 	w->rcpt_to = g_ptr_array_new_with_free_func(g_free);
 	if (msg->mime)
 		walk(w, g_mime_message_get_mime_part(msg->mime), 0);
+	/* broken MIME (a boundary GMime could not see): read it raw */
+	if (strspn(w->text->str, " \t\r\n") == w->text->len &&
+	    strspn(w->html->str, " \t\r\n") == w->html->len) {
+		if (msg->text && *msg->text)
+			g_string_assign(w->text, msg->text);
+		else if (msg->mime && g_mime_message_get_mime_part(msg->mime)) {
+			char *raw = g_mime_object_to_string(
+			    g_mime_message_get_mime_part(msg->mime), NULL);
+
+			g_string_append_len(w->text, raw,
+			    (gssize)MIN(strlen(raw), BOUNCE_MAX_TEXT));
+			g_free(raw);
+		}
+	}
 }
 
 static void
@@ -452,7 +466,7 @@ bounce_detect(struct pd_message *msg)
 	    "^(?:auto|out of|automatic|abwesen|vacation|absence)", subject,
 	    G_REGEX_CASELESS, 0))
 		r = 1;
-	else if (body && w.returned)
+	else if ((body || subj) && w.returned)
 		r = 1;
 	else if (body && g_regex_match_simple("^(?:mailer|post|mail)", from,
 	    G_REGEX_CASELESS, 0))
@@ -728,6 +742,16 @@ parse_text(struct pd_bounce *b, const char *text, GPtrArray *exclude, int fill_o
 		}
 		goto out;
 	}
+	/* several recipients: another's code is not this one's; only the
+	 * text before the first address speaks for all of them */
+	if (addrs->len > 1) {
+		char *pre = g_strndup(ex, (gsize)g_array_index(starts, int, 0));
+
+		g_free(gstatus);
+		gstatus = find_status(pre);
+		greply = find_reply(pre);
+		g_free(pre);
+	}
 	for (guint i = 0; i < addrs->len; i++) {
 		struct pd_bounce_rcpt *r = g_new0(struct pd_bounce_rcpt, 1);
 		int s = g_array_index(starts, int, i);
@@ -831,6 +855,9 @@ bounce_parse(struct pd_message *msg)
 	} else {
 		for (guint i = 0; i < w.dsn->len; i++)
 			parse_dsn(b, w.dsn->pdata[i]);
+		/* DSN fields pasted into the text of a non-standard bounce */
+		if (b->rcpts->len == 0)
+			parse_dsn(b, text);
 		if (b->rcpts->len > 0)
 			parse_text(b, text, exclude, 1);
 		else

@@ -138,7 +138,8 @@ ref_shape(char *s)
 static char *
 addr_shape(const char *s)
 {
-	const char *at, *dot, *p;
+	const char *at, *dot;
+	char *p;
 	size_t len = strlen(s);
 	char *addr;
 
@@ -154,9 +155,12 @@ addr_shape(const char *s)
 	if (dot == NULL || dot == at + 1 || addr[len - 1] == '.')
 		goto bad;
 	for (p = addr; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || strchr("<>()[],;:\"\\", *p) != NULL)
+		if ((unsigned char)*p <= ' ' ||
+		    strchr("<>()[],;:\"\\", *p) != NULL)
 			goto bad;
-	return g_ascii_strdown(addr, -1);
+	for (p = addr; *p != '\0'; p++)
+		*p = g_ascii_tolower(*p);
+	return addr;
 bad:
 	g_free(addr);
 	return NULL;

@@ -5,6 +5,7 @@
  * default. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1293,6 +1294,7 @@ config_load(const char *path, GPtrArray *errors)
 	struct ctx c;
 	config_t lc;
 	config_setting_t *root;
+	FILE *fp;
 	int failed;
 
 	memset(&c, 0, sizeof c);
@@ -1303,6 +1305,16 @@ config_load(const char *path, GPtrArray *errors)
 
 	config_init(&lc);
 	config_set_include_dir(&lc, c.cfg->dir);
+	/* libconfig only says "file I/O error": find out why first. */
+	if ((fp = fopen(path, "r")) == NULL) {
+		struct cerr e;
+		e.file = g_strdup(path);
+		e.line = 1;
+		e.msg = g_strdup_printf("cannot read: %s", g_strerror(errno));
+		g_array_append_val(c.errs, e);
+		goto done;
+	}
+	fclose(fp);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		struct cerr e;
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {

@@ -51,7 +51,8 @@ json_string(GString *out, const char *s)
 				break;
 			default:
 				if (b < 0x20)
-					g_string_append_printf(out, "\\u%04x", b);
+					g_string_append_printf(out,
+					    "\\u%04x", b);
 				else
 					g_string_append_c(out, (char)b);
 				break;

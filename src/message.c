@@ -277,10 +277,21 @@ decode_header_value(const char *raw)
 		dec = g_strdup("");
 	valid = utf8_sanitize(dec, strlen(dec));
 	g_free(dec);
-	for (char *p = valid; *p; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\t')
-			*p = ' ';
-	return g_strstrip(valid);
+	/* one line, blanks collapsed: folding leaves runs of them */
+	char *w = valid;
+	int blank = 0;
+	for (char *p = valid; *p; p++) {
+		if (*p == '\r' || *p == '\n' || *p == '\t' || *p == ' ') {
+			blank = 1;
+			continue;
+		}
+		if (blank && w != valid)
+			*w++ = ' ';
+		blank = 0;
+		*w++ = *p;
+	}
+	*w = '\0';
+	return valid;
 }
 
 static const char *

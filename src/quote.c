@@ -68,8 +68,8 @@ static const char *const hdr_sent[] = {
 	"datum:", "verzonden:", "inviato:", "data:", NULL
 };
 static const char *const hdr_to[] = {
-	"to:", "subject:", "an:", "betreff:", "à :", "à:", "objet :", "objet:",
-	"para:", "asunto:", "aan:", "onderwerp:", "a:", "oggetto:", NULL
+	"to:", "subject:", "an:", "betreff:", "à :", "à:", "objet :",
+	"objet:", "para:", "asunto:", "aan:", "onderwerp:", "a:", "oggetto:", NULL
 };
 
 static int
@@ -318,7 +318,8 @@ find_cut(GArray *lines, int strip_sig, GPtrArray *sig)
 			    LINE(j)->len, " mailing list"))))
 				return i;
 		}
-		if (strip_sig && (sig_dashes(l) || signature_at(lines, i, n, sig)))
+		if (strip_sig &&
+		    (sig_dashes(l) || signature_at(lines, i, n, sig)))
 			return i;
 	}
 	return n;
@@ -332,7 +333,7 @@ static guint
 attribution_at(GArray *lines, guint i, guint n)
 {
 	const struct line *first = LINE(i), *last;
-	size_t a, total;
+	size_t a;
 	guint k;
 
 	if (first->type != L_TEXT || first->len > ATTR_MAX)
@@ -341,7 +342,6 @@ attribution_at(GArray *lines, guint i, guint n)
 		if (strncmp(first->s, attributions[a].start,
 		    strlen(attributions[a].start)) != 0)
 			continue;
-		total = 0;
 		for (k = 0; k < 3 && i + k < n; k++) {
 			const char *s;
 			size_t len;
@@ -349,7 +349,6 @@ attribution_at(GArray *lines, guint i, guint n)
 			last = LINE(i + k);
 			if (last->type != L_TEXT || last->len > ATTR_MAX)
 				break;
-			total += last->len;
 			s = last->s;
 			len = last->len;
 			trim(&s, &len);
@@ -357,7 +356,7 @@ attribution_at(GArray *lines, guint i, guint n)
 			    contains_ci(s, len, attributions[a].word)) {
 				guint m;
 
-				/* a date or an address, not "On Monday I wrote:" */
+				/* a date or address; not "On Monday I wrote:" */
 				for (m = 0; m <= k; m++)
 					if (has_digit_or_at(LINE(i + m)->s,
 					    LINE(i + m)->len))

@@ -23,6 +23,8 @@ struct pd_store {
 
 #define BUSY_TIMEOUT_MS	10000
 
+static int count_query(struct pd_store *, sqlite3_stmt *, int *, char **);
+
 static int
 store_fail(struct pd_store *st, char **error_r, const char *what)
 {
@@ -944,6 +946,90 @@ store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
 	return 0;
 }
 
+static struct pd_outbox_row *
+outbox_row_from(sqlite3_stmt *s, int with_raw)
+{
+	struct pd_outbox_row *r = g_new0(struct pd_outbox_row, 1);
+	const char *rc_list = (const char *)sqlite3_column_text(s, 13);
+
+	r->id = sqlite3_column_int64(s, 0);
+	r->ticket_id = sqlite3_column_int64(s, 1);
+	r->ticket_ref = col_str(s, 2);
+	r->event = col_str(s, 3);
+	r->message_id = col_str(s, 4);
+	r->mail_from = col_str(s, 5);
+	r->is_auto = sqlite3_column_int(s, 6);
+	r->status = col_str(s, 7);
+	r->created_at = sqlite3_column_int64(s, 8);
+	r->next_try = sqlite3_column_int64(s, 9);
+	r->sent_at = sqlite3_column_int64(s, 10);
+	r->tries = sqlite3_column_int(s, 11);
+	r->last_error = col_str(s, 12);
+	r->rcpts = g_ptr_array_new_with_free_func(g_free);
+	if (rc_list) {
+		char **v = g_strsplit(rc_list, "\n", -1);
+		for (char **p = v; *p; p++)
+			g_ptr_array_add(r->rcpts, *p);
+		g_free(v);
+	}
+	if (with_raw)
+		r->raw = g_bytes_new(sqlite3_column_blob(s, 14),
+		    (gsize)sqlite3_column_bytes(s, 14));
+	return r;
+}
+
+int
+store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
+    char **error_r)
+{
+	sqlite3_stmt *s;
+	GPtrArray *out;
+	int rc;
+
+	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
+	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
+	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
+	    "r.outbox_id = o.id AND r.status = 'queued'), o.raw FROM outbox o LEFT JOIN "
+	    "tickets t ON t.id = o.ticket_id WHERE o.status = 'queued' AND o.next_try <= ? "
+	    "ORDER BY o.next_try, o.id LIMIT ?", "ii", now, (gint64)limit);
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, outbox_row_from(s, 1));
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*rows_r = out;
+	return 0;
+}
+
+int
+store_outbox_rcpt_set(struct pd_store *st, gint64 outbox_id, const char *addr,
+    const char *status, const char *code, char **error_r)
+{
+	return exec(st, error_r, "UPDATE outbox_rcpts SET status = ?, code = ? WHERE "
+	    "outbox_id = ? AND addr = ?", "ssis", status, code, outbox_id, addr);
+}
+
+int
+store_outbox_update(struct pd_store *st, gint64 id, const char *status, int tries,
+    gint64 next_try, const char *last_error, gint64 now, char **error_r)
+{
+	return exec(st, error_r, "UPDATE outbox SET status = ?1, tries = ?2, next_try = ?3, "
+	    "last_error = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END "
+	    "WHERE id = ?6", "siisii", status, (gint64)tries, next_try, last_error, now, id);
+}
+
+int
+store_outbox_count_waiting(struct pd_store *st, int *count_r, char **error_r)
+{
+	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "status = 'queued'", ""), count_r, error_r);
+}
+
 int
 store_outbox_hold(struct pd_store *st, gint64 id, const char *reason, char **error_r)
 {
@@ -1034,34 +1120,8 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 	if (s == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
-	while ((rc = step_row(st, s, error_r)) == 1) {
-		struct pd_outbox_row *r = g_new0(struct pd_outbox_row, 1);
-		const char *rc_list = (const char *)sqlite3_column_text(s, 13);
-		r->id = sqlite3_column_int64(s, 0);
-		r->ticket_id = sqlite3_column_int64(s, 1);
-		r->ticket_ref = col_str(s, 2);
-		r->event = col_str(s, 3);
-		r->message_id = col_str(s, 4);
-		r->mail_from = col_str(s, 5);
-		r->is_auto = sqlite3_column_int(s, 6);
-		r->status = col_str(s, 7);
-		r->created_at = sqlite3_column_int64(s, 8);
-		r->next_try = sqlite3_column_int64(s, 9);
-		r->sent_at = sqlite3_column_int64(s, 10);
-		r->tries = sqlite3_column_int(s, 11);
-		r->last_error = col_str(s, 12);
-		r->rcpts = g_ptr_array_new_with_free_func(g_free);
-		if (rc_list) {
-			char **v = g_strsplit(rc_list, "\n", -1);
-			for (char **p = v; *p; p++)
-				g_ptr_array_add(r->rcpts, *p);
-			g_free(v);
-		}
-		if (with_raw)
-			r->raw = g_bytes_new(sqlite3_column_blob(s, 14),
-			    (gsize)sqlite3_column_bytes(s, 14));
-		g_ptr_array_add(out, r);
-	}
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, outbox_row_from(s, with_raw));
 	sqlite3_reset(s);
 	if (rc < 0) {
 		g_ptr_array_unref(out);

@@ -192,6 +192,19 @@ void store_message_free(struct pd_stored_message *);
 int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts,
     const void *raw, size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r);
+/* Queued mails due at now, oldest first, at most limit, with their
+ * bytes and only the recipients still waiting. */
+int store_outbox_due(struct pd_store *, gint64 now, int limit, GPtrArray **rows_r,
+    char **error_r);
+/* One recipient's result: status "sent", "failed" or "queued". */
+int store_outbox_rcpt_set(struct pd_store *, gint64 outbox_id, const char *addr,
+    const char *status, const char *code, char **error_r);
+/* After a try: the row's status, tries, next try and last error; sent_at
+ * is set when status is "sent". */
+int store_outbox_update(struct pd_store *, gint64 id, const char *status, int tries,
+    gint64 next_try, const char *last_error, gint64 now, char **error_r);
+/* Rows still queued (due or not). */
+int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */
 int store_outbox_hold(struct pd_store *, gint64 id, const char *reason, char **error_r);
 /* Outbox mail with that Message-ID: 1 found, 0 not. */

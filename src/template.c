@@ -259,8 +259,8 @@ render_files(const char *txt, const char *html, GHashTable *vars,
 		} else
 			rest = *q == '\n' ? q + 1 : q;
 	}
-	body = render_body(rest, rest + strlen(rest), body_line, vars, M_TEXT, txt,
-	    errors);
+	body = render_body(rest, rest + strlen(rest), body_line, vars, M_TEXT,
+	    txt, errors);
 	g_free(data);
 	out->subject = subject;
 	out->text = body;
@@ -356,29 +356,38 @@ template_render(const char *dir, const char *queue_dir, const char *event,
 	return r;
 }
 
-/* Files in dir that no event will ever use are typos worth reporting. */
+static gint
+cmp_str(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Files in dir that no event will ever use are typos worth reporting,
+ * in name order so that the report is the same every time. */
 static void
 check_strays(const char *dir, GPtrArray *errors)
 {
+	GPtrArray *names;
 	GDir *d;
-	const char *f;
-	const char *dot;
+	const char *f, *dot;
+	guint i;
 
 	if ((d = g_dir_open(dir, 0, NULL)) == NULL)
 		return;
+	names = g_ptr_array_new_with_free_func(g_free);
 	while ((f = g_dir_read_name(d)) != NULL) {
 		dot = strrchr(f, '.');
 		if (dot == NULL || (strcmp(dot, ".txt") != 0 &&
 		    strcmp(dot, ".html") != 0))
 			continue;
-		if (!known(template_events, f, dot - f)) {
-			char *path = g_build_filename(dir, f, NULL);
-
-			add_error(errors, path, 0, "not a known event");
-			g_free(path);
-		}
+		if (!known(template_events, f, dot - f))
+			g_ptr_array_add(names, g_build_filename(dir, f, NULL));
 	}
 	g_dir_close(d);
+	g_ptr_array_sort(names, cmp_str);
+	for (i = 0; i < names->len; i++)
+		add_error(errors, names->pdata[i], 0, "not a known event");
+	g_ptr_array_unref(names);
 }
 
 /*

@@ -155,6 +155,11 @@ tnef_unpack(const void *data, size_t len, GPtrArray **files_r, char **body_r,
 		*error_r = g_strdup("not a TNEF stream (bad size)");
 		return -1;
 	}
+	/* checked here because libytnef prints its complaints on stdout */
+	if (memcmp(data, "\x78\x9f\x3e\x22", 4) != 0) {
+		*error_r = g_strdup("not a TNEF stream (no signature)");
+		return -1;
+	}
 	/* libytnef wants a writable buffer and may read its own way */
 	copy = g_memdup2(data, len);
 	TNEFInitialize(&t);

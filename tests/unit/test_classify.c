@@ -1,2 +1,423 @@
+/* test_classify.c: SPEC 3 rules, their order, staff authentication,
+ * and the corpus autoreplies and bounces. */
+#include <dirent.h>
+
 #include "test.h"
-int main(void) { TEST_OK(1, "placeholder"); return test_done(); }
+#include "../../src/classify.h"
+
+static struct pd_secret secret = {
+	(guint8 *)"0123456789abcdef0123456789abcdef", 32
+};
+
+static struct pd_config *
+make_config(int trust_from)
+{
+	struct pd_config *cfg = g_new0(struct pd_config, 1);
+	struct pd_queue *q = g_new0(struct pd_queue, 1);
+	static const char *staff[][2] = {
+		{ "Alice Smith", "alice@example.com" },
+		{ "Bob Jones", "bob@mail.example.org" },
+	};
+
+	cfg->hostname = g_strdup("help.example.com");
+	cfg->staff = g_ptr_array_new();
+	for (size_t i = 0; i < G_N_ELEMENTS(staff); i++) {
+		struct pd_staff *s = g_new0(struct pd_staff, 1);
+
+		s->name = g_strdup(staff[i][0]);
+		s->email = g_strdup(staff[i][1]);
+		g_ptr_array_add(cfg->staff, s);
+	}
+	q->name = g_strdup("Support");
+	q->address = g_strdup("support@example.com");
+	q->note_address = g_strdup("support+note@example.com");
+	cfg->queues = g_ptr_array_new();
+	g_ptr_array_add(cfg->queues, q);
+	cfg->auth.authserv_id = g_strdup("mx.example.com");
+	cfg->auth.trust_from = trust_from;
+	cfg->limits.max_hops = DEF_MAX_HOPS;
+	cfg->spam.header = g_strdup("X-Rspamd-Action");
+	cfg->spam.pattern = g_strdup("^(reject|add header)");
+	return cfg;
+}
+
+static void
+free_config(struct pd_config *cfg)
+{
+	for (guint i = 0; i < cfg->staff->len; i++) {
+		struct pd_staff *s = cfg->staff->pdata[i];
+
+		g_free(s->name);
+		g_free(s->email);
+		g_free(s);
+	}
+	g_ptr_array_free(cfg->staff, TRUE);
+	for (guint i = 0; i < cfg->queues->len; i++) {
+		struct pd_queue *q = cfg->queues->pdata[i];
+
+		g_free(q->name);
+		g_free(q->address);
+		g_free(q->note_address);
+		g_free(q);
+	}
+	g_ptr_array_free(cfg->queues, TRUE);
+	g_free(cfg->hostname);
+	g_free(cfg->auth.authserv_id);
+	g_free(cfg->spam.header);
+	g_free(cfg->spam.pattern);
+	g_free(cfg);
+}
+
+static struct pd_message *
+parse(const char *raw, size_t len)
+{
+	struct pd_message *msg = NULL;
+	char *error = NULL;
+
+	if (message_parse(raw, len, NULL, &msg, &error) == -1) {
+		printf("# parse: %s\n", error);
+		g_free(error);
+		return NULL;
+	}
+	return msg;
+}
+
+#define CUST	"From: Carol <carol@customer.example>\n"
+#define ALICE	"From: Alice Smith <alice@example.com>\n"
+#define TOSUP	"To: support@example.com\n"
+#define AR_OK_DKIM "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=sel; spf=fail smtp.mailfrom=alice@example.com\n"
+#define DSN_BODY \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n" \
+	"--b\nContent-Type: text/plain\n\nDelivery failed.\n" \
+	"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" \
+	"Final-Recipient: rfc822; gone@example.net\nAction: failed\nStatus: 5.1.1\n" \
+	"--b--\n"
+
+static void
+test_table(void)
+{
+	struct pd_config *cfg = make_config(0);
+	char *ourid = token_message_id(&secret, "TKT-0042", "help.example.com");
+	char *tokaddr = token_staff_address(&secret, "support@example.com",
+	    "TKT-0042", "alice@example.com");
+	char *tokaddr_bob = token_staff_address(&secret, "support@example.com",
+	    "TKT-0042", "bob@mail.example.org");
+	char *hops = NULL;
+	GString *h = g_string_new(NULL);
+
+	for (int i = 0; i < 51; i++)
+		g_string_append_printf(h, "Received: from h%d by h%d; Mon, 1 Jan 2024 00:00:00 +0000\n", i, i + 1);
+	hops = g_string_free(h, FALSE);
+
+	struct row {
+		const char *name;
+		char *raw;
+		enum pd_class cls;
+		const char *reason;
+		int has_staff;
+		enum pd_staff_auth auth;
+	} rows[] = {
+		{ "plain customer", g_strdup(CUST TOSUP "Subject: help\n\nhi\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "X-Loop hostname", g_strdup(CUST TOSUP "X-Loop: help.example.com\nSubject: x\n\nx\n"),
+		  CLASS_LOOP, "X-Loop names us", 0, AUTH_NONE },
+		{ "X-Loop queue address (second X-Loop)", g_strdup(CUST TOSUP "X-Loop: other@list.org\n"
+		  "X-Loop: Support@Example.com\nSubject: x\n\nx\n"),
+		  CLASS_LOOP, "X-Loop names us", 0, AUTH_NONE },
+		{ "X-Loop someone else", g_strdup(CUST TOSUP "X-Loop: other@list.org\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "our Message-ID", g_strdup_printf(CUST TOSUP "Message-ID: <%s>\nSubject: x\n\nx\n", ourid),
+		  CLASS_LOOP, "our own Message-ID", 0, AUTH_NONE },
+		{ "forged Message-ID shape", g_strdup(CUST TOSUP
+		  "Message-ID: <TKT-0042.0123456789abcdef.0123456789abcdef@help.example.com>\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "From queue address", g_strdup("From: support@example.com\nTo: x@y.org\nSubject: x\n\nx\n"),
+		  CLASS_LOOP, "From is our own address", 0, AUTH_NONE },
+		{ "From note address", g_strdup("From: support+note@example.com\nTo: x@y.org\nSubject: x\n\nx\n"),
+		  CLASS_LOOP, "From is our own address", 0, AUTH_NONE },
+		{ "DSN", g_strdup("From: MAILER-DAEMON@mx.example.net\nTo: support@example.com\n"
+		  "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n" DSN_BODY),
+		  CLASS_BOUNCE, "bounce or feedback report", 0, AUTH_NONE },
+		{ "DSN with Precedence: bulk is a bounce", g_strdup("From: MAILER-DAEMON@mx.example.net\n"
+		  "To: support@example.com\nPrecedence: bulk\nSubject: failure\nMIME-Version: 1.0\n" DSN_BODY),
+		  CLASS_BOUNCE, "bounce or feedback report", 0, AUTH_NONE },
+		{ "loop before bounce", g_strdup("From: MAILER-DAEMON@mx.example.net\nTo: support@example.com\n"
+		  "X-Loop: help.example.com\nSubject: failure\nMIME-Version: 1.0\n" DSN_BODY),
+		  CLASS_LOOP, "X-Loop names us", 0, AUTH_NONE },
+		{ "qmail text bounce", g_strdup("From: MAILER-DAEMON@mx.example.net\nTo: support@example.com\n"
+		  "Subject: failure notice\n\nHi. This is the qmail-send program at mx.example.net.\n"
+		  "I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+		  "<gone@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n"),
+		  CLASS_BOUNCE, "bounce or feedback report", 0, AUTH_NONE },
+		{ "Auto-Submitted: auto-replied", g_strdup(CUST TOSUP "Auto-Submitted: auto-replied\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Auto-Submitted", 0, AUTH_NONE },
+		{ "Auto-Submitted: No; params", g_strdup(CUST TOSUP "Auto-Submitted: No ; x=y\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "Auto-Submitted: auto-generated; params", g_strdup(CUST TOSUP
+		  "Auto-Submitted: Auto-Generated; owner-email=x@y\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Auto-Submitted", 0, AUTH_NONE },
+		{ "Precedence: bulk", g_strdup(CUST TOSUP "Precedence: Bulk\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Precedence: bulk", 0, AUTH_NONE },
+		{ "Precedence: junk", g_strdup(CUST TOSUP "Precedence: junk\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Precedence: junk", 0, AUTH_NONE },
+		{ "Precedence: list", g_strdup(CUST TOSUP "Precedence: list\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Precedence: list", 0, AUTH_NONE },
+		{ "Precedence: auto_reply", g_strdup(CUST TOSUP "Precedence: auto_reply\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "Precedence: auto_reply", 0, AUTH_NONE },
+		{ "Precedence: first-class", g_strdup(CUST TOSUP "Precedence: first-class\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "X-Autoreply", g_strdup(CUST TOSUP "X-Autoreply: yes\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "X-Autoreply", 0, AUTH_NONE },
+		{ "X-Autorespond", g_strdup(CUST TOSUP "X-Autorespond: x\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "X-Autorespond", 0, AUTH_NONE },
+		{ "X-Auto-Response-Suppress", g_strdup(CUST TOSUP "X-Auto-Response-Suppress: All\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "X-Auto-Response-Suppress", 0, AUTH_NONE },
+		{ "List-Id", g_strdup(CUST TOSUP "List-Id: <users.lists.example.org>\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "List-Id", 0, AUTH_NONE },
+		{ "List-Unsubscribe", g_strdup(CUST TOSUP "List-Unsubscribe: <mailto:u@x.org>\nSubject: x\n\nx\n"),
+		  CLASS_AUTO, "List-Unsubscribe", 0, AUTH_NONE },
+		{ "Out of Office subject", g_strdup(CUST TOSUP "Subject: Out of Office: back Monday\n\nx\n"),
+		  CLASS_AUTO, "out-of-office subject", 0, AUTH_NONE },
+		{ "AW: Abwesenheitsnotiz", g_strdup(CUST TOSUP "Subject: AW: Abwesenheitsnotiz: Urlaub\n\nx\n"),
+		  CLASS_AUTO, "out-of-office subject", 0, AUTH_NONE },
+		{ "Automatic reply", g_strdup(CUST TOSUP "Subject: Automatic reply: [TKT-0042] x\n\nx\n"),
+		  CLASS_AUTO, "out-of-office subject", 0, AUTH_NONE },
+		{ "Réponse automatique (RFC 2047)", g_strdup(CUST TOSUP
+		  "Subject: =?UTF-8?Q?R=C3=A9ponse_automatique?=\n\nx\n"),
+		  CLASS_AUTO, "out-of-office subject", 0, AUTH_NONE },
+		{ "Re: vacation plans is... auto", g_strdup(CUST TOSUP "Subject: Re: Vacation\n\nx\n"),
+		  CLASS_AUTO, "out-of-office subject", 0, AUTH_NONE },
+		{ "subject mentioning office", g_strdup(CUST TOSUP "Subject: My office printer is broken\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "51 Received", g_strdup_printf("%s" CUST TOSUP "Subject: x\n\nx\n", hops),
+		  CLASS_HOPS, "too many Received headers", 0, AUTH_NONE },
+		{ "50 Received is fine", g_strdup_printf("%s" CUST TOSUP "Subject: x\n\nx\n",
+		  strchr(hops, '\n') + 1),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "auto before hops", g_strdup_printf("%s" CUST TOSUP "Precedence: junk\nSubject: x\n\nx\n", hops),
+		  CLASS_AUTO, "Precedence: junk", 0, AUTH_NONE },
+		{ "X-Spam-Flag: YES", g_strdup(CUST TOSUP "X-Spam-Flag: YES\nSubject: x\n\nx\n"),
+		  CLASS_SPAM, "X-Spam-Flag: YES", 0, AUTH_NONE },
+		{ "X-Spam-Flag: NO", g_strdup(CUST TOSUP "X-Spam-Flag: NO\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "X-Spam-Status: Yes, score", g_strdup(CUST TOSUP "X-Spam-Status: Yes, score=9.1 required=5.0\nSubject: x\n\nx\n"),
+		  CLASS_SPAM, "X-Spam-Status: Yes", 0, AUTH_NONE },
+		{ "X-Spam-Status: No", g_strdup(CUST TOSUP "X-Spam-Status: No, score=0.1\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "configured spam header", g_strdup(CUST TOSUP "X-Rspamd-Action: Add Header\nSubject: x\n\nx\n"),
+		  CLASS_SPAM, "spam header matches", 0, AUTH_NONE },
+		{ "configured spam header, no match", g_strdup(CUST TOSUP "X-Rspamd-Action: no action\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+		{ "spam from staff with DKIM is spam", g_strdup(ALICE TOSUP AR_OK_DKIM "X-Spam-Flag: YES\nSubject: x\n\nx\n"),
+		  CLASS_SPAM, "X-Spam-Flag: YES", 0, AUTH_NONE },
+		{ "staff DKIM", g_strdup(ALICE TOSUP AR_OK_DKIM "Subject: x\n\nx\n"),
+		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
+		{ "staff DKIM, header.i", g_strdup(ALICE TOSUP
+		  "Authentication-Results: MX.example.com 1; dkim=pass (good) header.i=@example.com\nSubject: x\n\nx\n"),
+		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
+		{ "staff DKIM parent domain (relaxed)", g_strdup("From: bob@mail.example.org\n" TOSUP
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.org\nSubject: x\n\nx\n"),
+		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
+		{ "staff DKIM pass for TLD only", g_strdup("From: bob@mail.example.org\n" TOSUP
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=org\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "staff DKIM pass for another domain", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=evil.example.net\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "staff DKIM for lookalike domain", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=badexample.com\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "staff DKIM fail", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; dkim=fail header.d=example.com\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "forged Authentication-Results from another authserv-id", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.evil.net; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=example.com\n"
+		  "Authentication-Results: mx.example.com; dkim=none; spf=softfail smtp.mailfrom=example.com\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "authserv-id as a prefix does not count", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com.evil.net; dkim=pass header.d=example.com\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "dkim=pass only inside a comment", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; dkim=fail (was dkim=pass header.d=example.com) header.d=x.net\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "staff SPF aligned", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=alice@example.com\nSubject: x\n\nx\n"),
+		  CLASS_STAFF, "staff, SPF pass", 1, AUTH_SPF },
+		{ "staff SPF for another domain", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=bounce@mailer.example.net\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "second AR of ours has the pass", g_strdup(ALICE TOSUP
+		  "Authentication-Results: mx.example.com; dkim=none\n"
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\nSubject: x\n\nx\n"),
+		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
+		{ "staff token address in To", g_strdup_printf(ALICE "To: %s\nSubject: x\n\nx\n", tokaddr),
+		  CLASS_STAFF, "staff, tokenized reply address", 1, AUTH_TOKEN },
+		{ "staff token address in Delivered-To", g_strdup_printf(ALICE "To: support@example.com\n"
+		  "Delivered-To: %s\nSubject: x\n\nx\n", tokaddr),
+		  CLASS_STAFF, "staff, tokenized reply address", 1, AUTH_TOKEN },
+		{ "staff token address in X-Original-To, upper case", g_strdup_printf(ALICE "To: support@example.com\n"
+		  "X-Original-To: <%s>\nSubject: x\n\nx\n", tokaddr),
+		  CLASS_STAFF, "staff, tokenized reply address", 1, AUTH_TOKEN },
+		{ "another staff member's token", g_strdup_printf(ALICE "To: %s\nSubject: x\n\nx\n", tokaddr_bob),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "unauthenticated staff", g_strdup(ALICE TOSUP "Subject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "customer with valid DKIM", g_strdup(CUST TOSUP
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=customer.example\nSubject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct pd_message *msg = parse(rows[i].raw, strlen(rows[i].raw));
+		struct pd_classification c;
+
+		TEST_OK(msg != NULL, "%s: parses", rows[i].name);
+		if (msg == NULL)
+			continue;
+		classify(cfg, &secret, msg, &c);
+		TEST_STR(classify_name(c.cls), classify_name(rows[i].cls), "%s: class", rows[i].name);
+		TEST_STR(c.reason, rows[i].reason, "%s: reason", rows[i].name);
+		TEST_INT(c.staff != NULL, rows[i].has_staff, "%s: staff set", rows[i].name);
+		TEST_INT(c.auth, rows[i].auth, "%s: auth", rows[i].name);
+		message_free(msg);
+	}
+
+	/* trust_from makes an unauthenticated staff From staff */
+	{
+		struct pd_config *trusting = make_config(1);
+		const char *raw = ALICE TOSUP "Subject: x\n\nx\n";
+		struct pd_message *msg = parse(raw, strlen(raw));
+		struct pd_classification c;
+
+		classify(trusting, &secret, msg, &c);
+		TEST_STR(classify_name(c.cls), "staff", "trust_from: staff");
+		TEST_INT(c.auth, AUTH_TRUST_FROM, "trust_from: auth");
+		TEST_OK(c.staff && strcmp(c.staff->email, "alice@example.com") == 0,
+		    "trust_from: staff member");
+		message_free(msg);
+		raw = CUST TOSUP "Subject: x\n\nx\n";
+		msg = parse(raw, strlen(raw));
+		classify(trusting, &secret, msg, &c);
+		TEST_STR(classify_name(c.cls), "customer", "trust_from: customer stays customer");
+		message_free(msg);
+		free_config(trusting);
+	}
+	/* no secret: our Message-IDs cannot be recognized, nothing crashes */
+	{
+		char *raw = g_strdup_printf(CUST TOSUP "Message-ID: <%s>\n\nx\n", ourid);
+		struct pd_message *msg = parse(raw, strlen(raw));
+		struct pd_classification c;
+
+		classify(cfg, NULL, msg, &c);
+		TEST_STR(classify_name(c.cls), "customer", "no secret: customer");
+		message_free(msg);
+		g_free(raw);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		g_free(rows[i].raw);
+	TEST_STR(classify_name(CLASS_HOPS), "hops", "classify_name hops");
+	TEST_STR(classify_name((enum pd_class)99), "unknown", "classify_name out of range");
+	g_free(hops);
+	g_free(ourid);
+	g_free(tokaddr);
+	g_free(tokaddr_bob);
+	free_config(cfg);
+}
+
+static struct pd_message *
+parse_file(const char *path)
+{
+	gchar *raw = NULL;
+	gsize len = 0;
+	struct pd_message *msg;
+
+	if (!g_file_get_contents(path, &raw, &len, NULL))
+		return NULL;
+	msg = parse(raw, len);
+	g_free(raw);
+	return msg;
+}
+
+/* Every corpus autoreply is auto, the ordinary mail is customer, and
+ * every fifth bounce is a bounce. */
+static void
+test_corpus(void)
+{
+	char *dir = test_src("../shared/corpus");
+	char *sub;
+	struct pd_config *cfg = make_config(0);
+	GDir *d;
+	const char *name;
+	int n = 0;
+
+	sub = g_build_filename(dir, "autoreplies", NULL);
+	if ((d = g_dir_open(sub, 0, NULL)) == NULL) {
+		printf("# skip: no corpus at %s\n", dir);
+		goto out;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path;
+		struct pd_message *msg;
+		struct pd_classification c;
+		const char *want;
+
+		if (!g_str_has_suffix(name, ".eml"))
+			continue;
+		want = g_str_has_prefix(name, "rfc3834-") ? "auto" :
+		    g_str_has_prefix(name, "is-not-bounce-") ? "customer" : NULL;
+		if (want == NULL)
+			continue;
+		path = g_build_filename(sub, name, NULL);
+		msg = parse_file(path);
+		TEST_OK(msg != NULL, "%s parses", name);
+		if (msg) {
+			classify(cfg, &secret, msg, &c);
+			TEST_STR(classify_name(c.cls), want, "%s is %s (%s)", name, want,
+			    c.reason ? c.reason : "");
+			message_free(msg);
+		}
+		g_free(path);
+	}
+	g_dir_close(d);
+	g_free(sub);
+
+	sub = g_build_filename(dir, "bounces", NULL);
+	if ((d = g_dir_open(sub, 0, NULL)) != NULL) {
+		GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+		while ((name = g_dir_read_name(d)) != NULL)
+			if (g_str_has_suffix(name, ".eml") && strcmp(name, "arf-26.eml") != 0)
+				g_ptr_array_add(names, g_strdup(name));
+		g_dir_close(d);
+		g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+		for (guint i = 0; i < names->len; i += 5) {
+			char *path = g_build_filename(sub, names->pdata[i], NULL);
+			struct pd_message *msg = parse_file(path);
+			struct pd_classification c;
+
+			if (msg) {
+				classify(cfg, &secret, msg, &c);
+				TEST_STR(classify_name(c.cls), "bounce", "%s is a bounce",
+				    (char *)names->pdata[i]);
+				message_free(msg);
+				n++;
+			}
+			g_free(path);
+		}
+		g_ptr_array_free(names, TRUE);
+		printf("# %d corpus bounces classified\n", n);
+	}
+	g_free(sub);
+out:
+	free_config(cfg);
+	g_free(dir);
+}
+
+int
+main(void)
+{
+	message_init();
+	test_table();
+	test_corpus();
+	return test_done();
+}

@@ -1,0 +1,215 @@
+/* outbox.c: the outbox table to the SMTP server, one session per batch. */
+#include <string.h>
+
+#include "log.h"
+#include "notify.h"
+#include "outbox.h"
+#include "smtp.h"
+#include "util.h"
+
+#define FLUSH_BATCH	500
+
+gint64
+outbox_retry_delay(int tries)
+{
+	static const gint64 delays[] = { 60, 300, 900, 3600 };
+
+	if (tries < 1)
+		return delays[0];
+	if (tries <= (int)G_N_ELEMENTS(delays))
+		return delays[tries - 1];
+	return 3600;
+}
+
+/* Mails to staff never cause another mail about their own failure. */
+static int
+event_to_staff(const char *event)
+{
+	static const char *const staff_events[] = { "staff_new_ticket",
+	    "staff_customer_reply", "ticket_assigned", "ticket_escalated", "sla_warning",
+	    "sla_breached", "command_error", "delivery_failed", NULL };
+
+	return g_strv_contains(staff_events, event);
+}
+
+/* A recipient given up on: on the ticket for the staff to see. */
+static int
+record_failure(struct pd_ctx *ctx, const struct pd_outbox_row *row, const char *addr,
+    const char *why, gint64 now, char **error_r)
+{
+	struct pd_stored_message sm = { 0 };
+	struct pd_ticket *t = NULL;
+	char *text;
+	gint64 mid;
+	int rc = 0;
+
+	if (row->ticket_id == 0)
+		return 0;
+	text = g_strdup_printf("Mail to %s (%s) could not be delivered: %s", addr, row->event,
+	    why);
+	sm.ticket_id = row->ticket_id;
+	sm.kind = "system";
+	sm.date = now;
+	sm.subject = "";
+	sm.body = text;
+	sm.class = "delivery";
+	if (store_message_add(ctx->store, &sm, &mid, error_r) < 0 ||
+	    store_event_add(ctx->store, row->ticket_id, now, "postdesk", "delivery_failed",
+	    text, error_r) < 0)
+		rc = -1;
+	if (rc == 0 && !event_to_staff(row->event) &&
+	    store_ticket_get(ctx->store, row->ticket_id, &t, error_r) == 1) {
+		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+		const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
+		struct pd_notice n = { 0 };
+		int queued;
+		if (t->assignee)
+			g_ptr_array_add(to, g_strdup(t->assignee));
+		else
+			for (guint i = 0; q && i < q->staff->len; i++)
+				g_ptr_array_add(to, g_strdup(q->staff->pdata[i]));
+		n.event = "delivery_failed";
+		n.ticket = t;
+		n.to = to;
+		n.message = text;
+		n.extra_name = "reason";
+		n.extra_value = why;
+		n.staff = 1;
+		rc = notify_queue(ctx, &n, now, &queued, error_r);
+		g_ptr_array_unref(to);
+	}
+	store_ticket_free(t);
+	g_free(text);
+	return rc;
+}
+
+/* Record one try of row, inside a transaction. */
+static int
+record_try(struct pd_ctx *ctx, const struct pd_outbox_row *row,
+    const struct pd_smtp_result *res, gint64 now, struct pd_flush_stats *fs,
+    char **error_r)
+{
+	int tries = row->tries + 1, left = 0, sent = 0, failed = 0;
+	int too_old = now - row->created_at >= ctx->cfg->smtp.give_up;
+	GHashTable *got = g_hash_table_new(g_str_hash, g_str_equal);
+	const char *status;
+	gint64 next;
+
+	for (guint i = 0; res->rcpts && i < res->rcpts->len; i++) {
+		struct pd_rcpt_result *r = res->rcpts->pdata[i];
+		g_hash_table_insert(got, r->addr, r);
+	}
+	for (guint i = 0; i < row->rcpts->len; i++) {
+		const char *addr = row->rcpts->pdata[i];
+		struct pd_rcpt_result *r = g_hash_table_lookup(got, addr);
+		const char *st = "queued", *why = NULL;
+		char code[16] = "";
+
+		if (r && r->code)
+			g_snprintf(code, sizeof code, "%d", r->code);
+		if (r && r->code >= 500)
+			st = "failed", why = r->text;
+		else if (r && r->code >= 400)
+			st = "queued", why = r->text;
+		else if (res->ok)
+			st = "sent";
+		else if (res->permanent)
+			st = "failed", why = res->error;
+		if (strcmp(st, "queued") == 0 && too_old) {
+			st = "failed";
+			why = "gave up after smtp.give_up of temporary failures";
+		}
+		if (store_outbox_rcpt_set(ctx->store, row->id, addr, st, *code ? code : NULL,
+		    error_r) < 0)
+			goto fail;
+		if (strcmp(st, "failed") == 0) {
+			failed++;
+			if (record_failure(ctx, row, addr, why ? why : "refused", now,
+			    error_r) < 0)
+				goto fail;
+		} else if (strcmp(st, "sent") == 0)
+			sent++;
+		else
+			left++;
+	}
+	if (left) {
+		status = "queued";
+		next = now + outbox_retry_delay(tries);
+		fs->deferred++;
+	} else if (sent) {
+		status = "sent";
+		next = row->next_try;
+		fs->sent++;
+	} else {
+		status = "failed";
+		next = row->next_try;
+		fs->failed++;
+	}
+	g_hash_table_destroy(got);
+	return store_outbox_update(ctx->store, row->id, status, tries, next,
+	    res->ok && !left && !failed ? NULL : (res->error ? res->error : "some recipients refused"),
+	    now, error_r);
+fail:
+	g_hash_table_destroy(got);
+	return -1;
+}
+
+int
+outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **error_r)
+{
+	struct pd_smtp *smtp = NULL;
+	int done = 0, stop = 0;
+
+	memset(fs, 0, sizeof *fs);
+	if (smtp_open(ctx->cfg, &smtp, error_r) < 0)
+		return -1;
+	while (!stop && (limit == 0 || done < limit)) {
+		GPtrArray *rows;
+		gint64 now = util_now();
+		int batch = limit ? MIN(FLUSH_BATCH, limit - done) : FLUSH_BATCH;
+
+		if (store_outbox_due(ctx->store, now, batch, &rows, error_r) < 0)
+			goto fail;
+		if (rows->len == 0) {
+			g_ptr_array_unref(rows);
+			break;
+		}
+		for (guint i = 0; i < rows->len && !stop; i++) {
+			struct pd_outbox_row *row = rows->pdata[i];
+			struct pd_smtp_result res;
+			gsize len;
+			const void *raw = g_bytes_get_data(row->raw, &len);
+
+			if (row->rcpts->len == 0) {
+				/* Nothing left to send to: close the row. */
+				res = (struct pd_smtp_result){ .ok = 1 };
+			} else
+				smtp_send(smtp, row->mail_from, row->rcpts, raw, len, &res);
+			now = util_now();
+			if (store_begin(ctx->store, error_r) < 0 ||
+			    record_try(ctx, row, &res, now, fs, error_r) < 0 ||
+			    store_commit(ctx->store, error_r) < 0) {
+				store_rollback(ctx->store);
+				smtp_result_clear(&res);
+				g_ptr_array_unref(rows);
+				goto fail;
+			}
+			if (!res.ok && res.code == 0) {
+				/* No server answered: the rest waits for the next run. */
+				char *e = util_printable(res.error, 300);
+				log_warnx("smtp %s: %s; %d mails wait", ctx->cfg->smtp.url, e,
+				    (int)(rows->len - i - 1));
+				g_free(e);
+				stop = 1;
+			}
+			smtp_result_clear(&res);
+			done++;
+		}
+		g_ptr_array_unref(rows);
+	}
+	smtp_close(smtp);
+	return store_outbox_count_waiting(ctx->store, &fs->waiting, error_r);
+fail:
+	smtp_close(smtp);
+	return -1;
+}

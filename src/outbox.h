@@ -1,0 +1,25 @@
+/* outbox.h: sending what the outbox holds (SPEC 6): each mail is sent,
+ * then marked in the same breath; temporary failures are retried with
+ * growing delays until smtp.give_up; permanent ones are recorded on the
+ * ticket and the staff are told. */
+#ifndef PD_OUTBOX_H
+#define PD_OUTBOX_H
+
+#include "intake.h"
+
+struct pd_flush_stats {
+	int	 sent;		/* mails accepted for every recipient */
+	int	 deferred;	/* tried, will be tried again */
+	int	 failed;	/* given up on (5xx or too old) */
+	int	 waiting;	/* still queued after the flush, due or not */
+};
+
+/* Delay before try number tries+1: 1 min, 5 min, 15 min, 1 h, then hourly. */
+gint64 outbox_retry_delay(int tries);
+
+/* Send every due mail (at most limit; 0: all).  0 ok (the stats say
+ * what happened), -1 and *error_r when the database failed. */
+int outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs,
+    char **error_r);
+
+#endif

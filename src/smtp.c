@@ -1,0 +1,225 @@
+/* smtp.c: libcurl speaks SMTP; we read its protocol trace to learn the
+ * server's answer to each RCPT TO, so one refused recipient does not
+ * fail the others. */
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "smtp.h"
+#include "util.h"
+
+struct pd_smtp {
+	CURL		*curl;
+	const struct pd_config *cfg;
+	char		*password;
+	/* per send */
+	const char	*data;
+	size_t		 len, off;
+	GPtrArray	*rcpts;		/* struct pd_rcpt_result * */
+	struct pd_rcpt_result *waiting;	/* RCPT sent, reply not yet read */
+	GString		*line;
+};
+
+static void
+rcpt_free(gpointer p)
+{
+	struct pd_rcpt_result *r = p;
+
+	g_free(r->addr);
+	g_free(r->text);
+	g_free(r);
+}
+
+static size_t
+read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct pd_smtp *s = arg;
+	size_t want = size * n, left = s->len - s->off;
+
+	if (want > left)
+		want = left;
+	memcpy(buf, s->data + s->off, want);
+	s->off += want;
+	return want;
+}
+
+/* A server reply line: the final line of a reply answers the last RCPT. */
+static void
+trace_in(struct pd_smtp *s, const char *line)
+{
+	if (s->waiting == NULL || strlen(line) < 4 || !g_ascii_isdigit(line[0]))
+		return;
+	if (line[3] == '-')
+		return;
+	s->waiting->code = atoi(line);
+	s->waiting->text = g_strstrip(g_strdup(line));
+	s->waiting = NULL;
+}
+
+static void
+trace_out(struct pd_smtp *s, const char *line)
+{
+	struct pd_rcpt_result *r;
+	const char *lt, *gt;
+
+	if (g_ascii_strncasecmp(line, "RCPT TO:", 8) != 0)
+		return;
+	lt = strchr(line, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	r = g_new0(struct pd_rcpt_result, 1);
+	r->addr = lt && gt ? g_strndup(lt + 1, (gsize)(gt - lt - 1)) : g_strdup(line + 8);
+	g_ptr_array_add(s->rcpts, r);
+	s->waiting = r;
+}
+
+static int
+debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct pd_smtp *s = arg;
+	void (*fn)(struct pd_smtp *, const char *);
+
+	(void)c;
+	if (type == CURLINFO_HEADER_IN)
+		fn = trace_in;
+	else if (type == CURLINFO_HEADER_OUT)
+		fn = trace_out;
+	else
+		return 0;
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == '\n') {
+			fn(s, s->line->str);
+			g_string_truncate(s->line, 0);
+		} else if (data[i] != '\r' && s->line->len < 1024)
+			g_string_append_c(s->line, data[i]);
+	}
+	return 0;
+}
+
+int
+smtp_open(const struct pd_config *cfg, struct pd_smtp **s_r, char **error_r)
+{
+	struct pd_smtp *s = g_new0(struct pd_smtp, 1);
+	static int curl_ready;
+
+	if (!curl_ready) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		curl_ready = 1;
+	}
+	s->cfg = cfg;
+	if (cfg->smtp.password_file && *cfg->smtp.password_file) {
+		GByteArray *pw;
+		if (util_read_file(cfg->smtp.password_file, 4096, &pw, error_r) < 0) {
+			g_free(s);
+			return -1;
+		}
+		s->password = g_strndup((const char *)pw->data, pw->len);
+		g_strstrip(s->password);
+		g_byte_array_unref(pw);
+	}
+	s->curl = curl_easy_init();
+	s->line = g_string_new(NULL);
+	*s_r = s;
+	return 0;
+}
+
+void
+smtp_close(struct pd_smtp *s)
+{
+	if (s == NULL)
+		return;
+	curl_easy_cleanup(s->curl);
+	if (s->password) {
+		memset(s->password, 0, strlen(s->password));
+		g_free(s->password);
+	}
+	g_string_free(s->line, TRUE);
+	g_free(s);
+}
+
+void
+smtp_result_clear(struct pd_smtp_result *res)
+{
+	g_free(res->error);
+	if (res->rcpts)
+		g_ptr_array_unref(res->rcpts);
+	memset(res, 0, sizeof *res);
+}
+
+void
+smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
+    size_t len, struct pd_smtp_result *res)
+{
+	const struct pd_config *cfg = s->cfg;
+	struct curl_slist *list = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char *mail_from = g_strdup_printf("<%s>", from);
+	long code = 0, use_ssl;
+	CURLcode rc;
+	CURL *c = s->curl;
+
+	memset(res, 0, sizeof *res);
+	for (guint i = 0; i < rcpts->len; i++)
+		list = curl_slist_append(list, rcpts->pdata[i]);
+	s->data = raw;
+	s->len = len;
+	s->off = 0;
+	s->rcpts = g_ptr_array_new_with_free_func(rcpt_free);
+	s->waiting = NULL;
+	g_string_truncate(s->line, 0);
+
+	if (g_strcmp0(cfg->smtp.starttls, "always") == 0)
+		use_ssl = CURLUSESSL_ALL;
+	else if (g_strcmp0(cfg->smtp.starttls, "never") == 0)
+		use_ssl = CURLUSESSL_NONE;
+	else
+		use_ssl = CURLUSESSL_TRY;
+	curl_easy_setopt(c, CURLOPT_URL, cfg->smtp.url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cfg->smtp.user && *cfg->smtp.user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp.user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : "");
+	}
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MIN(cfg->smtp.timeout, 30));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->smtp.timeout);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, list);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, s);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
+
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	res->code = (int)code;
+	res->rcpts = s->rcpts;
+	s->rcpts = NULL;
+	if (rc == CURLE_OK) {
+		res->ok = 1;
+	} else {
+		int any_ok = 0;
+		for (guint i = 0; i < res->rcpts->len; i++) {
+			struct pd_rcpt_result *r = res->rcpts->pdata[i];
+			if (r->code >= 200 && r->code < 300)
+				any_ok = 1;
+		}
+		res->error = g_strdup_printf("%s%s%s", curl_easy_strerror(rc),
+		    *errbuf ? ": " : "", errbuf);
+		/* A 5xx that ended the session is permanent; no answer at all,
+		 * a 4xx, a timeout or a refused connection is worth a retry. */
+		res->permanent = code >= 500 && code < 600 && !any_ok;
+	}
+	curl_slist_free_all(list);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	g_free(mail_from);
+}

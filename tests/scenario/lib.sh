@@ -1,0 +1,80 @@
+# Shared by the scenario tests: a temporary folder, a config, checks.
+# Each check prints "ok N - what" or "not ok N - what"; finish prints the
+# totals and gives the exit status.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$PWD}"
+PD="$top_builddir/postdesk"
+PY=/usr/bin/python3
+T_N=0
+T_FAIL=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/postdesk-test.XXXXXX")
+T_PIDS=""
+cleanup() {
+	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $T_PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {	# ok "what" CONDITION-COMMAND...
+	local what=$1; shift
+	T_N=$((T_N + 1))
+	if "$@"; then echo "ok $T_N - $what"; else T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $what"; fi
+}
+is() {	# is "what" GOT WANT
+	T_N=$((T_N + 1))
+	if [ "$2" = "$3" ]; then echo "ok $T_N - $1"
+	else T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1"; echo "#   got:  $2"; echo "#   want: $3"; fi
+}
+finish() {
+	echo "1..$T_N"
+	echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"
+	[ "$T_FAIL" = 0 ]
+	exit $?
+}
+
+# A config with one queue and two staff, in $TMP/etc.
+write_config() {
+	mkdir -p "$TMP/etc"
+	cp -r "$top_srcdir/conf/templates" "$TMP/etc/templates"
+	cat > "$TMP/etc/postdesk.conf" <<CONF
+database = "$TMP/var/postdesk.db";
+spool = "$TMP/var/spool";
+secret_file = "$TMP/etc/secret";
+base_url = "http://127.0.0.1/cgi-bin/postdesk.cgi";
+templates = "$TMP/etc/templates";
+smtp = { url = "smtp://127.0.0.1:${SMTP_PORT:-25}"; starttls = "never"; };
+staff = (
+  { name = "Alice Smith"; email = "alice@example.com"; role = "admin"; },
+  { name = "Bob Jones"; email = "bob@example.com"; role = "agent"; }
+);
+queues = (
+  { name = "Support"; address = "support@example.com";
+    staff = [ "alice@example.com", "bob@example.com" ]; sla = "standard"; }
+);
+auth = { authserv_id = "mx.example.com"; trust_from = false; };
+sla = { standard = { urgent = [ "1h", "4h" ]; high = [ "4h", "1d" ];
+                     normal = [ "8h", "3d" ]; low = [ "1d", "5d" ]; }; };
+working_hours = { timezone = "UTC"; days = "Mon-Sun"; hours = "00:00-23:59"; holidays = []; };
+${EXTRA_CONF:-}
+CONF
+	export POSTDESK_CONF="$TMP/etc/postdesk.conf"
+	mkdir -p "$TMP/var"
+	"$PD" init >/dev/null
+}
+
+# Run SQL against the test database (read only).
+sql() {
+	$PY - "$TMP/var/postdesk.db" "$1" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for row in db.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in row))
+PYEOF
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

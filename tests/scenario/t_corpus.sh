@@ -1,0 +1,95 @@
+#!/bin/bash
+# Every message of ../shared/corpus through `postdesk deliver`: exit 0
+# for all; bounces and automatic replies cause no ticket, reopen or
+# outbox row; bounce statuses as bounces/expected.tsv says; every
+# legacy charset stored as its UTF-8 reference.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/scenario/lib.sh"
+CORPUS=${POSTDESK_CORPUS:-$top_srcdir/../shared/corpus}
+if [ ! -d "$CORPUS" ]; then
+	echo "# corpus folder $CORPUS absent: nothing to check"
+	exit 77
+fi
+write_config
+
+deliver_all() {	# deliver_all LABEL FILES...: every one exits 0
+	local label=$1 bad=0 f rc; shift
+	for f in "$@"; do
+		"$PD" deliver < "$f" 2>>"$TMP/deliver.err"; rc=$?
+		if [ $rc != 0 ]; then bad=$((bad + 1)); echo "#   $f: exit $rc"; fi
+	done
+	is "$label: deliver exits 0 for all $# messages" "$bad" 0
+}
+
+# Bounces first, into an empty database.
+deliver_all "bounces" "$CORPUS"/bounces/*.eml
+is "bounces: no ticket" "$(sql 'SELECT count(*) FROM tickets')" 0
+is "bounces: no outbox row" "$(sql 'SELECT count(*) FROM outbox')" 0
+nb=$(ls "$CORPUS"/bounces/*.eml | wc -l)
+is "bounces: every one kept in quarantine as unmatched" \
+	"$(sql "SELECT count(*) FROM quarantine WHERE reason LIKE 'unmatched %'")" "$nb"
+# Status per bounced recipient against expected.tsv.
+$PY - "$TMP/var/postdesk.db" "$CORPUS/bounces" "${BOUNCE_FLOOR:-0}" <<'PYEOF' > "$TMP/bounce.out"
+import hashlib, sqlite3, sys, os
+db = sqlite3.connect(sys.argv[1]); d = sys.argv[2]; floor = int(sys.argv[3])
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(d, "expected.tsv")) if not l.startswith(("#", "file\t"))]
+good = total = 0
+for r in rows:
+    f, idx, status = r[0], int(r[5]), r[6]
+    p = os.path.join(d, f)
+    if not status or not os.path.exists(p):
+        continue
+    total += 1
+    sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    got = [s for (s,) in db.execute("SELECT status FROM bounces WHERE raw_sha256 = ? ORDER BY id", (sha,))]
+    g = got[idx - 1] if len(got) >= idx else (got[0] if got else None)
+    if g == status:
+        good += 1
+    else:
+        print("#   %s #%d: got %s want %s" % (f, idx, g, status))
+print("STATUS %d %d" % (good, total))
+PYEOF
+read -r _ good total < <(grep '^STATUS' "$TMP/bounce.out")
+grep '^#' "$TMP/bounce.out" | head -30
+echo "# bounce status exact for $good of $total recipients"
+ok "bounces: status recorded exactly for at least ${BOUNCE_FLOOR:-0} of $total (got $good)" \
+	test "$good" -ge "${BOUNCE_FLOOR:-0}"
+
+# Automatic replies: stored, never answered.
+before=$(sql 'SELECT count(*) FROM outbox')
+deliver_all "autoreplies" "$CORPUS"/autoreplies/rfc3834-*.eml
+is "autoreplies: no outbox row" "$(sql 'SELECT count(*) FROM outbox')" "$before"
+n=$(ls "$CORPUS"/autoreplies/rfc3834-*.eml | wc -l)
+is "autoreplies: each stored as an automatic message" \
+	"$(sql "SELECT count(*) FROM messages WHERE auto = 1")" "$n"
+deliver_all "not a bounce" "$CORPUS"/autoreplies/is-not-bounce-*.eml
+is "ordinary mail gets its acknowledgement" \
+	"$(sql "SELECT count(*) FROM outbox WHERE event = 'ticket_created'")" 1
+
+# Everything else: MIME oddities and client replies.
+deliver_all "mime" $(find "$CORPUS/mime" -name '*.eml' | sort)
+deliver_all "replies" "$CORPUS"/replies/talon/standard_replies/*.eml
+
+# Legacy charsets: X.CHARSET.txt as a mail body is stored as X.utf-8.txt.
+for f in "$CORPUS"/charsets/*.txt; do
+	base=$(basename "$f" .txt); name=${base%%.*}; cs=${base#*.}
+	[ "$cs" = utf-8 ] && continue
+	[ -f "$CORPUS/charsets/$name.utf-8.txt" ] || continue
+	case $cs in shift-jis) cs=Shift_JIS ;; esac
+	{
+		printf 'From: Charset Tester <charset-%s@example.org>\nTo: support@example.com\n' "$cs"
+		printf 'Subject: charset %s\nMessage-ID: <charset-%s@example.org>\n' "$cs" "$cs"
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=%s\n' "$cs"
+		printf 'Content-Transfer-Encoding: base64\n\n'
+		base64 < "$f"
+	} > "$TMP/cs.eml"
+	"$PD" deliver < "$TMP/cs.eml"
+	$PY - "$TMP/var/postdesk.db" "charset-$cs@example.org" "$CORPUS/charsets/$name.utf-8.txt" <<'PYEOF' > "$TMP/cs.out"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+got = db.execute("SELECT body FROM messages WHERE message_id = ?", (sys.argv[2],)).fetchone()
+want = open(sys.argv[3], encoding="utf-8").read().replace("\r\n", "\n")
+print("same" if got and got[0].strip() == want.strip() else "differs")
+PYEOF
+	is "charset $cs stored as UTF-8 reference $name.utf-8.txt" "$(cat "$TMP/cs.out")" same
+done
+finish
