@@ -953,6 +953,12 @@ day_index(const char *s, size_t len)
 {
 	int i;
 
+	while (len > 0 && *s == ' ') {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
 	if (len != 3)
 		return -1;
 	for (i = 0; i < 7; i++)

@@ -8,6 +8,7 @@
 #include "bounce.h"
 #include "classify.h"
 #include "commands.h"
+#include "hours.h"
 #include "intake.h"
 #include "log.h"
 #include "notify.h"
@@ -99,60 +100,6 @@ quarantine(struct intake *in, const char *reason, char **error_r)
 	return store_quarantine_add(in->ctx->store, reason, in->sha, in->src->kind,
 	    in->src->mailbox, m ? m->from.addr : NULL, m ? m->subject : NULL, in->now, NULL,
 	    error_r);
-}
-
-/* Seconds of working time added to start (SPEC 7), in the configured
- * zone; walks day by day, at most ten years. */
-static gint64
-working_add(const struct pd_config *cfg, gint64 start, gint64 secs)
-{
-	GTimeZone *tz = cfg->hours.timezone ?
-	    g_time_zone_new_identifier(cfg->hours.timezone) : NULL;
-	GDateTime *day;
-	gint64 left = secs, due = 0;
-
-	if (secs <= 0)
-		return start;
-	if (tz == NULL)
-		tz = g_time_zone_new_utc();
-	{
-		GDateTime *u = g_date_time_new_from_unix_utc(start);
-		GDateTime *l = g_date_time_to_timezone(u, tz);
-		day = g_date_time_new(tz, g_date_time_get_year(l), g_date_time_get_month(l),
-		    g_date_time_get_day_of_month(l), 0, 0, 0);
-		g_date_time_unref(u);
-		g_date_time_unref(l);
-	}
-	for (int i = 0; i < 3660 && due == 0; i++) {
-		int dow = g_date_time_get_day_of_week(day) - 1;
-		char *ymd = g_date_time_format(day, "%Y-%m-%d");
-		int work = (cfg->hours.days & (1 << dow)) != 0;
-		GDateTime *next;
-
-		for (guint h = 0; work && cfg->hours.holidays && h < cfg->hours.holidays->len; h++)
-			if (strcmp(cfg->hours.holidays->pdata[h], ymd) == 0)
-				work = 0;
-		g_free(ymd);
-		if (work) {
-			gint64 base = g_date_time_to_unix(day);
-			gint64 from = base + cfg->hours.start_min * 60;
-			gint64 to = base + cfg->hours.end_min * 60;
-			if (from < start)
-				from = start;
-			if (to > from) {
-				if (to - from >= left)
-					due = from + left;
-				else
-					left -= to - from;
-			}
-		}
-		next = g_date_time_add_days(day, 1);
-		g_date_time_unref(day);
-		day = next;
-	}
-	g_date_time_unref(day);
-	g_time_zone_unref(tz);
-	return due ? due : start + secs;
 }
 
 /* The queue: --mailbox, else a recipient matching a queue address,
@@ -412,8 +359,8 @@ new_ticket(struct intake *in, const struct pd_queue *q, const char *cust_addr,
 	t.created_at = in->now;
 	t.follows = follows;
 	if (sla) {
-		t.first_response_due = working_add(ctx->cfg, in->now, sla->first[PRIO_NORMAL]);
-		t.resolution_due = working_add(ctx->cfg, in->now, sla->resolve[PRIO_NORMAL]);
+		t.first_response_due = hours_add(ctx->cfg, in->now, sla->first[PRIO_NORMAL]);
+		t.resolution_due = hours_add(ctx->cfg, in->now, sla->resolve[PRIO_NORMAL]);
 	}
 	if (store_ticket_create(ctx->store, &t, id_r, error_r) < 0)
 		goto out;

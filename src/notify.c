@@ -2,6 +2,7 @@
  * time, so what the outbox holds is exactly what will be sent. */
 #include <string.h>
 
+#include "hours.h"
 #include "mailout.h"
 #include "notify.h"
 #include "template.h"
@@ -24,38 +25,6 @@ notify_status_url(struct pd_ctx *ctx, const char *ref)
 	g_free(key);
 	g_free(eref);
 	return url;
-}
-
-/* 1 when t falls inside the configured working hours. */
-static int
-in_working_hours(const struct pd_config *cfg, gint64 t)
-{
-	GTimeZone *tz = cfg->hours.timezone ?
-	    g_time_zone_new_identifier(cfg->hours.timezone) : NULL;
-	GDateTime *dt;
-	int dow, min, ok;
-	char *day;
-
-	if (tz == NULL)
-		tz = g_time_zone_new_utc();
-	dt = g_date_time_new_from_unix_local(t);
-	{
-		GDateTime *z = g_date_time_to_timezone(dt, tz);
-		g_date_time_unref(dt);
-		dt = z;
-	}
-	dow = g_date_time_get_day_of_week(dt) - 1;	/* 0 = Monday */
-	min = g_date_time_get_hour(dt) * 60 + g_date_time_get_minute(dt);
-	day = g_date_time_format(dt, "%Y-%m-%d");
-	ok = (cfg->hours.days & (1 << dow)) && min >= cfg->hours.start_min &&
-	    min < cfg->hours.end_min;
-	for (guint i = 0; ok && cfg->hours.holidays && i < cfg->hours.holidays->len; i++)
-		if (strcmp(cfg->hours.holidays->pdata[i], day) == 0)
-			ok = 0;
-	g_free(day);
-	g_date_time_unref(dt);
-	g_time_zone_unref(tz);
-	return ok;
 }
 
 static char *
@@ -92,7 +61,7 @@ notice_vars(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue
 	g_hash_table_insert(v, "queue", g_strdup(q->name));
 	g_hash_table_insert(v, "message", g_strdup(n->message ? n->message : ""));
 	g_hash_table_insert(v, "commands_help", g_strdup(STAFF_COMMANDS_HELP));
-	g_hash_table_insert(v, "working_hours_notice", g_strdup(in_working_hours(ctx->cfg,
+	g_hash_table_insert(v, "working_hours_notice", g_strdup(hours_is_working(ctx->cfg,
 	    now) ? "" : "Your message reached us outside our working hours; we will "
 	    "answer when we are back."));
 	if (t) {

@@ -483,6 +483,7 @@ test_days_hours(void)
 		{ "Mon-Fri", 0x1f }, { "Mon-Sun", 0x7f }, { "Mon,Wed,Fri", 0x15 },
 		{ "sat-sun", 0x60 }, { "Fri-Mon", 0x71 }, { "Sun", 0x40 },
 		{ " Mon , Tue ", 0x03 }, { "Mon-Tue,Thu", 0x0b },
+		{ "Mon - Fri", 0x1f },
 		{ "Mon-Fry", -1 }, { "", -1 }, { "Monday", -1 }, { "Mon,", -1 },
 		{ "Mon--Fri", -1 }, { "1-5", -1 },
 	};

@@ -1,0 +1,12 @@
+/* hours.h: time counted in working hours (SPEC 7). */
+#ifndef PD_HOURS_H
+#define PD_HOURS_H
+
+#include "config.h"
+
+/* 1 when t falls inside the configured working hours. */
+int hours_is_working(const struct pd_config *cfg, gint64 t);
+/* start plus secs of working time (days, hours, holidays in the zone). */
+gint64 hours_add(const struct pd_config *cfg, gint64 start, gint64 secs);
+
+#endif

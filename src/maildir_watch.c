@@ -1,0 +1,3 @@
+/* maildir_watch.c: to be written */
+#include "watch.h"
+#include "timers.h"

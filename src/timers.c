@@ -1,0 +1,3 @@
+/* timers.c: to be written */
+#include "watch.h"
+#include "timers.h"
