@@ -5,6 +5,8 @@
  * Subject line) and gets its values HTML-escaped.  A line holding
  * nothing but one variable whose value is empty is left out entirely,
  * so that optional sentences ({{working_hours_notice}}) leave no hole.
+ * White space at the end of a value is dropped: "{{message}}" ends its
+ * line in the template already.
  */
 #include <string.h>
 
@@ -14,7 +16,9 @@ const char *const template_events[] = {
 	"ticket_created", "staff_new_ticket", "staff_customer_reply",
 	"staff_reply", "status_changed", "ticket_resolved", "ticket_closed",
 	"ticket_reopened", "sla_warning", "sla_breached", "ticket_escalated",
-	"ticket_assigned", "attachment_refused", NULL
+	"ticket_assigned", "attachment_refused",
+	/* ours: to staff, documented in conf/templates/README */
+	"command_error", "delivery_failed", NULL
 };
 
 const char *const template_variables[] = {
@@ -61,9 +65,11 @@ known(const char *const *list, const char *s, size_t len)
 
 /* Private so templates need nothing from the HTML module. */
 static void
-escape_html(GString *out, const char *s)
+escape_html(GString *out, const char *s, size_t len)
 {
-	for (; *s != '\0'; s++) {
+	const char *end = s + len;
+
+	for (; s < end; s++) {
 		switch (*s) {
 		case '&':
 			g_string_append(out, "&amp;");
@@ -154,11 +160,17 @@ render_line(GString *out, const char *s, size_t len, GHashTable *vars,
 			v = vars ? g_hash_table_lookup(vars, key) : NULL;
 			g_free(key);
 			if (v != NULL && *v != '\0') {
-				empty = 0;
+				/* the template has the line break already */
+				size_t vlen = strlen(v);
+
+				while (vlen > 0 && g_ascii_isspace(v[vlen - 1]))
+					vlen--;
+				if (vlen > 0)
+					empty = 0;
 				if (mode == M_HTML)
-					escape_html(out, v);
+					escape_html(out, v, vlen);
 				else
-					g_string_append(out, v);
+					g_string_append_len(out, v, vlen);
 			}
 		}
 		vars_seen++;

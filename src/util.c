@@ -44,7 +44,7 @@ parse_scaled(const char *s, const char *units, const gint64 *mult, gint64 *r)
 		return -1;
 	errno = 0;
 	v = g_ascii_strtoull(s, &end, 10);
-	if (errno != 0 || v > G_MAXINT64 / (1024LL * 1024 * 1024 * 8))
+	if (errno != 0 || v > (guint64)G_MAXINT64)
 		return -1;
 	while (g_ascii_isspace(*end))
 		end++;
@@ -52,10 +52,16 @@ parse_scaled(const char *s, const char *units, const gint64 *mult, gint64 *r)
 		*r = (gint64)v;
 		return 0;
 	}
-	if (end[1] != '\0' && !(g_ascii_tolower(end[1]) == 'b' && end[2] == '\0'))
-		return -1;
 	u = strchr(units, g_ascii_tolower(*end));
 	if (u == NULL)
+		return -1;
+	end++;
+	/* "10MB" as well as "10M", but not "10bb". */
+	if (g_ascii_tolower(*end) == 'b' && u != units && strchr(units, 'b') != NULL)
+		end++;
+	while (g_ascii_isspace(*end))
+		end++;
+	if (*end != '\0' || v > (guint64)(G_MAXINT64 / mult[u - units]))
 		return -1;
 	*r = (gint64)v * mult[u - units];
 	return 0;
@@ -225,9 +231,23 @@ util_write_file_atomic(const char *path, const void *buf, size_t len,
 	if (rename(tmp, path) < 0)
 		goto fail;
 	g_free(tmp);
+	/* The rename itself must survive a crash. */
+	{
+		char *dir = g_path_get_dirname(path);
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		g_free(dir);
+	}
 	return 0;
 fail_close:
-	close(fd);
+	{
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
 fail:
 	*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
 	unlink(tmp);

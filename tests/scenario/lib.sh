@@ -78,3 +78,43 @@ PYEOF
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# A real SMTP server (aiosmtpd) on a free port; mails land in $TMP/smtp.
+start_smtp() {
+	SMTP_PORT=${SMTP_PORT:-$(free_port)}
+	mkdir -p "$TMP/smtp"
+	$PY "$top_srcdir/tests/tools/smtpd.py" "$SMTP_PORT" "$TMP/smtp" 2>"$TMP/smtpd.err" &
+	SMTP_PID=$!
+	T_PIDS="$T_PIDS $SMTP_PID"
+	for _ in $(seq 1 100); do
+		$PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$SMTP_PORT),1)" \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "# smtp server did not start: $(cat "$TMP/smtpd.err")"
+	return 1
+}
+stop_smtp() {
+	kill "$SMTP_PID" 2>/dev/null; wait "$SMTP_PID" 2>/dev/null
+}
+# Number of mails the SMTP server accepted.
+smtp_count() { ls "$TMP/smtp"/*.eml 2>/dev/null | wc -l; }
+# One header of the Nth received mail, decoded (python email).
+smtp_header() {	# smtp_header N NAME
+	$PY - "$TMP/smtp/$(printf %04d "$1").eml" "$2" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+v = m.get_all(sys.argv[2]) or []
+print("\n".join(str(x) for x in v))
+PYEOF
+}
+smtp_body() {	# smtp_body N: the text/plain part
+	$PY - "$TMP/smtp/$(printf %04d "$1").eml" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m.get_body(preferencelist=("plain",)).get_content(), end="")
+PYEOF
+}
+smtp_rcpts() {	# smtp_rcpts N: envelope recipients, one per line
+	sed -n 's/^RCPT TO //p' "$TMP/smtp/$(printf %04d "$1").env"
+}

@@ -121,12 +121,12 @@ ok "show --json: one message with its exact text" $([ "$rc" = 0 ] && json '
 len(d["messages"]) == 1 and d["messages"][0]["text"] == "It smokes." and
 d["messages"][0]["kind"] == "customer" and d["messages"][0]["from"] == "carol@example.org" and
 d["messages"][0]["subject"] == "Printer is on fire" and
-d["messages"][0]["date"] == "2026-11-21T10:00:00Z" and d["messages"][0]["attachments"] == []' &&
+d["messages"][0]["date"] == "2026-11-21T09:00:00Z" and d["messages"][0]["attachments"] == []' &&
     echo 0 || echo 1)
 pd show TKT-0001
 ok "show text: header and message block" $([ "$rc" = 0 ] &&
     grep -q '^TKT-0001  Printer is on fire$' "$tmp/out" &&
-    grep -q '^--- #[0-9]* customer from carol@example.org 2026-11-21T10:00:00Z$' "$tmp/out" &&
+    grep -q '^--- #[0-9]* customer from carol@example.org 2026-11-21T09:00:00Z$' "$tmp/out" &&
     grep -q '^It smokes\.$' "$tmp/out" && echo 0 || echo 1)
 pd show TKT-9999
 ok "show unknown ref: 65" $([ "$rc" = 65 ] &&

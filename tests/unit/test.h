@@ -11,11 +11,12 @@
 static int test_n, test_failed;
 
 #define TEST_OK(cond, ...) do { \
+	int ok_ = !!(cond); \
 	test_n++; \
-	if (cond) { printf("ok %d - ", test_n); } \
+	if (ok_) { printf("ok %d - ", test_n); } \
 	else { test_failed++; printf("not ok %d - ", test_n); } \
 	printf(__VA_ARGS__); \
-	if (!(cond)) printf(" (%s:%d)", __FILE__, __LINE__); \
+	if (!ok_) printf(" (%s:%d)", __FILE__, __LINE__); \
 	printf("\n"); \
 } while (0)
 

@@ -1,9 +1,8 @@
 /* test_quote.c: reply stripping, on a table of small replies, on the
  * talon corpus (real clients), on the email_reply_parser corpus with
  * our expected results in tests/mail/quote/, and on a 767 KB quote. */
-#include <gmime/gmime.h>
-
 #include "test.h"
+#include "../../src/message.h"
 #include "../../src/quote.h"
 
 static const struct {
@@ -79,44 +78,25 @@ static const struct {
 	    NULL, "Hi" },
 };
 
-/* The text/plain body of a mail, through GMime. */
+/* The decoded body text of a mail, as intake hands it to quote_strip. */
 static char *
 eml_text(const char *path)
 {
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *msg;
-	GMimeObject *body;
-	char *text = NULL;
+	struct pd_message *msg = NULL;
+	char *raw = NULL, *err = NULL, *text;
+	gsize len;
 
-	stream = g_mime_stream_file_open(path, "r", NULL);
-	if (stream == NULL)
+	if (!g_file_get_contents(path, &raw, &len, NULL))
 		return NULL;
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	if (msg == NULL)
+	if (message_parse(raw, len, NULL, &msg, &err) == -1) {
+		printf("# %s: %s\n", path, err);
+		g_free(err);
+		g_free(raw);
 		return NULL;
-	body = g_mime_message_get_body(msg);
-	if (GMIME_IS_MULTIPART(body)) {
-		int i, n = g_mime_multipart_get_count(GMIME_MULTIPART(body));
-
-		for (i = 0; i < n; i++) {
-			GMimeObject *p = g_mime_multipart_get_part(
-			    GMIME_MULTIPART(body), i);
-
-			if (GMIME_IS_TEXT_PART(p) &&
-			    g_mime_content_type_is_type(
-			    g_mime_object_get_content_type(p), "text", "plain")) {
-				body = p;
-				break;
-			}
-		}
 	}
-	if (GMIME_IS_TEXT_PART(body))
-		text = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
-	g_object_unref(msg);
+	text = g_strdup(msg->text);
+	message_free(msg);
+	g_free(raw);
 	return text;
 }
 
@@ -272,11 +252,10 @@ main(void)
 		g_free(got);
 	}
 
-	g_mime_init();
+	message_init();
 	talon(corpus);
 	github(corpus);
 	long_quote(corpus);
-	g_mime_shutdown();
 	g_free(corpus);
 	return test_done();
 }

@@ -33,6 +33,9 @@ static const struct {
 	{ "Subject: S\n\n", "S", "", NULL },
 	{ "Subject: S\n\nbraces { } and }} and {x}\n", "S",
 	    "braces { } and }} and {x}\n", NULL },
+	/* white space ending a value goes: the template ends the line */
+	{ "Subject: S\n\n[{{refused}}]\n{{queue}}\n", "S",
+	    "[- a.exe: not allowed\n- b.zip: too big]\nSupport\n", NULL },
 	/* values are not templates themselves */
 	{ "Subject: S\n\n{{customer_name}} {{reason}}\n", "S",
 	    "Jane Doe {{ticket_ref}}\n", NULL },
@@ -62,6 +65,8 @@ vars_new(void)
 	g_hash_table_insert(v, "message", "two\nlines");
 	g_hash_table_insert(v, "reason", "{{ticket_ref}}");
 	g_hash_table_insert(v, "agent_name", "");
+	g_hash_table_insert(v, "refused",
+	    "- a.exe: not allowed\n- b.zip: too big\n\n \n");
 	return v;
 }
 
@@ -166,7 +171,7 @@ shipped(const char *conf, GHashTable *vars)
 	    "We aim to send") != NULL, "ack text outside working hours");
 	template_rendered_clear(&r);
 
-	g_hash_table_insert(vars, "message", "Hi Jane,\n\nfixed.\n\nAlice");
+	g_hash_table_insert(vars, "message", "Hi Jane,\n\nfixed.\n\nAlice\n");
 	TEST_INT(template_render(conf, NULL, "staff_reply", vars, &r, &err), 0,
 	    "staff_reply renders");
 	TEST_STR(r.subject, "Printer jammed", "relay subject");
@@ -244,6 +249,8 @@ check_all(const char *conf, const char *dir)
 		"/ticket_escalated.txt: missing",
 		"/ticket_assigned.txt: missing",
 		"/attachment_refused.txt: missing",
+		"/command_error.txt: missing",
+		"/delivery_failed.txt: missing",
 		"/billing/ticket_closed.txt:2: a blank line must follow the Subject: line",
 		"/billing/ticket_closed.txt:4: unknown variable {{x}}",
 		"/billing/ticket_assigned.html: has no .txt beside it",
@@ -288,7 +295,7 @@ check_all(const char *conf, const char *dir)
 
 	g_ptr_array_set_size(errors, 0);
 	n = template_check_all(qdir, NULL, errors);
-	TEST_INT(n, 13, "queue folder alone: 2 problems + 11 missing");
+	TEST_INT(n, 15, "queue folder alone: 2 problems + 13 missing");
 	g_ptr_array_unref(errors);
 	g_free(broken);
 	g_free(qdir);
@@ -305,7 +312,7 @@ main(void)
 
 	for (i = 0; template_events[i] != NULL; i++)
 		;
-	TEST_INT(i, 13, "13 events");
+	TEST_INT(i, 15, "13 events of SPEC 6 and 2 of ours");
 	for (i = 0; template_variables[i] != NULL; i++)
 		;
 	TEST_INT(i, 16, "16 variables");

@@ -1,0 +1,54 @@
+"""A real SMTP server for the tests (Debian's python3-aiosmtpd).
+
+Usage: /usr/bin/python3 smtpd.py PORT OUTDIR
+Each accepted mail is written to OUTDIR/NNNN.eml with its envelope in
+OUTDIR/NNNN.env ("MAIL FROM" line, then one "RCPT TO" line each).
+Recipients whose local part starts with "reject" get 550 5.1.1,
+"defer" 451 4.3.0.  Listens on 127.0.0.1 only.
+"""
+import os
+import signal
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class Handler:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.n = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0].lower()
+        if local.startswith("reject"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if local.startswith("defer"):
+            return "451 4.3.0 <%s>: try again later" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.n += 1
+        base = os.path.join(self.outdir, "%04d" % self.n)
+        with open(base + ".tmp", "wb") as f:
+            f.write(envelope.original_content)
+        with open(base + ".env", "w") as f:
+            f.write("MAIL FROM %s\n" % envelope.mail_from)
+            for r in envelope.rcpt_tos:
+                f.write("RCPT TO %s\n" % r)
+        os.rename(base + ".tmp", base + ".eml")
+        return "250 2.0.0 Ok: queued as %04d" % self.n
+
+
+def main():
+    port, outdir = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port,
+                     data_size_limit=0, decode_data=False)
+    ctl.start()
+    signal.sigwait([signal.SIGTERM, signal.SIGINT])
+    ctl.stop()
+
+
+if __name__ == "__main__":
+    main()
