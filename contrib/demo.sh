@@ -14,7 +14,7 @@ if [ ! -x build/postdesk ] || [ -n "$(find src sql -newer build/postdesk 2>/dev/
 	./autogen.sh >/dev/null 2>&1
 	mkdir -p build && (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)" >/dev/null)
 fi
-PD=$top/build/postdesk
+PD=${PD:-$top/build/postdesk}
 dir=$(mktemp -d /tmp/postdesk-demo.XXXXXX)
 cp -r conf/templates "$dir/templates"
 cat > "$dir/postdesk.conf" <<CONF

@@ -132,9 +132,12 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts, GPtrA
 static int
 cli_config(struct cli *c)
 {
-	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *errors;
 	const char *path = config_path(c->conf);
 
+	if (c->cfg)
+		return 0;
+	errors = g_ptr_array_new_with_free_func(g_free);
 	c->cfg = config_load(path, errors);
 	for (guint i = 0; i < errors->len; i++)
 		fprintf(stderr, "%s\n", (char *)errors->pdata[i]);
@@ -1541,7 +1544,10 @@ cli_main(int argc, char **argv)
 	if (c.cfg)
 		config_free(c.cfg);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		log_warnx("standard output: %s", g_strerror(errno));
+		/* a reader such as head(1) that stops early is no error worth a line */
+		if (errno != EPIPE)
+			log_warnx("standard output: %s", errno ? g_strerror(errno) :
+			    "write error");
 		if (rc == 0)
 			rc = EX_IOERR;
 	}

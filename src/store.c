@@ -477,7 +477,7 @@ store_ticket_create(struct pd_store *st, const struct pd_ticket *t, gint64 *id_r
 {
 	if (exec(st, error_r, "INSERT INTO tickets (ref, subject, status, priority, queue, "
 	    "assignee, customer_id, created_at, updated_at, follows, first_response_due, "
-	    "resolution_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssssiiinnn",
+	    "resolution_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssssssiiinnn",
 	    t->ref, t->subject, t->status ? t->status : "open",
 	    t->priority ? t->priority : "normal", t->queue, t->assignee, t->customer_id,
 	    t->created_at, t->created_at, t->follows, t->first_response_due,
@@ -804,7 +804,7 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 
 	if (exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
 	    "from_name, date, subject, body, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "isssssissi" "i", m->ticket_id, m->kind,
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssissssi", m->ticket_id, m->kind,
 	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
 	    m->body ? m->body : "", m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
 		return -1;

@@ -54,6 +54,9 @@ for e in ticket_created staff_new_ticket staff_customer_reply staff_reply \
 	printf 'Subject: {{subject}}\n\nHello {{customer_name}}, {{ticket_ref}} is {{status}}.\n' \
 	    > "$tmp/templates/$e.txt"
 done
+# events added since this list was written: check-config names them
+"$PD" -c "$conf" check-config 2>&1 | sed -n 's/^\(.*\.txt\): missing$/\1/p' |
+while read -r f; do printf 'Subject: {{subject}}\n\nHello.\n' > "$f"; done
 
 # --- usage ---------------------------------------------------------------
 run "$PD" --help
