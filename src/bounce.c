@@ -468,6 +468,8 @@ bounce_detect(struct pd_message *msg)
 		r = 1;
 	else if ((body || subj) && w.returned)
 		r = 1;
+	else if (subj && body)
+		r = 1;	/* a bounce forwarded by hand still names our mail */
 	else if (body && g_regex_match_simple("^(?:mailer|post|mail)", from,
 	    G_REGEX_CASELESS, 0))
 		r = 1;

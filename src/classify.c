@@ -131,8 +131,12 @@ is_loop(const struct pd_config *cfg, const struct pd_secret *secret,
 	for (guint i = 0; i < xl->len && reason == NULL; i++) {
 		const char *v = xl->pdata[i];
 
-		if (ci_contains(v, cfg->hostname))
+		/* Our X-Loop is a queue address; a bare host name counts only
+		 * on its own, as other systems on our domain use X-Loop too. */
+		char *t = g_strstrip(g_strdup(v));
+		if (cfg->hostname && g_ascii_strcasecmp(t, cfg->hostname) == 0)
 			reason = "X-Loop names us";
+		g_free(t);
 		for (guint j = 0; cfg->queues && j < cfg->queues->len && !reason; j++) {
 			const struct pd_queue *q = cfg->queues->pdata[j];
 
@@ -209,6 +213,9 @@ classify_is_auto(struct pd_message *msg, const char **reason_r)
 		static const char *const hdrs[] = {
 			"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress",
 			"List-Id", "List-Unsubscribe",
+			/* RFC 2369's other list headers and older list servers'. */
+			"List-Subscribe", "List-Help", "List-Post", "List-Owner",
+			"Mailing-List", "X-Mailing-List", "X-ML-Server", "X-MLServer",
 		};
 
 		for (size_t i = 0; i < G_N_ELEMENTS(hdrs) && !reason; i++)

@@ -15,6 +15,7 @@
 #include "import.h"
 #include "intake.h"
 #include "json.h"
+#include "outbox.h"
 #include "log.h"
 #include "store.h"
 #include "template.h"
@@ -52,7 +53,7 @@ static const char usage_text[] =
 "                                  (label=NAME adds, label=-NAME removes;\n"
 "                                  assignee=none unassigns)\n"
 "  quarantine [list [--json] | show ID | retry ID|all]\n"
-"  outbox [list [--json]]\n"
+"  outbox [list [--json] | flush]\n"
 "  stats [--json]\n"
 "\n"
 "options:\n"
@@ -1356,6 +1357,24 @@ cmd_quarantine(struct cli *c, int argc, char **argv)
 	return rc == 1 ? 0 : rc;
 }
 
+/* Send everything due: 0 when nothing waits any more, 75 otherwise
+ * (what failed for good is on its ticket). */
+static int
+outbox_flush_cmd(struct cli *c)
+{
+	struct pd_flush_stats fs;
+	char *err = NULL;
+	int rc;
+
+	if ((rc = cli_open(c)) != 0)
+		return rc;
+	if (outbox_flush(&c->ctx, 0, &fs, &err) < 0)
+		return store_failed(c, "outbox flush", err);
+	printf("outbox: %d sent, %d deferred, %d failed, %d waiting\n", fs.sent, fs.deferred,
+	    fs.failed, fs.waiting);
+	return fs.waiting ? EX_TEMPFAIL : 0;
+}
+
 static int
 cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -1365,11 +1384,16 @@ cmd_outbox(struct cli *c, int argc, char **argv)
 	char *err = NULL;
 
 	rc = parse_args("outbox", argc, argv, opts, args);
-	if (rc == 0 && args->len && strcmp(args->pdata[0], "list") != 0)
+	if (rc == 0 && args->len && strcmp(args->pdata[0], "list") != 0 &&
+	    strcmp(args->pdata[0], "flush") != 0)
 		rc = usage_error("outbox: unknown subcommand '%s'", (char *)args->pdata[0]);
 	else if (rc == 0 && args->len > 1)
-		rc = usage_error("outbox list: unexpected argument '%s'",
-		    (char *)args->pdata[1]);
+		rc = usage_error("outbox %s: unexpected argument '%s'",
+		    (char *)args->pdata[0], (char *)args->pdata[1]);
+	if (rc == 0 && args->len && strcmp(args->pdata[0], "flush") == 0) {
+		g_ptr_array_unref(args);
+		return outbox_flush_cmd(c);
+	}
 	g_ptr_array_unref(args);
 	if (rc)
 		return rc == 1 ? 0 : rc;

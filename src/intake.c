@@ -882,6 +882,12 @@ intake_classified(struct intake *in, char **error_r)
 		return -1;
 	if (in->cls.cls == CLASS_STAFF)
 		return staff_mail(in, tid, q, is_note, error_r);
+	if (in->cls.cls == CLASS_AUTO && tid == 0) {
+		/* A robot writing to no ticket of ours opens none (SPEC 3). */
+		why = g_strdup_printf("automatic mail that answers no ticket (%s)",
+		    in->cls.reason);
+		goto quarantine;
+	}
 	return customer_mail(in, tid, q, error_r);
 quarantine:
 	{

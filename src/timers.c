@@ -1,3 +1,381 @@
-/* timers.c: to be written */
-#include "watch.h"
+/* timers.c: the clock of SPEC 7.  SLA warnings at 75 % of the
+ * resolution time, breaches at 100 %, auto-close of resolved tickets.
+ *
+ * Each ticket's change, the system message that records it and the
+ * mails it causes are one transaction, and the condition is checked
+ * again inside it: a crash repeats nothing and misses nothing.
+ *
+ * "Told once" is kept in the sla_warned / sla_breached columns, but
+ * struct pd_ticket does not carry them yet, so the decision is taken
+ * from the system message each step writes (class "sla_warning" or
+ * "sla_breached", naming the due time it was about, so a ticket whose
+ * due time is set again is told again). */
+#include <string.h>
+
+#include "hours.h"
+#include "log.h"
+#include "notify.h"
+#include "store.h"
 #include "timers.h"
+#include "util.h"
+
+#define SLA_WARN_NUM	3	/* warning at 3/4 of the resolution time */
+#define SLA_WARN_DEN	4
+
+enum sla_step { STEP_NONE, STEP_WARN, STEP_BREACH };
+
+static const char *const active_statuses[] = { "open", "in_progress", "waiting",
+    "on_hold" };
+
+static int
+is_active(const struct pd_ticket *t)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(active_statuses); i++)
+		if (strcmp(t->status, active_statuses[i]) == 0)
+			return t->merged_into == 0;
+	return 0;
+}
+
+static gint64
+warn_at(const struct pd_ticket *t)
+{
+	gint64 span = t->resolution_due - t->created_at;
+
+	if (span <= 0)
+		return t->resolution_due;
+	return t->created_at + span * SLA_WARN_NUM / SLA_WARN_DEN;
+}
+
+/* What is due for an active ticket at now, before looking at what was
+ * already told. */
+static enum sla_step
+sla_due(const struct pd_ticket *t, gint64 now)
+{
+	if (!is_active(t) || t->resolution_due <= 0)
+		return STEP_NONE;
+	if (now >= t->resolution_due)
+		return STEP_BREACH;
+	if (now >= warn_at(t))
+		return STEP_WARN;
+	return STEP_NONE;
+}
+
+static char *
+marker_text(const char *what, gint64 due)
+{
+	char *when = util_rfc3339(due);
+	char *s = g_strdup_printf("%s (resolution due %s)", what, when);
+
+	g_free(when);
+	return s;
+}
+
+/* Was this step already recorded for the ticket's current due time?
+ * Reads the ticket's system messages (see the comment at the top). */
+static int
+sla_told(struct pd_ctx *ctx, const struct pd_ticket *t, const char *cls, int *told_r,
+    char **error_r)
+{
+	GPtrArray *msgs;
+	char *due = util_rfc3339(t->resolution_due);
+	char *needle = g_strdup_printf("(resolution due %s)", due);
+
+	g_free(due);
+	*told_r = 0;
+	if (store_messages(ctx->store, t->id, 1, &msgs, error_r) < 0) {
+		g_free(needle);
+		return -1;
+	}
+	for (guint i = 0; i < msgs->len && !*told_r; i++) {
+		const struct pd_stored_message *m = msgs->pdata[i];
+		if (g_strcmp0(m->kind, "system") == 0 && g_strcmp0(m->class, cls) == 0 &&
+		    m->body && strstr(m->body, needle))
+			*told_r = 1;
+	}
+	g_ptr_array_unref(msgs);
+	g_free(needle);
+	return 0;
+}
+
+static void
+add_unique(GPtrArray *to, const char *addr)
+{
+	if (addr == NULL || *addr == '\0')
+		return;
+	for (guint i = 0; i < to->len; i++)
+		if (g_ascii_strcasecmp(to->pdata[i], addr) == 0)
+			return;
+	g_ptr_array_add(to, g_strdup(addr));
+}
+
+/* The assignee, else the queue's staff; on a breach all admins too. */
+static GPtrArray *
+sla_recipients(const struct pd_config *cfg, const struct pd_ticket *t, int admins)
+{
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	const struct pd_queue *q = config_queue_by_name(cfg, t->queue);
+
+	if (t->assignee && *t->assignee)
+		add_unique(to, t->assignee);
+	else if (q)
+		for (guint i = 0; i < q->staff->len; i++)
+			add_unique(to, q->staff->pdata[i]);
+	for (guint i = 0; admins && i < cfg->staff->len; i++) {
+		const struct pd_staff *s = cfg->staff->pdata[i];
+		if (s->admin)
+			add_unique(to, s->email);
+	}
+	return to;
+}
+
+static int
+system_note(struct pd_ctx *ctx, gint64 ticket_id, const char *cls, const char *text,
+    gint64 now, char **error_r)
+{
+	struct pd_stored_message sm = { 0 };
+	gint64 row;
+
+	sm.ticket_id = ticket_id;
+	sm.kind = "system";
+	sm.date = now;
+	sm.subject = "";
+	sm.body = (char *)text;
+	sm.class = (char *)cls;
+	return store_message_add(ctx->store, &sm, &row, error_r);
+}
+
+/* One SLA step for one ticket, in its own transaction.  *done_r is the
+ * step taken (STEP_NONE when nothing was due after all). */
+static int
+sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step *done_r,
+    char **error_r)
+{
+	struct pd_ticket *t = NULL;
+	struct pd_notice n = { 0 };
+	const struct pd_staff *agent;
+	enum sla_step step;
+	GPtrArray *to = NULL;
+	const char *cls;
+	char *text = NULL;
+	int told, queued, rc;
+
+	*done_r = STEP_NONE;
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if ((rc = store_ticket_get(ctx->store, id, &t, error_r)) <= 0)
+		goto out;
+	rc = -1;
+	if ((step = sla_due(t, now)) == STEP_NONE) {
+		rc = 0;
+		goto out;
+	}
+	if (step == STEP_BREACH) {
+		if (sla_told(ctx, t, "sla_breached", &told, error_r) < 0)
+			goto out;
+	} else if (sla_told(ctx, t, "sla_warning", &told, error_r) < 0)
+		goto out;
+	if (told) {
+		rc = 0;
+		goto out;
+	}
+	cls = step == STEP_BREACH ? "sla_breached" : "sla_warning";
+	text = marker_text(step == STEP_BREACH ? "SLA breached: the resolution time has "
+	    "passed" : "SLA warning: 75 % of the resolution time has passed",
+	    t->resolution_due);
+	to = sla_recipients(ctx->cfg, t, step == STEP_BREACH);
+	agent = t->assignee ? config_staff_by_email(ctx->cfg, t->assignee) : NULL;
+	n.event = cls;
+	n.ticket = t;
+	n.to = to;
+	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
+	n.agent_name = agent ? agent->name : NULL;
+	n.message = text;
+	n.is_auto = 1;
+	n.staff = 1;
+	if (notify_queue(ctx, &n, now, &queued, error_r) < 0 ||
+	    system_note(ctx, t->id, cls, text, now, error_r) < 0 ||
+	    store_event_add(ctx->store, t->id, now, "postdesk", cls, text, error_r) < 0 ||
+	    store_ticket_set_int(ctx->store, t->id, "sla_warned", 1, now, error_r) < 0 ||
+	    (step == STEP_BREACH && store_ticket_set_int(ctx->store, t->id,
+	    "sla_breached", 1, now, error_r) < 0))
+		goto out;
+	*done_r = step;
+	rc = 0;
+out:
+	if (rc < 0)
+		store_rollback(ctx->store);
+	else if (store_commit(ctx->store, error_r) < 0) {
+		*done_r = STEP_NONE;
+		rc = -1;
+	}
+	if (to)
+		g_ptr_array_unref(to);
+	g_free(text);
+	store_ticket_free(t);
+	return rc;
+}
+
+static int
+autoclose_due(const struct pd_ctx *ctx, const struct pd_ticket *t, gint64 now)
+{
+	return strcmp(t->status, "resolved") == 0 && t->resolved_at > 0 &&
+	    now - t->resolved_at >= ctx->cfg->limits.autoclose_after;
+}
+
+/* Close one resolved ticket and tell the customer, in one transaction. */
+static int
+autoclose_one(struct pd_ctx *ctx, gint64 id, gint64 now, int *closed_r, char **error_r)
+{
+	struct pd_ticket *t = NULL;
+	struct pd_notice n = { 0 };
+	GPtrArray *to = NULL;
+	int queued, rc;
+
+	*closed_r = 0;
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if ((rc = store_ticket_get(ctx->store, id, &t, error_r)) <= 0)
+		goto out;
+	rc = 0;
+	if (!autoclose_due(ctx, t, now))
+		goto out;
+	rc = -1;
+	if (store_ticket_set(ctx->store, t->id, "status", "closed", now, error_r) < 0 ||
+	    store_ticket_set_int(ctx->store, t->id, "closed_at", now, now, error_r) < 0 ||
+	    store_event_add(ctx->store, t->id, now, "postdesk", "status",
+	    "status: resolved -> closed (auto-close)", error_r) < 0)
+		goto out;
+	g_free(t->status);
+	t->status = g_strdup("closed");
+	t->closed_at = now;
+	to = g_ptr_array_new_with_free_func(g_free);
+	if (t->customer_email)
+		g_ptr_array_add(to, g_strdup(t->customer_email));
+	n.event = "ticket_closed";
+	n.ticket = t;
+	n.to = to;
+	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
+	n.is_auto = 1;
+	if (notify_queue(ctx, &n, now, &queued, error_r) < 0)
+		goto out;
+	*closed_r = 1;
+	rc = 0;
+out:
+	if (rc < 0)
+		store_rollback(ctx->store);
+	else if (store_commit(ctx->store, error_r) < 0) {
+		*closed_r = 0;
+		rc = -1;
+	}
+	if (to)
+		g_ptr_array_unref(to);
+	store_ticket_free(t);
+	return rc;
+}
+
+/* Tickets in one status.  GPtrArray of struct pd_ticket *. */
+static int
+list_status(struct pd_ctx *ctx, const char *status, GPtrArray **tickets_r,
+    char **error_r)
+{
+	struct pd_ticket_filter f = { 0 };
+
+	f.status = status;
+	return store_ticket_list(ctx->store, &f, tickets_r, error_r);
+}
+
+int
+timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
+{
+	gint64 now = util_now();
+	GPtrArray *tickets;
+
+	memset(ts, 0, sizeof *ts);
+	for (size_t s = 0; s < G_N_ELEMENTS(active_statuses); s++) {
+		if (list_status(ctx, active_statuses[s], &tickets, error_r) < 0)
+			return -1;
+		for (guint i = 0; i < tickets->len; i++) {
+			const struct pd_ticket *t = tickets->pdata[i];
+			enum sla_step done;
+			if (sla_due(t, now) == STEP_NONE)
+				continue;
+			if (sla_step(ctx, t->id, now, &done, error_r) < 0) {
+				g_ptr_array_unref(tickets);
+				return -1;
+			}
+			if (done == STEP_WARN)
+				ts->warned++;
+			else if (done == STEP_BREACH)
+				ts->breached++;
+			if (done != STEP_NONE)
+				log_info("%s: %s", t->ref, done == STEP_WARN ? "sla warning" :
+				    "sla breached");
+		}
+		g_ptr_array_unref(tickets);
+	}
+
+	if (list_status(ctx, "resolved", &tickets, error_r) < 0)
+		return -1;
+	for (guint i = 0; i < tickets->len; i++) {
+		const struct pd_ticket *t = tickets->pdata[i];
+		int closed;
+		if (!autoclose_due(ctx, t, now))
+			continue;
+		if (autoclose_one(ctx, t->id, now, &closed, error_r) < 0) {
+			g_ptr_array_unref(tickets);
+			return -1;
+		}
+		if (closed) {
+			ts->closed++;
+			log_info("%s: closed automatically", t->ref);
+		}
+	}
+	g_ptr_array_unref(tickets);
+	return 0;
+}
+
+static void
+earliest(gint64 *best, gint64 t, gint64 now)
+{
+	if (t > now && (*best == 0 || t < *best))
+		*best = t;
+}
+
+/* Only future due times count: whatever is due now was handled by the
+ * timers_run just before (or failed, and is tried again at the cap). */
+gint64
+timers_next(struct pd_ctx *ctx)
+{
+	gint64 now = util_now(), best = 0, wait;
+	GPtrArray *tickets;
+	char *err = NULL;
+
+	for (size_t s = 0; s < G_N_ELEMENTS(active_statuses); s++) {
+		if (list_status(ctx, active_statuses[s], &tickets, &err) < 0) {
+			g_free(err);
+			return 60;
+		}
+		for (guint i = 0; i < tickets->len; i++) {
+			const struct pd_ticket *t = tickets->pdata[i];
+			if (!is_active(t) || t->resolution_due <= 0)
+				continue;
+			earliest(&best, warn_at(t), now);
+			earliest(&best, t->resolution_due, now);
+		}
+		g_ptr_array_unref(tickets);
+	}
+	if (list_status(ctx, "resolved", &tickets, &err) < 0) {
+		g_free(err);
+		return 60;
+	}
+	for (guint i = 0; i < tickets->len; i++) {
+		const struct pd_ticket *t = tickets->pdata[i];
+		if (t->resolved_at > 0)
+			earliest(&best, t->resolved_at + ctx->cfg->limits.autoclose_after, now);
+	}
+	g_ptr_array_unref(tickets);
+	if (best == 0)
+		return 60;
+	wait = best - now;
+	return wait < 1 ? 1 : wait > 60 ? 60 : wait;
+}

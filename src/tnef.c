@@ -55,7 +55,8 @@ ansi_to_utf8(const void *data, int size)
 
 	if (data == NULL || size <= 0)
 		return NULL;
-	len = strnlen(s, (size_t)size);
+	const char *nul = memchr(s, '\0', (size_t)size);
+	len = nul ? (gsize)(nul - s) : (gsize)size;
 	if (g_utf8_validate(s, (gssize)len, NULL))
 		return g_strndup(s, len);
 	out = g_convert_with_fallback(s, (gssize)len, "UTF-8", "CP1252", "?",
@@ -119,6 +120,73 @@ message_body(TNEFStruct *t)
 	return NULL;
 }
 
+/* Walk the attribute framing (MS-OXTNEF 2.1.3): signature, key, then
+ * level, id, length, data and a 16-bit checksum of the data, to the end.
+ * Any stream that fails this is not handed to libytnef. */
+static int
+tnef_check(const guint8 *d, size_t len, char **error_r)
+{
+	size_t off = 6;
+	int n = 0, rc = -1, in_attach = 0;
+	/* libytnef leaks (or worse) on a repeated attribute, which real
+	 * streams never have: refuse repeats within the message and within
+	 * each attachment (an attachment starts at attAttachRenddata) */
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	if (d[0] != 0x78 || d[1] != 0x9f || d[2] != 0x3e || d[3] != 0x22) {
+		*error_r = g_strdup("not a TNEF stream (no signature)");
+		return -1;
+	}
+	while (off < len) {
+		guint32 alen;
+		guint16 sum = 0, want;
+
+		if (len - off < 9 || (d[off] != 1 && d[off] != 2)) {
+			*error_r = g_strdup_printf("TNEF stream corrupt at byte %zu", off);
+			goto out;
+		}
+		/* libytnef dispatches on the id alone, whatever the level */
+		guint32 key = (guint32)d[off + 1] | (guint32)d[off + 2] << 8 |
+		    (guint32)d[off + 3] << 16 | (guint32)d[off + 4] << 24;
+		guint32 low = key & 0xffff;
+		if (key == 0x00069002) {
+			g_hash_table_remove_all(seen);
+			in_attach = 1;
+		} else if (!in_attach && ((low >= 0x800f && low <= 0x8013) ||
+		    low == 0x9001 || low == 0x9002 || low == 0x9005)) {
+			*error_r = g_strdup_printf("TNEF attachment attribute %d "
+			    "outside an attachment", n);
+			goto out;
+		}
+		if (g_hash_table_contains(seen, GUINT_TO_POINTER(key))) {
+			*error_r = g_strdup_printf("TNEF attribute %d repeated", n);
+			goto out;
+		}
+		g_hash_table_add(seen, GUINT_TO_POINTER(key));
+		alen = (guint32)d[off + 5] | (guint32)d[off + 6] << 8 |
+		    (guint32)d[off + 7] << 16 | (guint32)d[off + 8] << 24;
+		off += 9;
+		if (alen > len - off || len - off - alen < 2) {
+			*error_r = g_strdup_printf("TNEF attribute %d longer than the stream", n);
+			goto out;
+		}
+		for (guint32 i = 0; i < alen; i++)
+			sum = (guint16)(sum + d[off + i]);
+		off += alen;
+		want = (guint16)(d[off] | d[off + 1] << 8);
+		if (sum != want) {
+			*error_r = g_strdup_printf("TNEF attribute %d has a bad checksum", n);
+			goto out;
+		}
+		off += 2;
+		n++;
+	}
+	rc = 0;
+out:
+	g_hash_table_unref(seen);
+	return rc;
+}
+
 static void
 tnef_file_free(gpointer p)
 {
@@ -155,11 +223,10 @@ tnef_unpack(const void *data, size_t len, GPtrArray **files_r, char **body_r,
 		*error_r = g_strdup("not a TNEF stream (bad size)");
 		return -1;
 	}
-	/* checked here because libytnef prints its complaints on stdout */
-	if (memcmp(data, "\x78\x9f\x3e\x22", 4) != 0) {
-		*error_r = g_strdup("not a TNEF stream (no signature)");
+	/* checked here because libytnef prints its complaints on stdout,
+	 * and so that a corrupt stream never reaches it */
+	if (tnef_check(data, len, error_r) == -1)
 		return -1;
-	}
 	/* libytnef wants a writable buffer and may read its own way */
 	copy = g_memdup2(data, len);
 	TNEFInitialize(&t);

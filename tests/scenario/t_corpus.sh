@@ -24,11 +24,19 @@ deliver_all() {	# deliver_all LABEL FILES...: every one exits 0
 deliver_all "bounces" "$CORPUS"/bounces/*.eml
 is "bounces: no ticket" "$(sql 'SELECT count(*) FROM tickets')" 0
 is "bounces: no outbox row" "$(sql 'SELECT count(*) FROM outbox')" 0
-nb=$(ls "$CORPUS"/bounces/*.eml | wc -l)
-is "bounces: every one kept in quarantine as unmatched" \
-	"$(sql "SELECT count(*) FROM quarantine WHERE reason LIKE 'unmatched %'")" "$nb"
+# Each distinct file (some are byte-identical copies) is kept, raw bytes
+# included: as an unmatched bounce, or as automatic mail (Apple's
+# unsubscribe request in arf-26 carries Auto-Submitted; the list
+# server's "not a member" answer in lhost-fml-02 carries list headers).
+nb=$(sha256sum "$CORPUS"/bounces/*.eml | cut -d' ' -f1 | sort -u | wc -l)
+is "bounces: every distinct message kept in quarantine with its raw bytes" \
+	"$(sql "SELECT count(DISTINCT q.raw_sha256) FROM quarantine q JOIN raw_mail r ON r.sha256 = q.raw_sha256 WHERE q.reason LIKE 'unmatched %' OR q.reason LIKE 'automatic mail%'")" "$nb"
+is "bounces: the automatic ones are exactly arf-26 and lhost-fml-02" \
+	"$(sql "SELECT count(*) FROM quarantine WHERE reason LIKE 'automatic mail%'")" 2
+is "bounces: all the others are unmatched bounces or reports" \
+	"$(sql "SELECT count(DISTINCT raw_sha256) FROM quarantine WHERE reason LIKE 'unmatched %'")" "$((nb - 2))"
 # Status per bounced recipient against expected.tsv.
-$PY - "$TMP/var/postdesk.db" "$CORPUS/bounces" "${BOUNCE_FLOOR:-0}" <<'PYEOF' > "$TMP/bounce.out"
+$PY - "$TMP/var/postdesk.db" "$CORPUS/bounces" "${BOUNCE_FLOOR:-211}" <<'PYEOF' > "$TMP/bounce.out"
 import hashlib, sqlite3, sys, os
 db = sqlite3.connect(sys.argv[1]); d = sys.argv[2]; floor = int(sys.argv[3])
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(d, "expected.tsv")) if not l.startswith(("#", "file\t"))]
@@ -51,16 +59,17 @@ PYEOF
 read -r _ good total < <(grep '^STATUS' "$TMP/bounce.out")
 grep '^#' "$TMP/bounce.out" | head -30
 echo "# bounce status exact for $good of $total recipients"
-ok "bounces: status recorded exactly for at least ${BOUNCE_FLOOR:-0} of $total (got $good)" \
-	test "$good" -ge "${BOUNCE_FLOOR:-0}"
+ok "bounces: status recorded exactly for at least ${BOUNCE_FLOOR:-211} of $total (got $good)" \
+	test "$good" -ge "${BOUNCE_FLOOR:-211}"
 
 # Automatic replies: stored, never answered.
 before=$(sql 'SELECT count(*) FROM outbox')
+qbefore=$(sql "SELECT count(*) FROM quarantine WHERE reason LIKE 'automatic mail%'")
 deliver_all "autoreplies" "$CORPUS"/autoreplies/rfc3834-*.eml
 is "autoreplies: no outbox row" "$(sql 'SELECT count(*) FROM outbox')" "$before"
 n=$(ls "$CORPUS"/autoreplies/rfc3834-*.eml | wc -l)
-is "autoreplies: each stored as an automatic message" \
-	"$(sql "SELECT count(*) FROM messages WHERE auto = 1")" "$n"
+is "autoreplies: each kept as automatic mail that answers no ticket" \
+	"$(sql "SELECT count(*) FROM quarantine WHERE reason LIKE 'automatic mail that answers no ticket%'")" "$((qbefore + n))"
 deliver_all "not a bounce" "$CORPUS"/autoreplies/is-not-bounce-*.eml
 is "ordinary mail gets its acknowledgement" \
 	"$(sql "SELECT count(*) FROM outbox WHERE event = 'ticket_created'")" 1
@@ -83,11 +92,15 @@ for f in "$CORPUS"/charsets/*.txt; do
 		base64 < "$f"
 	} > "$TMP/cs.eml"
 	"$PD" deliver < "$TMP/cs.eml"
-	$PY - "$TMP/var/postdesk.db" "charset-$cs@example.org" "$CORPUS/charsets/$name.utf-8.txt" <<'PYEOF' > "$TMP/cs.out"
+	# The reference may hold characters the legacy charset cannot encode
+	# (chinese.utf-8.txt has Japanese kanji that Big5 lacks, so the Big5
+	# file has none of them): those are left out of the reference.
+	$PY - "$TMP/var/postdesk.db" "charset-$cs@example.org" "$CORPUS/charsets/$name.utf-8.txt" "$cs" <<'PYEOF' > "$TMP/cs.out"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 got = db.execute("SELECT body FROM messages WHERE message_id = ?", (sys.argv[2],)).fetchone()
 want = open(sys.argv[3], encoding="utf-8").read().replace("\r\n", "\n")
+want = want.encode(sys.argv[4], errors="ignore").decode(sys.argv[4])
 print("same" if got and got[0].strip() == want.strip() else "differs")
 PYEOF
 	is "charset $cs stored as UTF-8 reference $name.utf-8.txt" "$(cat "$TMP/cs.out")" same

@@ -10,11 +10,12 @@
 #define CORPUS_STATUS_FLOOR	211
 
 /* Corpus files that are not bounces a helpdesk should treat as such:
- * arf-26 is Apple Mail's List-Unsubscribe request (an auto-reply),
- * lhost-fml-02 a mailing list's "you are not a member" answer, and
- * lhost-sendmail-14 a person forwarding a bounce by hand ("Fwd:"). */
+ * arf-26 is Apple Mail's List-Unsubscribe request (an auto-reply) and
+ * lhost-fml-02 a mailing list's "you are not a member" answer; both are
+ * automatic mail (classify.c).  lhost-sendmail-14, a bounce forwarded by
+ * hand, is read as the bounce it carries. */
 static const char *const not_bounces[] = {
-	"arf-26.eml", "lhost-fml-02.eml", "lhost-sendmail-14.eml",
+	"arf-26.eml", "lhost-fml-02.eml",
 };
 
 static struct pd_message *

@@ -539,8 +539,40 @@ test_tnef(void)
 	TEST_STR(m ? m->text : NULL, "see attached", "bad TNEF text");
 	message_free(m);
 
+	/* the framing check that keeps bad streams away from libytnef */
+	static const struct {
+		const char *data;
+		size_t len;
+		int rc;
+		const char *error;
+	} frames[] = {
+		{ "\x78\x9f\x3e\x22\x01\x00" "\x01\x06\x90\x08\x00\x04\x00\x00\x00"
+		    "\x00\x00\x01\x00" "\x01\x00", 21, 0, NULL },
+		{ "\x78\x9f\x3e\x22\x01\x00" "\x01\x06\x90\x08\x00\x04\x00\x00\x00"
+		    "\x00\x00\x01\x00" "\x02\x00", 21, -1, "TNEF attribute 0 has a bad checksum" },
+		{ "\x78\x9f\x3e\x22\x01\x00" "\x01\x06\x90\x08\x00\x40\x00\x00\x00"
+		    "\x00\x00\x01\x00" "\x01\x00", 21, -1, "TNEF attribute 0 longer than the stream" },
+		{ "\x78\x9f\x3e\x22\x01\x00" "\x02\x10\x80\x01\x00\x02\x00\x00\x00"
+		    "a\0" "\x61\x00", 19, -1, "TNEF attachment attribute 0 outside an attachment" },
+		{ "MZ\x90\x00\x03\x00\x00", 7, -1, "not a TNEF stream (no signature)" },
+	};
 	GPtrArray *files = NULL;
 	char *body = NULL, *err = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(frames); i++) {
+		files = NULL;
+		err = NULL;
+		TEST_INT(tnef_unpack(frames[i].data, frames[i].len, &files, &body, &err),
+		    frames[i].rc, "tnef frame row %zu", i);
+		TEST_STR(err, frames[i].error, "tnef frame row %zu error", i);
+		TEST_INT(files ? files->len : 0, 0, "tnef frame row %zu no files", i);
+		tnef_files_free(files);
+		g_free(err);
+		g_free(body);
+		body = NULL;
+	}
+	files = NULL;
+	err = NULL;
 	TEST_INT(tnef_unpack("\x78\x9f\x3e\x22\x01", 5, &files, &body, &err), -1,
 	    "tnef_unpack refuses a truncated stream");
 	TEST_OK(err != NULL && files == NULL, "with an error");
@@ -652,6 +684,20 @@ test_malformed(void)
 	TEST_STR(err, "header block larger than 100 bytes", "big header error");
 	g_free(err);
 	g_string_free(s, TRUE);
+
+	/* the result keeps nothing of the caller's buffer */
+	const char *src = "From: a@example.com\nSubject: own\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+	    "mine\n--b\nContent-Type: image/png\n\nPNGDATA\n--b--\n";
+	char *copy = g_strdup(src);
+	m = parse(copy, strlen(copy), &lim);
+	memset(copy, 'X', strlen(copy));
+	g_free(copy);
+	char *again = m ? g_mime_object_to_string(GMIME_OBJECT(m->mime), NULL) : NULL;
+	TEST_OK(again && strstr(again, "PNGDATA") && strstr(again, "mine"),
+	    "parsed tree independent of the input buffer");
+	g_free(again);
+	message_free(m);
 
 	/* mbox From line is skipped */
 	const char *mbox = "From someone Mon Jan  1 00:00:00 2026\nSubject: s\n\nb\n";

@@ -1,0 +1,156 @@
+# A private Dovecot IMAP server for the scenario tests (sourced after
+# lib.sh).  It runs as the current user on 127.0.0.1:$IMAP_PORT, keeps
+# its mail in $TMP/mail and knows one user, "support", whose password
+# is in $IMAP_PASSFILE.
+DOVECOT=${DOVECOT:-/usr/sbin/dovecot}
+IMAP_USER=support
+IMAP_PASS=s3cret-imap
+IMAP_PASSFILE="$TMP/etc/imap.pass"
+IMAP_PORT=
+DOVECOT_PID=
+
+# Write the config once; the port is kept across restarts.
+dovecot_config() {
+	local d="$TMP/dovecot" me grp
+	me=$(id -un); grp=$(id -gn)
+	mkdir -p "$d/base" "$TMP/mail" "$TMP/etc"
+	printf '%s\n' "$IMAP_PASS" > "$IMAP_PASSFILE"
+	chmod 600 "$IMAP_PASSFILE"
+	printf '%s:{PLAIN}%s:%s:%s::%s\n' "$IMAP_USER" "$IMAP_PASS" "$(id -u)" "$(id -g)" \
+		"$TMP/mail/$IMAP_USER" > "$d/passwd"
+	[ -n "$IMAP_PORT" ] || IMAP_PORT=$(free_port)
+	cat > "$d/dovecot.conf" <<CONF
+base_dir = $d/base
+state_dir = $d/state
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+default_login_user = $me
+default_internal_user = $me
+default_internal_group = $grp
+first_valid_uid = 0
+mail_location = maildir:$TMP/mail/%u
+mail_uid = $me
+mail_gid = $grp
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/passwd
+}
+userdb {
+  driver = passwd-file
+  args = $d/passwd
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+service auth {
+  user = $me
+}
+service auth-worker {
+  user = $me
+}
+service stats {
+  chroot =
+}
+protocol imap {
+  mail_max_userip_connections = 50
+}
+CONF
+	export IMAP_PORT
+}
+
+# Wait until 127.0.0.1:$IMAP_PORT greets (10 s at most).
+dovecot_wait() {
+	local i
+	for i in $(seq 1 100); do
+		if $PY - "$IMAP_PORT" 2>/dev/null <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+s.settimeout(1)
+sys.exit(0 if s.recv(100).startswith(b"* OK") else 1)
+PYEOF
+		then return 0; fi
+		kill -0 "$DOVECOT_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Start Dovecot in the foreground of a background job; 0 once it answers.
+start_dovecot() {
+	[ -x "$DOVECOT" ] || { echo "# $DOVECOT not installed"; return 1; }
+	[ -f "$TMP/dovecot/dovecot.conf" ] || dovecot_config
+	"$DOVECOT" -F -c "$TMP/dovecot/dovecot.conf" >>"$TMP/dovecot/stdout" 2>&1 &
+	DOVECOT_PID=$!
+	T_PIDS="$T_PIDS $DOVECOT_PID"
+	if ! dovecot_wait; then
+		echo "# dovecot did not start:"
+		sed 's/^/#   /' "$TMP/dovecot/stdout" "$TMP/dovecot/dovecot.log" 2>/dev/null | tail -15
+		return 1
+	fi
+}
+
+# Stop it and wait until the port is closed.
+stop_dovecot() {
+	[ -n "$DOVECOT_PID" ] || return 0
+	kill "$DOVECOT_PID" 2>/dev/null
+	wait "$DOVECOT_PID" 2>/dev/null
+	T_PIDS=$(echo "$T_PIDS" | sed "s/\b$DOVECOT_PID\b//")
+	DOVECOT_PID=
+}
+
+restart_dovecot() {
+	stop_dovecot
+	start_dovecot
+}
+
+# imap_py SCRIPT ARGS...: run python with an imaplib connection "M"
+# logged in as the test user.
+imap_py() {
+	local script=$1; shift
+	$PY - "$IMAP_PORT" "$IMAP_USER" "$IMAP_PASS" "$@" <<PYEOF
+import imaplib, sys
+M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+M.login(sys.argv[2], sys.argv[3])
+args = sys.argv[4:]
+$script
+M.logout()
+PYEOF
+}
+
+# imap_append FILE [FOLDER]: append one message (created if missing).
+imap_append() {
+	imap_py '
+M.create(args[1])
+typ, _ = M.append(args[1], None, None, open(args[0], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+sys.exit(0 if typ == "OK" else 1)' "$1" "${2:-INBOX}"
+}
+
+# imap_count FOLDER: how many messages it holds (0 when missing).
+imap_count() {
+	imap_py '
+typ, data = M.select(args[0], readonly=True)
+print(int(data[0]) if typ == "OK" else 0)' "$1"
+}
+
+# imap_count_flag FOLDER FLAG: how many carry FLAG (e.g. SEEN).
+imap_count_flag() {
+	imap_py '
+M.select(args[0], readonly=True)
+typ, data = M.uid("SEARCH", None, args[1])
+print(len(data[0].split()))' "$1" "$2"
+}
