@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "test.h"
-#include "../../src/bounce.h"
+#include "bounce.h"
 
 /* Statuses read right in the corpus when this was written: a floor,
  * so a regression fails.  Raise it when the parser improves. */

@@ -3,7 +3,7 @@
 #include <dirent.h>
 
 #include "test.h"
-#include "../../src/classify.h"
+#include "classify.h"
 
 static struct pd_secret secret = {
 	(guint8 *)"0123456789abcdef0123456789abcdef", 32

@@ -1,6 +1,6 @@
 /* test_commands.c: staff #commands, one table row per mail top. */
 #include "test.h"
-#include "../../src/commands.h"
+#include "commands.h"
 
 /*
  * want is the parsed block written as "name=arg@line;..." ("name@line"

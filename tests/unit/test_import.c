@@ -4,7 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "test.h"
-#include "../../src/import.h"
+#include "import.h"
 
 struct collected {
 	GString	*all;		/* messages joined by "|", cut ones as "<len/size>" */

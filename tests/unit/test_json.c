@@ -1,6 +1,6 @@
 /* test_json.c: the JSON writer's escaping and key/value helpers. */
 #include "test.h"
-#include "../../src/json.h"
+#include "json.h"
 
 static const struct {
 	const char	*in;

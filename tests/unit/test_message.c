@@ -7,9 +7,9 @@
 
 #include <glib/gstdio.h>
 
-#include "../../src/html.h"
-#include "../../src/message.h"
-#include "../../src/tnef.h"
+#include "html.h"
+#include "message.h"
+#include "tnef.h"
 #include "test.h"
 
 static struct pd_parse_limits lim;

@@ -2,8 +2,8 @@
  * talon corpus (real clients), on the email_reply_parser corpus with
  * our expected results in tests/mail/quote/, and on a 767 KB quote. */
 #include "test.h"
-#include "../../src/message.h"
-#include "../../src/quote.h"
+#include "message.h"
+#include "quote.h"
 
 static const struct {
 	const char	*in;

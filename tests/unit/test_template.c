@@ -3,7 +3,7 @@
 #include <glib/gstdio.h>
 
 #include "test.h"
-#include "../../src/template.h"
+#include "template.h"
 
 /* Templates written into a scratch folder as ticket_created.txt. */
 static const struct {

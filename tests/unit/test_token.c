@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "../../src/token.h"
+#include "token.h"
 
 static struct pd_secret
 fixed_secret(const char *s)

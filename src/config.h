@@ -1,0 +1,145 @@
+/* config.h: the one libconfig file of SPEC section 10, checked in full.
+ * Paths are made absolute (relative to the config file's folder).
+ * Every limit has a named default below that the file may override. */
+#ifndef PD_CONFIG_H
+#define PD_CONFIG_H
+
+#include <glib.h>
+
+#define PD_DEFAULT_CONF		"/etc/postdesk/postdesk.conf"
+#define DEF_MAX_MESSAGE		(50LL * 1024 * 1024)
+#define DEF_MAX_ATTACHMENT	(10LL * 1024 * 1024)
+#define DEF_MAX_HEADER		(1024 * 1024)	/* bytes of header block */
+#define DEF_MAX_MIME_DEPTH	100		/* as Dovecot */
+#define DEF_MAX_MIME_PARTS	10000		/* as Dovecot */
+#define DEF_MAX_HOPS		50		/* Received headers */
+#define DEF_AUTOREPLIES_PER_HOUR 5
+#define DEF_TICKET_MAILS_PER_10MIN 10
+#define DEF_REOPEN_WINDOW	(7 * 86400)
+#define DEF_AUTOCLOSE_AFTER	(7 * 86400)
+#define DEF_SMTP_TIMEOUT	60
+#define DEF_GIVE_UP		(5 * 86400)
+#define DEF_POLL		60
+
+enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
+
+struct pd_staff {
+	char	*name;
+	char	*email;		/* normalized, lower case */
+	int	 admin;		/* role = "admin" */
+	char	*signature;	/* optional, stripped from replies */
+};
+
+struct pd_queue {
+	char	*name;
+	char	*address;	/* normalized */
+	char	*note_address;	/* normalized; default local+note@domain */
+	GPtrArray *staff;	/* char * emails, normalized */
+	char	*default_assignee; /* email or NULL */
+	char	*sla;		/* policy name or NULL */
+	char	*templates;	/* per-queue override folder or NULL */
+};
+
+struct pd_mailbox {
+	char	*name;
+	char	*url;		/* imap://, imaps:// or maildir:/path */
+	char	*user;
+	char	*password_file;
+	char	*queue;		/* queue name */
+	char	*after;		/* "move:Folder", "flag" or "delete" */
+	gint64	 poll;		/* seconds */
+};
+
+struct pd_sla {
+	char	*name;
+	gint64	 first[PRIO_COUNT];	/* first response, seconds */
+	gint64	 resolve[PRIO_COUNT];	/* resolution, seconds */
+};
+
+struct pd_config {
+	char	*path;		/* the file read */
+	char	*dir;		/* its folder */
+	char	*database;
+	char	*spool;
+	char	*secret_file;
+	char	*base_url;
+	char	*ref_prefix;
+	char	*templates;
+	char	*hostname;	/* domain of our Message-IDs; default: first queue's */
+
+	struct {
+		char	*url;
+		char	*starttls;	/* "auto" "always" "never" */
+		char	*user;
+		char	*password_file;
+		gint64	 timeout;
+		gint64	 give_up;
+	} smtp;
+
+	GPtrArray *staff;	/* struct pd_staff * */
+	GPtrArray *queues;	/* struct pd_queue *, at least one */
+	GPtrArray *mailboxes;	/* struct pd_mailbox * */
+
+	struct {
+		char	*authserv_id;
+		int	 trust_from;
+	} auth;
+
+	GPtrArray *slas;	/* struct pd_sla * */
+
+	struct {
+		char	*timezone;
+		int	 days;		/* bit 0 = Monday ... bit 6 = Sunday */
+		int	 start_min;	/* minutes after midnight */
+		int	 end_min;
+		GPtrArray *holidays;	/* "YYYY-MM-DD" */
+	} hours;
+
+	struct {
+		gint64	 max_message;
+		gint64	 max_attachment;
+		GPtrArray *allowed_types; /* "image/..." patterns; empty: all allowed */
+		int	 autoreplies_per_hour;
+		int	 ticket_mails_per_10min;
+		gint64	 reopen_window;
+		gint64	 autoclose_after;
+		int	 max_mime_depth;
+		int	 max_mime_parts;
+		int	 max_hops;
+		gint64	 max_header;
+	} limits;
+
+	struct {
+		char	*header;	/* extra spam header, or NULL */
+		char	*pattern;	/* GRegex pattern for its value */
+	} spam;
+};
+
+/* Read and check path.  Every problem found is appended to errors as
+ * "FILE:LINE: message" (caller owns errors and its strings; create it
+ * with g_ptr_array_new_with_free_func(g_free)).  Returns the config
+ * (free with config_free) or NULL when any error was found. */
+struct pd_config *config_load(const char *path, GPtrArray *errors);
+void config_free(struct pd_config *);
+
+/* The path to use: explicit, else $POSTDESK_CONF, else the default. */
+const char *config_path(const char *explicit_path);
+
+/* Lookups; NULL when absent.  email is matched case-insensitively. */
+struct pd_staff *config_staff_by_email(const struct pd_config *, const char *email);
+struct pd_staff *config_staff_by_name_or_email(const struct pd_config *, const char *s);
+struct pd_queue *config_queue_by_name(const struct pd_config *, const char *name);
+/* Queue whose address or note_address matches addr, plus-addresses
+ * included (support+TKT-0042@ matches support@).  *is_note_r set when
+ * it is the note address. */
+struct pd_queue *config_queue_by_address(const struct pd_config *, const char *addr,
+    int *is_note_r);
+struct pd_mailbox *config_mailbox_by_name(const struct pd_config *, const char *name);
+const struct pd_sla *config_sla_for(const struct pd_config *, const struct pd_queue *);
+/* 1 if addr is one of our own addresses (queues, note addresses). */
+int config_is_our_address(const struct pd_config *, const char *addr);
+
+const char *priority_name(enum pd_priority);
+int priority_from_name(const char *s);		/* -1 unknown */
+
+#endif
