@@ -27,6 +27,9 @@ log_set_verbose(int verbose)
 	log_verbose = verbose;
 }
 
+static void log_vlog(int, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vlog(int prio, const char *suffix, const char *fmt, va_list ap)
 {

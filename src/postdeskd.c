@@ -299,8 +299,11 @@ sender_main(gpointer arg)
 		if (failing)
 			log_info("outbox: working again");
 		failing = 0;
-		if (sum.sent + sum.deferred + sum.failed > 0)
+		if (sum.sent + sum.failed > 0)
 			log_info("outbox: %d sent, %d deferred, %d failed, %d waiting",
+			    sum.sent, sum.deferred, sum.failed, sum.waiting);
+		else if (sum.deferred > 0)
+			log_debug("outbox: %d sent, %d deferred, %d failed, %d waiting",
 			    sum.sent, sum.deferred, sum.failed, sum.waiting);
 		wait = sender_next(&s.ctx);
 	}

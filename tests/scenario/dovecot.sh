@@ -11,12 +11,23 @@ DOVECOT_PID=
 
 # Write the config once; the port is kept across restarts.
 dovecot_config() {
-	local d="$TMP/dovecot" me grp
-	me=$(id -un); grp=$(id -gn)
+	local d="$TMP/dovecot" me grp login muser mgroup
+	me=$(id -un); grp=$(id -gn); login=$me; muser=$me; mgroup=$grp
 	mkdir -p "$d/base" "$TMP/mail" "$TMP/etc"
+	# Dovecot refuses root for imap-login and for mail access: as root,
+	# use its own login user and nobody for the mail, which must reach
+	# the login socket and the mail folder in $TMP.
+	if [ "$(id -u)" = 0 ]; then
+		login=nobody
+		id dovenull >/dev/null 2>&1 && login=dovenull
+		muser=nobody; mgroup=$(id -gn nobody)
+		chmod 711 "$TMP" "$d"
+		chown "$muser:$mgroup" "$TMP/mail"
+	fi
 	printf '%s\n' "$IMAP_PASS" > "$IMAP_PASSFILE"
 	chmod 600 "$IMAP_PASSFILE"
-	printf '%s:{PLAIN}%s:%s:%s::%s\n' "$IMAP_USER" "$IMAP_PASS" "$(id -u)" "$(id -g)" \
+	# uid and gid empty: mail_uid and mail_gid below apply.
+	printf '%s:{PLAIN}%s::::%s\n' "$IMAP_USER" "$IMAP_PASS" \
 		"$TMP/mail/$IMAP_USER" > "$d/passwd"
 	[ -n "$IMAP_PORT" ] || IMAP_PORT=$(free_port)
 	cat > "$d/dovecot.conf" <<CONF
@@ -29,13 +40,14 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = $d/dovecot.log
 info_log_path = $d/dovecot.log
-default_login_user = $me
+default_login_user = $login
 default_internal_user = $me
 default_internal_group = $grp
 first_valid_uid = 0
+first_valid_gid = 0
 mail_location = maildir:$TMP/mail/%u
-mail_uid = $me
-mail_gid = $grp
+mail_uid = $muser
+mail_gid = $mgroup
 passdb {
   driver = passwd-file
   args = scheme=PLAIN $d/passwd

@@ -353,6 +353,7 @@ test_corpus(void)
 	sub = g_build_filename(dir, "autoreplies", NULL);
 	if ((d = g_dir_open(sub, 0, NULL)) == NULL) {
 		printf("# skip: no corpus at %s\n", dir);
+		g_free(sub);
 		goto out;
 	}
 	while ((name = g_dir_read_name(d)) != NULL) {
