@@ -697,8 +697,10 @@ main(int argc, char **argv)
 
 	/* Reloads happen after chdir("/"): keep the path absolute. */
 	path = g_canonicalize_filename(config_path(conf), NULL);
-	if ((cfg = load_config(path)) == NULL)
+	if ((cfg = load_config(path)) == NULL) {
+		g_free(path);
 		return EX_CONFIG;
+	}
 	if (pidfile == NULL && !foreground && !once)
 		pidfile = PD_DEFAULT_PIDFILE;
 	if (pidfile)
@@ -715,6 +717,9 @@ main(int argc, char **argv)
 	/* Fail on the terminal, before going to the background. */
 	if (ctx_open(&check, cfg, &ex, &err) < 0) {
 		log_warnx("%s", err ? err : "cannot open the database");
+		g_free(err);
+		config_free(cfg);
+		g_free(path);
 		return ex ? ex : EX_TEMPFAIL;
 	}
 	ctx_close(&check);

@@ -170,4 +170,7 @@ own
 ok "second --once finds nothing" grep -q '^mailboxes: 2, mails: 0;' "$TMP/once2.out"
 is "still 206 tickets" "$(tickets)" 206
 
+# Under --enable-sanitizers: no report from any run (leaks included).
+ok "no sanitizer report" sh -c "! grep -qs 'Sanitizer\|runtime error' '$TMP'/*.log '$TMP'/*.err '$TMP'/*.out"
+
 finish

@@ -131,4 +131,7 @@ is "late ticket breached without a warning" "$(once $((T0 + 200 * H)))" \
 is "no warning mail for it" "$(rows sla_warning TKT-0004)" ""
 is "no timer errors" "$(grep -c 'timers:' "$TMP/once.err")" 0
 
+# Under --enable-sanitizers: no report from any run (leaks included).
+ok "no sanitizer report" sh -c "! grep -qs 'Sanitizer\|runtime error' '$TMP'/*.log '$TMP'/*.err '$TMP'/*.out"
+
 finish
