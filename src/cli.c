@@ -23,7 +23,6 @@
 #include "util.h"
 
 #define LIST_WIDTH	100		/* columns of `list` text output */
-#define DELIVER_SLACK	(1024 * 1024)	/* read past max_message to know it is over */
 
 struct cli {
 	const char		*conf;		/* -c */
@@ -476,7 +475,7 @@ cmd_deliver(struct cli *c, int argc, char **argv)
 	if (mailbox && config_mailbox_by_name(c->cfg, mailbox) == NULL)
 		return usage_error("deliver: unknown mailbox '%s'", mailbox);
 
-	max = (size_t)c->cfg->limits.max_message + DELIVER_SLACK;
+	max = (size_t)config_raw_cap(c->cfg);
 	if (util_read_fd(STDIN_FILENO, max, &data, &too_big, &err) < 0) {
 		log_warnx("deliver: standard input: %s", err);
 		g_free(err);
@@ -629,7 +628,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	run.mailbox = mailbox;
 	run.tty = isatty(STDERR_FILENO);
 	run.started = g_get_monotonic_time();
-	max = (size_t)c->cfg->limits.max_message + DELIVER_SLACK;
+	max = (size_t)config_raw_cap(c->cfg);
 	if (import_is_maildir(path))
 		rc = import_maildir(path, max, import_one, &run, &err);
 	else {

@@ -115,6 +115,15 @@ struct pd_config {
 	} spam;
 };
 
+/* How many bytes of one mail are read and kept raw: a mail over
+ * max_message is still kept whole up to twice that (its parts are
+ * refused); past that the raw copy is cut and the cut recorded. */
+static inline gint64
+config_raw_cap(const struct pd_config *cfg)
+{
+	return cfg->limits.max_message * 2;
+}
+
 /* Read and check path.  Every problem found is appended to errors as
  * "FILE:LINE: message" (caller owns errors and its strings; create it
  * with g_ptr_array_new_with_free_func(g_free)).  Returns the config
