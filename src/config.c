@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -537,7 +538,7 @@ static void
 parse_smtp(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "url", "starttls", "user",
-	    "password_file", "timeout", "give_up", NULL };
+	    "password_file", "timeout", "give_up", "ca_file", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "smtp"), *s;
 	const char *v;
@@ -571,6 +572,9 @@ parse_smtp(struct ctx *c, config_setting_t *root)
 	cfg->smtp.password_file = opt_password_file(c, g, "smtp");
 	opt_scaled(c, g, "timeout", "smtp", 0, 1, &cfg->smtp.timeout);
 	opt_scaled(c, g, "give_up", "smtp", 0, 60, &cfg->smtp.give_up);
+	cfg->smtp.ca_file = opt_path(c, g, "ca_file", "smtp", NULL, &s);
+	if (cfg->smtp.ca_file && access(cfg->smtp.ca_file, R_OK) != 0)
+		cerr(c, s, "smtp.ca_file: %s: %s", cfg->smtp.ca_file, g_strerror(errno));
 }
 
 static void
@@ -1385,6 +1389,7 @@ config_free(struct pd_config *cfg)
 	g_free(cfg->smtp.starttls);
 	g_free(cfg->smtp.user);
 	g_free(cfg->smtp.password_file);
+	g_free(cfg->smtp.ca_file);
 	g_ptr_array_unref(cfg->staff);
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->mailboxes);

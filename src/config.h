@@ -72,6 +72,7 @@ struct pd_config {
 		char	*starttls;	/* "auto" "always" "never" */
 		char	*user;
 		char	*password_file;
+		char	*ca_file;	/* extra trusted CAs (PEM), or NULL: the system's */
 		gint64	 timeout;
 		gint64	 give_up;
 	} smtp;

@@ -273,7 +273,8 @@ notice(struct intake *in, const char *event, const struct pd_ticket *t, GPtrArra
 	n.references = in->msg ? in->msg->references : NULL;
 	n.is_auto = is_auto;
 	n.staff = staff;
-	if (staff && in->msg && !is_auto)
+	/* Staff see what the customer sent; customers get what staff attach. */
+	if ((staff || strcmp(event, "staff_reply") == 0) && in->msg && !is_auto)
 		n.attachments = in->msg->attachments;
 	if (notify_queue(in->ctx, &n, in->now, &queued, error_r) < 0)
 		return -1;

@@ -146,6 +146,26 @@ smtp_result_clear(struct pd_smtp_result *res)
 	memset(res, 0, sizeof *res);
 }
 
+static int
+smtp_setup_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void
 smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
     size_t len, struct pd_smtp_result *res)
@@ -179,6 +199,8 @@ smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw
 	curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cfg->smtp.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->smtp.ca_file);
 	if (cfg->smtp.user && *cfg->smtp.user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp.user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : "");
@@ -214,9 +236,10 @@ smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw
 		}
 		res->error = g_strdup_printf("%s%s%s", curl_easy_strerror(rc),
 		    *errbuf ? ": " : "", errbuf);
-		/* A 5xx that ended the session is permanent; no answer at all,
-		 * a 4xx, a timeout or a refused connection is worth a retry. */
-		res->permanent = code >= 500 && code < 600 && !any_ok;
+		/* A 5xx to the mail itself is permanent.  No answer at all, a
+		 * 4xx, a timeout, a refused connection, and trouble with TLS or
+		 * AUTH (ours to fix, not the mail's) are worth a retry. */
+		res->permanent = code >= 500 && code < 600 && !any_ok && !smtp_setup_error(rc);
 	}
 	curl_slist_free_all(list);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);

@@ -83,7 +83,7 @@ free_port() {
 start_smtp() {
 	SMTP_PORT=${SMTP_PORT:-$(free_port)}
 	mkdir -p "$TMP/smtp"
-	$PY "$top_srcdir/tests/tools/smtpd.py" "$SMTP_PORT" "$TMP/smtp" 2>"$TMP/smtpd.err" &
+	$PY "$top_srcdir/tests/tools/smtpd.py" "$SMTP_PORT" "$TMP/smtp" ${SMTP_TLS:-} 2>"$TMP/smtpd.err" &
 	SMTP_PID=$!
 	T_PIDS="$T_PIDS $SMTP_PID"
 	for _ in $(seq 1 100); do

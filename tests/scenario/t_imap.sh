@@ -16,15 +16,12 @@ SMTP_PORT=$(free_port)	# nobody listens: acknowledgements stay queued
 # postdeskd will not keep root: as root, hand it $TMP/var and $TMP/etc
 # and let it run as nobody.
 RUN_AS=
-[ "$(id -u)" = 0 ] && RUN_AS=nobody
-pdd() {
-	if [ -n "$RUN_AS" ]; then
-		chown -R "$RUN_AS" "$TMP/var" "$TMP/etc"
-		"$PDD" -u "$RUN_AS" "$@"
-	else
-		"$PDD" "$@"
-	fi
-}
+PDD_CMD=("$PDD")
+if [ "$(id -u)" = 0 ]; then
+	RUN_AS=nobody
+	PDD_CMD=("$PDD" -u nobody)
+fi
+pd_own() { [ -z "${RUN_AS:-}" ] || chown -R "$RUN_AS" "$TMP/var" "$TMP/etc"; }
 
 # use_mailbox AFTER [POLL]: a fresh database and config watching INBOX.
 use_mailbox() {
@@ -55,7 +52,8 @@ append() {	# append N...: mk_mail and APPEND to INBOX
 }
 # drain: postdeskd --once; stdout to $TMP/once.out, stderr to once.err.
 drain() {
-	pdd -c "$POSTDESK_CONF" -f --once >"$TMP/once.out" 2>"$TMP/once.err"
+	pd_own
+	"${PDD_CMD[@]}" -c "$POSTDESK_CONF" -f --once >"$TMP/once.out" 2>"$TMP/once.err"
 	DRAIN_RC=$?
 	DRAINED=$(sed -n 's/.*mails: \([0-9]*\).*/\1/p' "$TMP/once.out")
 }
@@ -67,6 +65,7 @@ if M.select(args[0])[0] == "OK":
     M.expunge()' "$1"
 }
 
+if [ -n "${T_ONLY_DAEMON:-}" ]; then :; else
 # 1. move:Processed, three mails.
 use_mailbox "move:Processed"
 append 1 2 3
@@ -111,8 +110,8 @@ is "delete: nothing in Processed" "$(imap_count Processed)" 0
 # 4. A busy database is a temporary failure: the mail stays, then goes.
 use_mailbox "move:Processed"
 append 9
-chown -R "${RUN_AS:-$(id -u)}" "$TMP/var"
-$PY - "$TMP/var/postdesk.db" "$RUN_AS" <<'PYEOF' &
+pd_own
+$PY - "$TMP/var/postdesk.db" "${RUN_AS:-}" <<'PYEOF' &
 import os, pwd, sqlite3, sys, time
 if sys.argv[2]:
     os.setuid(pwd.getpwnam(sys.argv[2]).pw_uid)
@@ -138,6 +137,9 @@ is "busy over: INBOX empty" "$(imap_count INBOX)" 0
 is "busy over: moved" "$(imap_count Processed)" 1
 
 # 5. A backlog of 200 mails (192 kB each) in one run, in bounded memory.
+# They are automatic mails (kept in quarantine, never answered) so that
+# the outbox, which --once also flushes, stays empty and the figure is
+# the drain's own.
 imap_empty Processed
 use_mailbox "move:Processed"
 $PY - "$IMAP_PORT" "$IMAP_USER" "$IMAP_PASS" <<'PYEOF'
@@ -147,18 +149,20 @@ M.login(sys.argv[2], sys.argv[3])
 pad = (("y" * 76 + "\r\n") * 2560).encode()
 for i in range(200):
     m = ("From: Bulk %d <bulk%d@example.org>\r\nTo: support@example.com\r\n"
-         "Subject: backlog %d\r\nMessage-ID: <bulk-%d@example.org>\r\n\r\n"
+         "Auto-Submitted: auto-generated\r\nSubject: backlog %d\r\nMessage-ID: <bulk-%d@example.org>\r\n\r\n"
          "Mail number %d.\r\n" % (i, i, i, i, i)).encode() + pad
     M.append("INBOX", None, None, m)
 M.logout()
 PYEOF
 is "backlog: 200 waiting" "$(imap_count INBOX)" 200
-/usr/bin/time -f '%M' -o "$TMP/rss" bash -c "$(declare -f pdd); PDD='$PDD' RUN_AS='$RUN_AS' TMP='$TMP'; pdd \"\$@\"" pdd -c "$POSTDESK_CONF" -f --once \
+pd_own
+/usr/bin/time -f '%M' -o "$TMP/rss" "${PDD_CMD[@]}" -c "$POSTDESK_CONF" -f --once \
 	>"$TMP/once.out" 2>"$TMP/once.err"
 rss=$(tail -1 "$TMP/rss")
 echo "# backlog: peak RSS ${rss} kB for 200 mails of 192 kB (38 MB in all)"
 is "backlog: --once reports 200" "$(sed -n 's/.*mails: \([0-9]*\).*/\1/p' "$TMP/once.out")" 200
-is "backlog: 200 tickets" "$(tickets)" 200
+is "backlog: 200 kept" "$(sql 'SELECT count(*) FROM quarantine')" 200
+is "backlog: 200 UIDs recorded" "$(sql 'SELECT count(*) FROM imap_seen')" 200
 is "backlog: INBOX empty" "$(imap_count INBOX)" 0
 is "backlog: Processed holds 200" "$(imap_count Processed)" 200
 ok "backlog: peak RSS below 30 MB (got ${rss} kB)" test "${rss:-999999}" -lt 30720
@@ -178,11 +182,13 @@ drain
 is "restarted: 2 mails" "$DRAINED" 2
 is "restarted: INBOX empty" "$(imap_count INBOX)" 0
 
+fi
 # 7. The daemon: IDLE (poll is 60 s, so only IDLE explains a quick
 # pick-up), a restart of Dovecot mid-run, SIGTERM.
 imap_empty Processed
 use_mailbox "move:Processed" "60s"
-pdd -c "$POSTDESK_CONF" -f 2>"$TMP/daemon.err" >/dev/null &
+pd_own
+"${PDD_CMD[@]}" -c "$POSTDESK_CONF" -f 2>"$TMP/daemon.err" >/dev/null &
 DPID=$!
 T_PIDS="$T_PIDS $DPID"
 wait_tickets() {	# wait_tickets N: up to 15 s
@@ -217,5 +223,5 @@ wait "$DPID"
 t1=$(date +%s)
 T_PIDS=$(echo "$T_PIDS" | sed "s/\b$DPID\b//")
 ok "daemon: stops within 3 s of SIGTERM" test $((t1 - t0)) -le 3
-grep -i 'imap' "$TMP/daemon.err" | sed 's/^/#   /'
+sed 's/^/#   /' "$TMP/daemon.err"
 finish

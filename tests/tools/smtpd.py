@@ -1,6 +1,9 @@
 """A real SMTP server for the tests (Debian's python3-aiosmtpd).
 
-Usage: /usr/bin/python3 smtpd.py PORT OUTDIR
+Usage: /usr/bin/python3 smtpd.py PORT OUTDIR [CERT KEY [USER:PASSWORD]]
+With CERT and KEY it offers STARTTLS and requires it; with USER:PASSWORD
+it also requires AUTH (PLAIN or LOGIN) and writes "AUTH USER" to the
+envelope file.
 Each accepted mail is written to OUTDIR/NNNN.eml with its envelope in
 OUTDIR/NNNN.env ("MAIL FROM" line, then one "RCPT TO" line each).
 Recipients whose local part starts with "reject" get 550 5.1.1,
@@ -34,6 +37,8 @@ class Handler:
             f.write(envelope.original_content)
         with open(base + ".env", "w") as f:
             f.write("MAIL FROM %s\n" % envelope.mail_from)
+            if session.auth_data is not None:
+                f.write("AUTH %s\n" % session.auth_data.login.decode())
             for r in envelope.rcpt_tos:
                 f.write("RCPT TO %s\n" % r)
         os.rename(base + ".tmp", base + ".eml")
@@ -43,8 +48,24 @@ class Handler:
 def main():
     port, outdir = int(sys.argv[1]), sys.argv[2]
     os.makedirs(outdir, exist_ok=True)
+    kw = {}
+    if len(sys.argv) >= 5:
+        import ssl
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        kw.update(tls_context=ctx, require_starttls=True)
+    if len(sys.argv) >= 6:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+        user, password = sys.argv[5].split(":", 1)
+
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and
+                  auth_data.login.decode() == user and
+                  auth_data.password.decode() == password)
+            return AuthResult(success=ok, handled=False, auth_data=auth_data)
+        kw.update(authenticator=check, auth_required=True)
     ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port,
-                     data_size_limit=0, decode_data=False)
+                     data_size_limit=0, decode_data=False, **kw)
     ctl.start()
     signal.sigwait([signal.SIGTERM, signal.SIGINT])
     ctl.stop()

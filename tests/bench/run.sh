@@ -1,0 +1,221 @@
+#!/bin/bash
+# Benchmarks of the real binary against real servers: bulk import,
+# one-process-per-mail deliver, outbox flush to a local SMTP server,
+# database and spool size.  Prints one line per figure, measures and
+# never asserts a speed; the same lines go to ./bench.out.
+# `make bench` runs it from the build folder; PD overrides ./postdesk.
+# Sizes can be lowered for a quick look: BENCH_IMPORT, BENCH_DELIVER,
+# BENCH_FLUSH (mails); the whole run is bounded to about 10 minutes.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+PD=${PD:-$PWD/postdesk}
+PY=/usr/bin/python3
+OUT=$PWD/bench.out
+N_IMPORT=${BENCH_IMPORT:-10000}
+N_DELIVER=${BENCH_DELIVER:-1000}
+N_FLUSH=${BENCH_FLUSH:-5000}
+# Per-step limits (seconds): a step over its limit is stopped and the
+# figure is reported for what it did, marked TIMEOUT.
+T_IMPORT=170 T_DELIVER=75 T_FLUSH_IMPORT=90 T_FLUSH=120
+
+if [ ! -x "$PD" ]; then
+	echo "bench: no postdesk binary at $PD (run from the build folder or set PD)" >&2
+	exit 1
+fi
+PD=$(cd "$(dirname "$PD")" && pwd)/$(basename "$PD")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/postdesk-bench.XXXXXX")
+SMTP_PID=""
+cleanup() {
+	if [ -n "$SMTP_PID" ]; then
+		kill "$SMTP_PID" 2>/dev/null
+		wait "$SMTP_PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+: > "$OUT"
+
+# What every figure was measured on.
+CFLAGS_USED=$(sed -n 's/^CFLAGS = //p' Makefile 2>/dev/null | head -1)
+MACHINE="$(nproc) cpus, $(uname -m), cflags '${CFLAGS_USED:-?}', sqlite $($PY -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+
+# fig NAME VALUE UNIT CONDITIONS
+fig() {
+	printf '%-24s %10s %-8s %s\n' "$1" "$2" "$3" "$4" | tee -a "$OUT"
+}
+
+# An instance in $TMP/$1: config (like tests/scenario/lib.sh's
+# write_config), templates, `postdesk init`.
+instance() {	# instance NAME [SMTP_PORT]
+	local d=$TMP/$1
+	mkdir -p "$d/etc" "$d/var"
+	cp -r "$SRC/conf/templates" "$d/etc/templates"
+	cat > "$d/etc/postdesk.conf" <<CONF
+database = "$d/var/postdesk.db";
+spool = "$d/var/spool";
+secret_file = "$d/etc/secret";
+base_url = "http://127.0.0.1/cgi-bin/postdesk.cgi";
+templates = "$d/etc/templates";
+smtp = { url = "smtp://127.0.0.1:${2:-25}"; starttls = "never"; };
+staff = (
+  { name = "Alice Smith"; email = "alice@example.com"; role = "admin"; },
+  { name = "Bob Jones"; email = "bob@example.com"; role = "agent"; }
+);
+queues = (
+  { name = "Support"; address = "support@example.com";
+    staff = [ "alice@example.com", "bob@example.com" ]; sla = "standard"; }
+);
+auth = { authserv_id = "mx.example.com"; trust_from = false; };
+sla = { standard = { urgent = [ "1h", "4h" ]; high = [ "4h", "1d" ];
+                     normal = [ "8h", "3d" ]; low = [ "1d", "5d" ]; }; };
+working_hours = { timezone = "UTC"; days = "Mon-Sun"; hours = "00:00-23:59"; holidays = []; };
+CONF
+	POSTDESK_CONF=$d/etc/postdesk.conf "$PD" init >/dev/null || {
+		echo "bench: postdesk init failed for $1" >&2
+		exit 1
+	}
+}
+
+# The driver: times commands in a child process and reads the child's
+# peak RSS from getrusage(RUSAGE_CHILDREN); runs deliver per mail.
+cat > "$TMP/drive.py" <<'PYEOF'
+import os, resource, sqlite3, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+
+def run(timeout, out, cmd):
+    """One command: seconds, peak RSS (KiB), exit code or TIMEOUT."""
+    t0 = time.monotonic()
+    with open(out, "wb") as f:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = "TIMEOUT"
+    secs = time.monotonic() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("%.3f %d %s" % (secs, rss, rc))
+
+def deliver(timeout, workers, pd, folder):
+    """`postdesk deliver` once per file, WORKERS at a time, until the files
+    or the time run out: seconds, mails done, failures, peak RSS."""
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+    deadline = time.monotonic() + timeout
+    fails = []
+    def one(path):
+        if time.monotonic() > deadline:
+            return None
+        with open(path, "rb") as f:
+            rc = subprocess.run([pd, "deliver"], stdin=f, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE).returncode
+        if rc != 0:
+            fails.append(rc)
+        return rc
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        done = sum(1 for r in ex.map(one, files) if r is not None)
+    secs = time.monotonic() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("%.3f %d %d %d %s" % (secs, done, len(fails), rss,
+                                "TIMEOUT" if done < len(files) else "0"))
+
+def sql(db, q):
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    for row in c.execute(q):
+        print("|".join("" if v is None else str(v) for v in row))
+
+if sys.argv[1] == "run":
+    run(float(sys.argv[2]), sys.argv[3], sys.argv[4:])
+elif sys.argv[1] == "deliver":
+    deliver(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+elif sys.argv[1] == "sql":
+    sql(sys.argv[2], sys.argv[3])
+PYEOF
+
+drive() { $PY "$TMP/drive.py" "$@"; }
+rate() { $PY -c "import sys; n, s = float(sys.argv[1]), float(sys.argv[2]); print('%.1f' % (n / s if s > 0 else 0))" "$1" "$2"; }
+mib() { $PY -c "import sys; print('%.1f' % (int(sys.argv[1]) / 1024.0))" "$1"; }
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "# postdesk bench: $PD"
+echo "# machine: $MACHINE"
+echo "# generating mail (genmbox.py, seeded) ..."
+$PY "$HERE/genmbox.py" --count "$N_IMPORT" --customers 2000 --seed 1 "$TMP/import.mbox" &&
+$PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TMP/deliver" &&
+$PY "$HERE/genmbox.py" --count "$N_FLUSH" --distinct --replies 0 --seed 3 "$TMP/flush.mbox" || {
+	echo "bench: genmbox.py failed" >&2
+	exit 1
+}
+MBOX_BYTES=$(stat -c %s "$TMP/import.mbox")
+MAIL_DESC="typical 4 KB mail: seeded mix, 75% text/plain ~3.5 KB, 15% +HTML alternative, 10% +attachment, 20% [TKT] replies, 15% QP UTF-8, 2000 senders"
+
+# 1. Bulk import into an empty database.
+instance import
+export POSTDESK_CONF=$TMP/import/etc/postdesk.conf
+read -r secs rss rc < <(drive run "$T_IMPORT" "$TMP/import.log" "$PD" import "$TMP/import.mbox")
+db=$TMP/import/var/postdesk.db
+n=$(drive sql "$db" "SELECT count(*) FROM messages")
+tickets=$(drive sql "$db" "SELECT count(*) FROM tickets")
+quar=$(drive sql "$db" "SELECT count(*) FROM quarantine" 2>/dev/null || echo "?")
+cond="$N_IMPORT mails in one mbox ($(mib $((MBOX_BYTES / 1024))) MiB, $((MBOX_BYTES / N_IMPORT)) B/mail avg; $MAIL_DESC), empty db, WAL; $n messages, $tickets tickets, $quar quarantined; exit $rc; ${secs}s; $MACHINE"
+[ "$rc" = 0 ] || echo "# import said: $(tail -3 "$TMP/import.log")"
+fig import.rate "$(rate "$n" "$secs")" mails/s "$cond"
+fig import.peak_rss "$(mib "$rss")" MiB "max RSS of the postdesk import process, same run"
+# 4. Sizes after the import.
+dbk=$(du -ck "$db"* | tail -1 | cut -f1)
+spk=$(du -sk "$TMP/import/var/spool" 2>/dev/null | cut -f1)
+fig import.db_size "$(mib "$dbk")" MiB "database file(s) incl. -wal/-shm (du) after importing $n messages ($(mib $((MBOX_BYTES / 1024))) MiB mbox)"
+fig import.spool_size "$(mib "${spk:-0}")" MiB "spool folder (du) after importing $n messages"
+fig import.disk_per_mail "$(( (dbk + ${spk:-0}) * 1024 / (n > 0 ? n : 1) ))" B/mail "(db + spool) / messages, same run"
+
+# 2. deliver, one process per mail, serial then 2 workers, each into
+# its own empty database.
+for w in 1 2; do
+	instance deliver$w
+	export POSTDESK_CONF=$TMP/deliver$w/etc/postdesk.conf
+	read -r secs done fails rss rc < <(drive deliver "$T_DELIVER" "$w" "$PD" "$TMP/deliver")
+	n=$(drive sql "$TMP/deliver$w/var/postdesk.db" "SELECT count(*) FROM messages")
+	fig "deliver.rate.w$w" "$(rate "$done" "$secs")" mails/s \
+	    "$done \`postdesk deliver\` processes (one per mail, stdin from file, spawned by python), $w worker(s), empty db, same mail mix (seed 2); $n messages stored, $fails non-zero exits; $rc; ${secs}s; $MACHINE"
+	[ "$w" = 1 ] && fig deliver.peak_rss "$(mib "$rss")" MiB "largest max RSS of one \`postdesk deliver\` process, serial run"
+done
+
+# 3. outbox flush to a local SMTP server (aiosmtpd, one Python process,
+# writes each mail to a file).
+port=$(free_port)
+mkdir -p "$TMP/smtp"
+$PY "$SRC/tests/tools/smtpd.py" "$port" "$TMP/smtp" 2>"$TMP/smtpd.err" &
+SMTP_PID=$!
+up=0
+for _ in $(seq 1 100); do
+	if $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; then
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+if [ "$up" = 1 ]; then
+	instance flush "$port"
+	export POSTDESK_CONF=$TMP/flush/etc/postdesk.conf
+	db=$TMP/flush/var/postdesk.db
+	read -r isecs _ irc < <(drive run "$T_FLUSH_IMPORT" "$TMP/flush-import.log" "$PD" import "$TMP/flush.mbox")
+	queued=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='queued'")
+	rcpts=$(drive sql "$db" "SELECT count(*) FROM outbox_rcpts r JOIN outbox o ON o.id=r.outbox_id WHERE o.status='queued'")
+	read -r secs rss rc < <(drive run "$T_FLUSH" "$TMP/flush.log" "$PD" outbox flush)
+	sent=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='sent'")
+	got=$(find "$TMP/smtp" -name '*.eml' | wc -l)
+	fig flush.rate "$(rate "$sent" "$secs")" mails/s \
+	    "\`postdesk outbox flush\` of $queued queued rows ($rcpts recipients) queued by importing $N_FLUSH new-ticket mails from distinct senders (import exit $irc, ${isecs}s); $sent rows sent, $got mails received by aiosmtpd (tests/tools/smtpd.py, Python, writes a file per mail) on 127.0.0.1:$port; exit $rc; ${secs}s; $MACHINE"
+	fig flush.peak_rss "$(mib "$rss")" MiB "max RSS of the postdesk outbox flush process, same run"
+	[ "$rc" = 0 ] || echo "# flush said: $(tail -3 "$TMP/flush.log")"
+else
+	echo "# flush: SMTP server did not start: $(cat "$TMP/smtpd.err")"
+	fig flush.rate skipped - "no SMTP server (python3-aiosmtpd missing?)"
+fi
+kill "$SMTP_PID" 2>/dev/null
+wait "$SMTP_PID" 2>/dev/null
+SMTP_PID=""
+echo "# figures written to $OUT"
