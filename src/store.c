@@ -490,7 +490,7 @@ store_ticket_create(struct pd_store *st, const struct pd_ticket *t, gint64 *id_r
 #define TICKET_COLUMNS "t.id, t.ref, t.subject, t.status, t.priority, t.queue, " \
 	"t.assignee, t.customer_id, c.email, c.name, t.created_at, t.updated_at, " \
 	"t.first_response_at, t.resolved_at, t.closed_at, t.merged_into, m.ref, " \
-	"t.follows, t.first_response_due, t.resolution_due, " \
+	"t.follows, t.first_response_due, t.resolution_due, t.sla_warned, t.sla_breached, " \
 	"(SELECT group_concat(label, char(10)) FROM (SELECT label FROM labels l " \
 	"WHERE l.ticket_id = t.id ORDER BY label)) "
 #define TICKET_FROM "FROM tickets t JOIN customers c ON c.id = t.customer_id " \
@@ -522,8 +522,10 @@ ticket_from_row(sqlite3_stmt *s)
 	t->follows = sqlite3_column_int64(s, 17);
 	t->first_response_due = sqlite3_column_int64(s, 18);
 	t->resolution_due = sqlite3_column_int64(s, 19);
+	t->sla_warned = sqlite3_column_int(s, 20);
+	t->sla_breached = sqlite3_column_int(s, 21);
 	t->labels = g_ptr_array_new_with_free_func(g_free);
-	labels = (const char *)sqlite3_column_text(s, 20);
+	labels = (const char *)sqlite3_column_text(s, 22);
 	if (labels && *labels) {
 		char **v = g_strsplit(labels, "\n", -1);
 		for (char **p = v; *p; p++)
@@ -722,6 +724,77 @@ store_ticket_merge(struct pd_store *st, gint64 from, gint64 into, gint64 now,
 	    exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
 	    into, now) < 0)
 		return -1;
+	return 0;
+}
+
+#define TIMER_ACTIVE "status IN ('open', 'in_progress', 'waiting', 'on_hold') AND " \
+	"merged_into IS NULL AND resolution_due IS NOT NULL "
+#define TIMER_WARN_AT "(created_at + (resolution_due - created_at) * ?2 / ?3)"
+
+static int
+id_list(struct pd_store *st, sqlite3_stmt *s, GArray **ids_r, char **error_r)
+{
+	GArray *ids;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	while ((rc = step_row(st, s, error_r)) == 1) {
+		gint64 id = sqlite3_column_int64(s, 0);
+		g_array_append_val(ids, id);
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_array_unref(ids);
+		return -1;
+	}
+	*ids_r = ids;
+	return 0;
+}
+
+int
+store_timers_due(struct pd_store *st, gint64 now, int warn_num, int warn_den,
+    gint64 autoclose_after, GArray **warn_r, GArray **breach_r, GArray **close_r,
+    char **error_r)
+{
+	*warn_r = *breach_r = *close_r = NULL;
+	if (id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
+	    "AND sla_breached = 0 AND ?1 >= resolution_due ORDER BY resolution_due", "i",
+	    now), breach_r, error_r) < 0 ||
+	    id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
+	    "AND sla_breached = 0 AND sla_warned = 0 AND ?1 < resolution_due AND ?1 >= "
+	    TIMER_WARN_AT " ORDER BY resolution_due", "iii", now, (gint64)warn_num,
+	    (gint64)warn_den), warn_r, error_r) < 0 ||
+	    id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE status = 'resolved' "
+	    "AND resolved_at IS NOT NULL AND resolved_at <= ? ORDER BY resolved_at", "i",
+	    now - autoclose_after), close_r, error_r) < 0) {
+		if (*warn_r)
+			g_array_unref(*warn_r);
+		if (*breach_r)
+			g_array_unref(*breach_r);
+		*warn_r = *breach_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
+    gint64 autoclose_after, gint64 *next_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT min(t) FROM ("
+	    "SELECT " TIMER_WARN_AT " AS t FROM tickets WHERE " TIMER_ACTIVE
+	    "AND sla_warned = 0 AND sla_breached = 0 UNION ALL "
+	    "SELECT resolution_due FROM tickets WHERE " TIMER_ACTIVE "AND sla_breached = 0 "
+	    "UNION ALL SELECT resolved_at + ?4 FROM tickets WHERE status = 'resolved') "
+	    "WHERE t > ?1", "iiii", now, (gint64)warn_num, (gint64)warn_den, autoclose_after);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
 	return 0;
 }
 

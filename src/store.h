@@ -29,6 +29,7 @@ struct pd_ticket {
 	char	*merged_into_ref;
 	gint64	 follows;		/* ticket id or 0 */
 	gint64	 first_response_due, resolution_due;
+	int	 sla_warned, sla_breached;	/* told once (SPEC 7) */
 	GPtrArray *labels;		/* char *, sorted */
 };
 
@@ -162,6 +163,16 @@ int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
 /* Move the messages, participants and labels of from into into. */
 int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
     char **error_r);
+
+/* Timers (SPEC 7): ids (gint64 in a GArray) of active tickets whose
+ * SLA warning (warn_num/warn_den of the resolution time) or breach is
+ * due at now and not yet told, and of resolved tickets to close. */
+int store_timers_due(struct pd_store *, gint64 now, int warn_num, int warn_den,
+    gint64 autoclose_after, GArray **warn_r, GArray **breach_r, GArray **close_r,
+    char **error_r);
+/* The earliest of those moments after now, 0 when there is none. */
+int store_timers_next(struct pd_store *, gint64 now, int warn_num, int warn_den,
+    gint64 autoclose_after, gint64 *next_r, char **error_r);
 
 /* 1 when email is the customer or a participant of the ticket. */
 int store_ticket_knows(struct pd_store *, gint64 ticket_id, const char *email,

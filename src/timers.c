@@ -5,11 +5,9 @@
  * mails it causes are one transaction, and the condition is checked
  * again inside it: a crash repeats nothing and misses nothing.
  *
- * "Told once" is kept in the sla_warned / sla_breached columns, but
- * struct pd_ticket does not carry them yet, so the decision is taken
- * from the system message each step writes (class "sla_warning" or
- * "sla_breached", naming the due time it was about, so a ticket whose
- * due time is set again is told again). */
+ * "Told once" is kept in the sla_warned / sla_breached columns; the
+ * store finds what is due with indexed queries, so a run reads only
+ * the tickets that need something. */
 #include <string.h>
 
 #include "hours.h"
@@ -68,33 +66,6 @@ marker_text(const char *what, gint64 due)
 
 	g_free(when);
 	return s;
-}
-
-/* Was this step already recorded for the ticket's current due time?
- * Reads the ticket's system messages (see the comment at the top). */
-static int
-sla_told(struct pd_ctx *ctx, const struct pd_ticket *t, const char *cls, int *told_r,
-    char **error_r)
-{
-	GPtrArray *msgs;
-	char *due = util_rfc3339(t->resolution_due);
-	char *needle = g_strdup_printf("(resolution due %s)", due);
-
-	g_free(due);
-	*told_r = 0;
-	if (store_messages(ctx->store, t->id, 1, &msgs, error_r) < 0) {
-		g_free(needle);
-		return -1;
-	}
-	for (guint i = 0; i < msgs->len && !*told_r; i++) {
-		const struct pd_stored_message *m = msgs->pdata[i];
-		if (g_strcmp0(m->kind, "system") == 0 && g_strcmp0(m->class, cls) == 0 &&
-		    m->body && strstr(m->body, needle))
-			*told_r = 1;
-	}
-	g_ptr_array_unref(msgs);
-	g_free(needle);
-	return 0;
 }
 
 static void
@@ -169,11 +140,7 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step *done_r,
 		rc = 0;
 		goto out;
 	}
-	if (step == STEP_BREACH) {
-		if (sla_told(ctx, t, "sla_breached", &told, error_r) < 0)
-			goto out;
-	} else if (sla_told(ctx, t, "sla_warning", &told, error_r) < 0)
-		goto out;
+	told = step == STEP_BREACH ? t->sla_breached : t->sla_warned;
 	if (told) {
 		rc = 0;
 		goto out;
@@ -199,6 +166,7 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step *done_r,
 	    (step == STEP_BREACH && store_ticket_set_int(ctx->store, t->id,
 	    "sla_breached", 1, now, error_r) < 0))
 		goto out;
+	log_info("%s: %s", t->ref, step == STEP_WARN ? "sla warning" : "sla breached");
 	*done_r = step;
 	rc = 0;
 out:
@@ -258,6 +226,7 @@ autoclose_one(struct pd_ctx *ctx, gint64 id, gint64 now, int *closed_r, char **e
 	n.is_auto = 1;
 	if (notify_queue(ctx, &n, now, &queued, error_r) < 0)
 		goto out;
+	log_info("%s: closed automatically", t->ref);
 	*closed_r = 1;
 	rc = 0;
 out:
@@ -273,72 +242,43 @@ out:
 	return rc;
 }
 
-/* Tickets in one status.  GPtrArray of struct pd_ticket *. */
-static int
-list_status(struct pd_ctx *ctx, const char *status, GPtrArray **tickets_r,
-    char **error_r)
-{
-	struct pd_ticket_filter f = { 0 };
-
-	f.status = status;
-	return store_ticket_list(ctx->store, &f, tickets_r, error_r);
-}
-
 int
 timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 {
 	gint64 now = util_now();
-	GPtrArray *tickets;
+	GArray *warn, *breach, *close;
+	int rc = -1;
 
 	memset(ts, 0, sizeof *ts);
-	for (size_t s = 0; s < G_N_ELEMENTS(active_statuses); s++) {
-		if (list_status(ctx, active_statuses[s], &tickets, error_r) < 0)
-			return -1;
-		for (guint i = 0; i < tickets->len; i++) {
-			const struct pd_ticket *t = tickets->pdata[i];
+	if (store_timers_due(ctx->store, now, SLA_WARN_NUM, SLA_WARN_DEN,
+	    ctx->cfg->limits.autoclose_after, &warn, &breach, &close, error_r) < 0)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		GArray *ids = pass == 0 ? breach : warn;
+		for (guint i = 0; i < ids->len; i++) {
 			enum sla_step done;
-			if (sla_due(t, now) == STEP_NONE)
-				continue;
-			if (sla_step(ctx, t->id, now, &done, error_r) < 0) {
-				g_ptr_array_unref(tickets);
-				return -1;
-			}
+			if (sla_step(ctx, g_array_index(ids, gint64, i), now, &done,
+			    error_r) < 0)
+				goto out;
 			if (done == STEP_WARN)
 				ts->warned++;
 			else if (done == STEP_BREACH)
 				ts->breached++;
-			if (done != STEP_NONE)
-				log_info("%s: %s", t->ref, done == STEP_WARN ? "sla warning" :
-				    "sla breached");
 		}
-		g_ptr_array_unref(tickets);
 	}
-
-	if (list_status(ctx, "resolved", &tickets, error_r) < 0)
-		return -1;
-	for (guint i = 0; i < tickets->len; i++) {
-		const struct pd_ticket *t = tickets->pdata[i];
+	for (guint i = 0; i < close->len; i++) {
 		int closed;
-		if (!autoclose_due(ctx, t, now))
-			continue;
-		if (autoclose_one(ctx, t->id, now, &closed, error_r) < 0) {
-			g_ptr_array_unref(tickets);
-			return -1;
-		}
-		if (closed) {
-			ts->closed++;
-			log_info("%s: closed automatically", t->ref);
-		}
+		if (autoclose_one(ctx, g_array_index(close, gint64, i), now, &closed,
+		    error_r) < 0)
+			goto out;
+		ts->closed += closed;
 	}
-	g_ptr_array_unref(tickets);
-	return 0;
-}
-
-static void
-earliest(gint64 *best, gint64 t, gint64 now)
-{
-	if (t > now && (*best == 0 || t < *best))
-		*best = t;
+	rc = 0;
+out:
+	g_array_unref(warn);
+	g_array_unref(breach);
+	g_array_unref(close);
+	return rc;
 }
 
 /* Only future due times count: whatever is due now was handled by the
@@ -346,36 +286,16 @@ earliest(gint64 *best, gint64 t, gint64 now)
 gint64
 timers_next(struct pd_ctx *ctx)
 {
-	gint64 now = util_now(), best = 0, wait;
-	GPtrArray *tickets;
+	gint64 now = util_now(), next, wait;
 	char *err = NULL;
 
-	for (size_t s = 0; s < G_N_ELEMENTS(active_statuses); s++) {
-		if (list_status(ctx, active_statuses[s], &tickets, &err) < 0) {
-			g_free(err);
-			return 60;
-		}
-		for (guint i = 0; i < tickets->len; i++) {
-			const struct pd_ticket *t = tickets->pdata[i];
-			if (!is_active(t) || t->resolution_due <= 0)
-				continue;
-			earliest(&best, warn_at(t), now);
-			earliest(&best, t->resolution_due, now);
-		}
-		g_ptr_array_unref(tickets);
-	}
-	if (list_status(ctx, "resolved", &tickets, &err) < 0) {
+	if (store_timers_next(ctx->store, now, SLA_WARN_NUM, SLA_WARN_DEN,
+	    ctx->cfg->limits.autoclose_after, &next, &err) < 0) {
 		g_free(err);
 		return 60;
 	}
-	for (guint i = 0; i < tickets->len; i++) {
-		const struct pd_ticket *t = tickets->pdata[i];
-		if (t->resolved_at > 0)
-			earliest(&best, t->resolved_at + ctx->cfg->limits.autoclose_after, now);
-	}
-	g_ptr_array_unref(tickets);
-	if (best == 0)
+	if (next == 0)
 		return 60;
-	wait = best - now;
+	wait = next - now;
 	return wait < 1 ? 1 : wait > 60 ? 60 : wait;
 }
