@@ -679,21 +679,14 @@ imap_watch_drain(struct pd_ctx *ctx, const struct pd_mailbox *mb, int *count_r,
 {
 	struct imap_conn c;
 	enum drain_fail fail;
-	char *err = NULL;
 	int rc;
 
 	*count_r = 0;
-	if (conn_setup(&c, mb, &err) < 0 || conn_open(&c, &err) < 0) {
-		*error_r = g_strdup_printf("imap %s: %s", mb->name, err);
-		g_free(err);
+	if (conn_setup(&c, mb, error_r) < 0 || conn_open(&c, error_r) < 0) {
 		conn_clear(&c);
 		return -1;
 	}
-	rc = drain_conn(ctx, &c, NULL, count_r, &fail, &err);
-	if (rc < 0) {
-		*error_r = g_strdup_printf("imap %s: %s", mb->name, err);
-		g_free(err);
-	}
+	rc = drain_conn(ctx, &c, NULL, count_r, &fail, error_r);
 	conn_close(&c, fail != FAIL_CONN);
 	conn_clear(&c);
 	return rc;

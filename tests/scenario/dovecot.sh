@@ -9,6 +9,27 @@ IMAP_PASSFILE="$TMP/etc/imap.pass"
 IMAP_PORT=
 DOVECOT_PID=
 
+# With DOVECOT_SSL=1 (set before start_dovecot): a test CA
+# ($DOVECOT_CA), STARTTLS on the imap port, and imaps on
+# 127.0.0.2:$IMAPS_PORT and 127.0.0.3:$IMAPS_PORT with a certificate
+# for IP 127.0.0.2 and localhost only.
+dovecot_ssl() {
+	local d="$TMP/dovecot/ssl"
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
+		-days 2 -subj /CN=postdesk-test-ca -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=keyCertSign,cRLSign 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/srv.key" -out "$d/srv.csr" \
+		-subj /CN=localhost 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.2,DNS:localhost\nextendedKeyUsage=serverAuth\n' \
+		> "$d/ext" &&
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/srv.pem" -days 2 -extfile "$d/ext" 2>/dev/null || return 1
+	DOVECOT_CA="$d/ca.pem"
+	IMAPS_PORT=$(free_port)
+	export DOVECOT_CA IMAPS_PORT
+}
+
 # Write the config once; the port is kept across restarts.
 dovecot_config() {
 	local d="$TMP/dovecot" me grp login muser mgroup
@@ -30,12 +51,21 @@ dovecot_config() {
 	printf '%s:{PLAIN}%s::::%s\n' "$IMAP_USER" "$IMAP_PASS" \
 		"$TMP/mail/$IMAP_USER" > "$d/passwd"
 	[ -n "$IMAP_PORT" ] || IMAP_PORT=$(free_port)
+	local ssl="ssl = no" imaps="port = 0"
+	if [ "${DOVECOT_SSL:-0}" = 1 ]; then
+		dovecot_ssl || { echo "# cannot make test certificates"; return 1; }
+		ssl="ssl = yes
+ssl_cert = <$TMP/dovecot/ssl/srv.pem
+ssl_key = <$TMP/dovecot/ssl/srv.key"
+		imaps="address = 127.0.0.2 127.0.0.3
+    port = $IMAPS_PORT"
+	fi
 	cat > "$d/dovecot.conf" <<CONF
 base_dir = $d/base
 state_dir = $d/state
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+$ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = $d/dovecot.log
@@ -63,7 +93,7 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    $imaps
   }
 }
 service anvil {
@@ -105,7 +135,7 @@ PYEOF
 # Start Dovecot in the foreground of a background job; 0 once it answers.
 start_dovecot() {
 	[ -x "$DOVECOT" ] || { echo "# $DOVECOT not installed"; return 1; }
-	[ -f "$TMP/dovecot/dovecot.conf" ] || dovecot_config
+	[ -f "$TMP/dovecot/dovecot.conf" ] || dovecot_config || return 1
 	"$DOVECOT" -F -c "$TMP/dovecot/dovecot.conf" >>"$TMP/dovecot/stdout" 2>&1 &
 	DOVECOT_PID=$!
 	T_PIDS="$T_PIDS $DOVECOT_PID"

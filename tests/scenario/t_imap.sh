@@ -11,6 +11,9 @@ if [ ! -x "$PDD" ]; then
 	echo "# $PDD not built"
 	exit 77
 fi
+# TLS with a test CA when openssl can make one; plain IMAP otherwise.
+DOVECOT_SSL=0
+command -v openssl >/dev/null && DOVECOT_SSL=1
 start_dovecot || exit 77
 SMTP_PORT=$(free_port)	# nobody listens: acknowledgements stay queued
 # postdeskd will not keep root: as root, hand it $TMP/var and $TMP/etc
@@ -27,7 +30,7 @@ pd_own() { [ -z "${RUN_AS:-}" ] || chown -R "$RUN_AS" "$TMP/var" "$TMP/etc"; }
 use_mailbox() {
 	rm -rf "$TMP/var"
 	EXTRA_CONF="mailboxes = ( { name = \"support\";
-  url = \"imap://127.0.0.1:$IMAP_PORT/INBOX\"; user = \"$IMAP_USER\";
+  url = \"${MB_URL:-imap://127.0.0.1:$IMAP_PORT/INBOX}\"; user = \"$IMAP_USER\";
   password_file = \"$IMAP_PASSFILE\"; queue = \"Support\";
   after = \"$1\"; poll = \"${2:-2s}\"; } );"
 	write_config
@@ -107,36 +110,48 @@ is "delete: 2 mails" "$DRAINED" 2
 is "delete: INBOX empty" "$(imap_count INBOX)" 0
 is "delete: nothing in Processed" "$(imap_count Processed)" 0
 
-# 4. A busy database is a temporary failure: the mail stays, then goes.
+# 4. A busy database is a temporary failure.  Once the first of 60 mails
+# is in, another process holds the write lock for 13 s: the drain stops,
+# what was committed is moved, the rest stays; then all goes.
 use_mailbox "move:Processed"
-append 9
+append $(seq 101 160)
 pd_own
 $PY - "$TMP/var/postdesk.db" "${RUN_AS:-}" <<'PYEOF' &
 import os, pwd, sqlite3, sys, time
 if sys.argv[2]:
     os.setuid(pwd.getpwnam(sys.argv[2]).pw_uid)
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+for i in range(3000):
+    if db.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0:
+        break
+    time.sleep(0.01)
 db.execute("BEGIN IMMEDIATE")
 open(sys.argv[1] + ".locked", "w").close()
-time.sleep(14)
+time.sleep(13)
 db.execute("ROLLBACK")
 PYEOF
 LOCKER=$!
 T_PIDS="$T_PIDS $LOCKER"
-for i in $(seq 1 50); do [ -e "$TMP/var/postdesk.db.locked" ] && break; sleep 0.1; done
 drain
-is "busy: --once exits 75" "$DRAIN_RC" 75
-ok "busy: the error is logged" grep -q 'support' "$TMP/once.err"
-is "busy: mail stays in INBOX" "$(imap_count INBOX)" 1
-is "busy: nothing moved" "$(imap_count Processed)" 0
 wait "$LOCKER"
+T_PIDS=$(echo "$T_PIDS" | sed "s/\b$LOCKER\b//")
+sed 's/^/#   /' "$TMP/once.err"
+ok "busy: the lock was taken during the drain" test -e "$TMP/var/postdesk.db.locked"
+is "busy: --once exits 75" "$DRAIN_RC" 75
+ok "busy: the error is logged" grep -q "support: .*locked" "$TMP/once.err"
+n=$(tickets)
+echo "# busy: $n of 60 recorded before the lock"
+ok "busy: the drain stopped part way ($n recorded)" test "$n" -gt 0 -a "$n" -lt 60
+is "busy: what was recorded is moved" "$(imap_count Processed)" "$n"
+is "busy: the rest stays in INBOX" "$(imap_count INBOX)" $((60 - n))
 drain
-is "busy over: 1 mail" "$DRAINED" 1
-is "busy over: 1 ticket" "$(tickets)" 1
+is "busy over: the rest recorded" "$DRAINED" $((60 - n))
+is "busy over: 60 tickets" "$(tickets)" 60
 is "busy over: INBOX empty" "$(imap_count INBOX)" 0
-is "busy over: moved" "$(imap_count Processed)" 1
+is "busy over: Processed holds 60" "$(imap_count Processed)" 60
 
 # 5. A backlog of 200 mails (192 kB each) in one run, in bounded memory.
+imap_empty Processed
 # They are automatic mails (kept in quarantine, never answered) so that
 # the outbox, which --once also flushes, stays empty and the figure is
 # the drain's own.
@@ -182,6 +197,29 @@ drain
 is "restarted: 2 mails" "$DRAINED" 2
 is "restarted: INBOX empty" "$(imap_count INBOX)" 0
 
+
+# 6b. TLS: imaps:// and STARTTLS, verified against the test CA.
+if [ "$DOVECOT_SSL" = 1 ]; then
+	ok "tls: the drains above logged in over STARTTLS" \
+		grep -q 'Login: user=<support>.*, TLS' "$TMP/dovecot/dovecot.log"
+	MB_URL="imaps://127.0.0.2:$IMAPS_PORT/INBOX" use_mailbox "move:Processed"
+	append 30
+	drain
+	is "tls: unknown CA refused (exit 75)" "$DRAIN_RC" 75
+	ok "tls: unknown CA: says why" grep -q 'certificate of 127.0.0.2 not trusted' "$TMP/once.err"
+	is "tls: unknown CA: nothing taken" "$(imap_count INBOX)" 1
+	MB_URL="imaps://127.0.0.3:$IMAPS_PORT/INBOX" use_mailbox "move:Processed"
+	SSL_CERT_FILE=$DOVECOT_CA drain
+	is "tls: wrong host name refused (exit 75)" "$DRAIN_RC" 75
+	ok "tls: wrong host name: says why" grep -q 'not match' "$TMP/once.err"
+	is "tls: wrong host name: nothing taken" "$(imap_count INBOX)" 1
+	MB_URL="imaps://127.0.0.2:$IMAPS_PORT/INBOX" use_mailbox "move:Processed"
+	SSL_CERT_FILE=$DOVECOT_CA drain
+	is "tls: trusted CA and right name: 1 mail" "$DRAINED" 1
+	is "tls: INBOX empty" "$(imap_count INBOX)" 0
+else
+	echo "# openssl missing: TLS not checked"
+fi
 fi
 # 7. The daemon: IDLE (poll is 60 s, so only IDLE explains a quick
 # pick-up), a restart of Dovecot mid-run, SIGTERM.
