@@ -245,7 +245,7 @@ tls_verify(struct imap_conn *c, char **error_r)
 		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
 		    &out, 0);
 		*error_r = g_strdup_printf("TLS: certificate of %s not trusted: %s",
-		    c->host, out.data ? (char *)out.data : "?");
+		    c->host, out.data ? g_strstrip((char *)out.data) : "?");
 		gnutls_free(out.data);
 	} else
 		ok = 0;
@@ -625,7 +625,7 @@ drain_conn(struct pd_ctx *ctx, struct imap_conn *c, volatile gint *stop, int *co
 	*count_r = 0;
 	*fail_r = FAIL_NONE;
 	for (;;) {
-		if (stop != NULL && g_atomic_int_get(stop))
+		if ((stop != NULL && g_atomic_int_get(stop)) || floor == G_MAXUINT32)
 			break;
 		if (list_uids(c, floor, uids, error_r) < 0) {
 			*fail_r = FAIL_CONN;

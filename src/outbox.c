@@ -178,13 +178,20 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 			struct pd_outbox_row *row = rows->pdata[i];
 			struct pd_smtp_result res;
 			gsize len;
-			const void *raw = g_bytes_get_data(row->raw, &len);
+			const void *raw;
 
 			if (row->rcpts->len == 0) {
 				/* Nothing left to send to: close the row. */
 				res = (struct pd_smtp_result){ .ok = 1 };
-			} else
+			} else {
+				if (store_outbox_raw(ctx->store, row->id, &row->raw, error_r) < 0) {
+					g_ptr_array_unref(rows);
+					goto fail;
+				}
+				raw = g_bytes_get_data(row->raw, &len);
 				smtp_send(smtp, row->mail_from, row->rcpts, raw, len, &res);
+				g_clear_pointer(&row->raw, g_bytes_unref);
+			}
 			now = util_now();
 			if (store_begin(ctx->store, error_r) < 0 ||
 			    record_try(ctx, row, &res, now, fs, error_r) < 0 ||

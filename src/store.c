@@ -1062,20 +1062,38 @@ store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
 	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
 	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
 	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
-	    "r.outbox_id = o.id AND r.status = 'queued'), o.raw FROM outbox o LEFT JOIN "
+	    "r.outbox_id = o.id AND r.status = 'queued') FROM outbox o LEFT JOIN "
 	    "tickets t ON t.id = o.ticket_id WHERE o.status = 'queued' AND o.next_try <= ? "
 	    "ORDER BY o.next_try, o.id LIMIT ?", "ii", now, (gint64)limit);
 	if (s == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
 	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, outbox_row_from(s, 1));
+		g_ptr_array_add(out, outbox_row_from(s, 0));
 	sqlite3_reset(s);
 	if (rc < 0) {
 		g_ptr_array_unref(out);
 		return -1;
 	}
 	*rows_r = out;
+	return 0;
+}
+
+int
+store_outbox_raw(struct pd_store *st, gint64 id, GBytes **raw_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT raw FROM outbox WHERE id = ?", "i", id);
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 0) {
+		sqlite3_reset(s);
+		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT " vanished", id);
+		return -1;
+	}
+	*raw_r = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
 	return 0;
 }
 

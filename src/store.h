@@ -203,10 +203,13 @@ void store_message_free(struct pd_stored_message *);
 int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts,
     const void *raw, size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r);
-/* Queued mails due at now, oldest first, at most limit, with their
- * bytes and only the recipients still waiting. */
+/* Queued mails due at now, oldest first, at most limit, with only the
+ * recipients still waiting; without their bytes (store_outbox_raw), so
+ * a batch of big mails is not held in memory at once. */
 int store_outbox_due(struct pd_store *, gint64 now, int limit, GPtrArray **rows_r,
     char **error_r);
+/* The bytes of one outbox mail.  Caller unrefs. */
+int store_outbox_raw(struct pd_store *, gint64 id, GBytes **raw_r, char **error_r);
 /* One recipient's result: status "sent", "failed" or "queued". */
 int store_outbox_rcpt_set(struct pd_store *, gint64 outbox_id, const char *addr,
     const char *status, const char *code, char **error_r);

@@ -270,6 +270,9 @@ def main(argv):
         elif a == "--ref-prefix":
             prefix = argv[i + 1]
             i += 2
+        elif a in ("-h", "--help"):
+            print(__doc__)
+            return
         elif a == "--dir":
             as_dir, i = True, i + 1
         elif a == "--distinct":

@@ -84,20 +84,49 @@ cat > "$TMP/drive.py" <<'PYEOF'
 import os, resource, sqlite3, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
-def run(timeout, out, cmd):
-    """One command: seconds, peak RSS (KiB), exit code or TIMEOUT."""
+def count(db):
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1)
+        n = c.execute("SELECT count(*) FROM messages").fetchone()[0]
+        c.close()
+        return n
+    except sqlite3.Error:
+        return None
+
+def run(timeout, out, db, cmd):
+    """One command: seconds, peak RSS (KiB), exit code or TIMEOUT, and
+    with DB (not "-") the rate over the first 1000 messages and over the
+    last 20 seconds, from counting messages every second."""
     t0 = time.monotonic()
+    samples = [(0.0, 0)]
     with open(out, "wb") as f:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
-        try:
-            rc = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            rc = "TIMEOUT"
+        rc = None
+        while rc is None:
+            try:
+                rc = p.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                now = time.monotonic() - t0
+                if now > timeout:
+                    p.kill()
+                    p.wait()
+                    rc = "TIMEOUT"
+                elif db != "-":
+                    n = count(db)
+                    if n is not None:
+                        samples.append((now, n))
     secs = time.monotonic() - t0
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print("%.3f %d %s" % (secs, rss, rc))
+    first = last = 0.0
+    if db != "-":
+        samples.append((secs, count(db) or 0))
+        t1 = next((t for t, n in samples if n >= 1000), None)
+        first = 1000 / t1 if t1 else 0.0
+        end_t, end_n = samples[-1]
+        start = next(((t, n) for t, n in samples if t >= end_t - 20), samples[0])
+        if end_t > start[0]:
+            last = (end_n - start[1]) / (end_t - start[0])
+    print("%.3f %d %s %.1f %.1f" % (secs, rss, rc, first, last))
 
 def deliver(timeout, workers, pd, folder):
     """`postdesk deliver` once per file, WORKERS at a time, until the files
@@ -128,7 +157,7 @@ def sql(db, q):
         print("|".join("" if v is None else str(v) for v in row))
 
 if sys.argv[1] == "run":
-    run(float(sys.argv[2]), sys.argv[3], sys.argv[4:])
+    run(float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:])
 elif sys.argv[1] == "deliver":
     deliver(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
 elif sys.argv[1] == "sql":
@@ -155,14 +184,16 @@ MAIL_DESC="typical 4 KB mail: seeded mix, 75% text/plain ~3.5 KB, 15% +HTML alte
 # 1. Bulk import into an empty database.
 instance import
 export POSTDESK_CONF=$TMP/import/etc/postdesk.conf
-read -r secs rss rc < <(drive run "$T_IMPORT" "$TMP/import.log" "$PD" import "$TMP/import.mbox")
 db=$TMP/import/var/postdesk.db
+read -r secs rss rc first last < <(drive run "$T_IMPORT" "$TMP/import.log" "$db" "$PD" import "$TMP/import.mbox")
 n=$(drive sql "$db" "SELECT count(*) FROM messages")
 tickets=$(drive sql "$db" "SELECT count(*) FROM tickets")
 quar=$(drive sql "$db" "SELECT count(*) FROM quarantine" 2>/dev/null || echo "?")
 cond="$N_IMPORT mails in one mbox ($(mib $((MBOX_BYTES / 1024))) MiB, $((MBOX_BYTES / N_IMPORT)) B/mail avg; $MAIL_DESC), empty db, WAL; $n messages, $tickets tickets, $quar quarantined; exit $rc; ${secs}s; $MACHINE"
 [ "$rc" = 0 ] || echo "# import said: $(tail -3 "$TMP/import.log")"
 fig import.rate "$(rate "$n" "$secs")" mails/s "$cond"
+fig import.rate.first1k "$first" mails/s "same run: the first 1000 messages (from counting messages once a second)"
+fig import.rate.last20s "$last" mails/s "same run: its last 20 seconds, with $n messages in the database at the end"
 fig import.peak_rss "$(mib "$rss")" MiB "max RSS of the postdesk import process, same run"
 # 4. Sizes after the import.
 dbk=$(du -ck "$db"* | tail -1 | cut -f1)
@@ -201,10 +232,10 @@ if [ "$up" = 1 ]; then
 	instance flush "$port"
 	export POSTDESK_CONF=$TMP/flush/etc/postdesk.conf
 	db=$TMP/flush/var/postdesk.db
-	read -r isecs _ irc < <(drive run "$T_FLUSH_IMPORT" "$TMP/flush-import.log" "$PD" import "$TMP/flush.mbox")
+	read -r isecs _ irc _ < <(drive run "$T_FLUSH_IMPORT" "$TMP/flush-import.log" - "$PD" import "$TMP/flush.mbox")
 	queued=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='queued'")
 	rcpts=$(drive sql "$db" "SELECT count(*) FROM outbox_rcpts r JOIN outbox o ON o.id=r.outbox_id WHERE o.status='queued'")
-	read -r secs rss rc < <(drive run "$T_FLUSH" "$TMP/flush.log" "$PD" outbox flush)
+	read -r secs rss rc _ < <(drive run "$T_FLUSH" "$TMP/flush.log" - "$PD" outbox flush)
 	sent=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='sent'")
 	got=$(find "$TMP/smtp" -name '*.eml' | wc -l)
 	fig flush.rate "$(rate "$sent" "$secs")" mails/s \

@@ -68,7 +68,6 @@ if M.select(args[0])[0] == "OK":
     M.expunge()' "$1"
 }
 
-if [ -n "${T_ONLY_DAEMON:-}" ]; then :; else
 # 1. move:Processed, three mails.
 use_mailbox "move:Processed"
 append 1 2 3
@@ -180,7 +179,11 @@ is "backlog: 200 kept" "$(sql 'SELECT count(*) FROM quarantine')" 200
 is "backlog: 200 UIDs recorded" "$(sql 'SELECT count(*) FROM imap_seen')" 200
 is "backlog: INBOX empty" "$(imap_count INBOX)" 0
 is "backlog: Processed holds 200" "$(imap_count Processed)" 200
-ok "backlog: peak RSS below 30 MB (got ${rss} kB)" test "${rss:-999999}" -lt 30720
+if grep -qa __asan_init "$PDD"; then
+	echo "# backlog: built with sanitizers, peak RSS not bounded here"
+else
+	ok "backlog: peak RSS below 30 MB (got ${rss} kB)" test "${rss:-999999}" -lt 30720
+fi
 
 # 6. Dovecot stopped: one-line error, nothing moved; restarted: drained.
 imap_empty Processed
@@ -219,7 +222,6 @@ if [ "$DOVECOT_SSL" = 1 ]; then
 	is "tls: INBOX empty" "$(imap_count INBOX)" 0
 else
 	echo "# openssl missing: TLS not checked"
-fi
 fi
 # 7. The daemon: IDLE (poll is 60 s, so only IDLE explains a quick
 # pick-up), a restart of Dovecot mid-run, SIGTERM.

@@ -740,7 +740,7 @@ test_outbox(void)
 	must(store_outbox_count_auto_to(st, "nat@example.net", 0, &n, &err), err, "auto_to");
 	TEST_INT(n, 3, "held auto mail still counts for its address");
 
-	/* Due at 1500: rows 1 and 2, oldest first, with bytes. */
+	/* Due at 1500: rows 1 and 2, oldest first; bytes read one at a time. */
 	must(store_outbox_due(st, 1500, 10, &rows, &err), err, "due");
 	TEST_INT(rows->len, 2, "two due at 1500");
 	if (rows->len == 2) {
@@ -755,6 +755,8 @@ test_outbox(void)
 		s = rcpts_of(r);
 		TEST_STR(s, "nat@example.net,oli@example.net", "due row rcpts");
 		g_free(s);
+		TEST_OK(r->raw == NULL, "due rows come without their bytes");
+		must(store_outbox_raw(st, r->id, &r->raw, &err), err, "outbox raw");
 		TEST_OK(r->raw && g_bytes_get_size(r->raw) == 4 &&
 		    memcmp(g_bytes_get_data(r->raw, NULL), "RAW1", 4) == 0, "due row bytes");
 		TEST_INT(((struct pd_outbox_row *)rows->pdata[1])->id, o2, "then row 2");
