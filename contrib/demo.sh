@@ -1,48 +1,87 @@
 #!/bin/bash
-# The postdesk demo: build, make a demo configuration in a temporary
-# folder, deliver the sample mails of contrib/demo/ and show what became
-# of them.  Installs the Debian packages it needs when run as root.
+# The postdesk demo: a real Dovecot (IMAP) and a real SMTP server
+# (aiosmtpd) on 127.0.0.1 in a temporary folder, postdeskd watching the
+# Dovecot mailbox, the sample mails of contrib/demo/ appended one by
+# one; then the tickets, the mails sent and the status-page links.
+# On a terminal it keeps running until Ctrl-C, which stops everything
+# it started.  Installs the Debian packages it needs when run as root.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 need=$(tr '\n' ' ' < .ci/packages)
 if ! dpkg-query -W $need >/dev/null 2>&1; then
 	[ "$(id -u)" = 0 ] || { echo "run as root to install: $need" >&2; exit 1; }
+	echo "== installing Debian packages"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
 fi
-if [ ! -x build/postdesk ] || [ -n "$(find src sql -newer build/postdesk 2>/dev/null | head -1)" ]; then
+if [ ! -x build/postdeskd ] || [ -n "$(find src sql -newer build/postdeskd 2>/dev/null | head -1)" ]; then
+	echo "== building"
 	./autogen.sh >/dev/null 2>&1
 	mkdir -p build && (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)" >/dev/null)
 fi
+top_srcdir=$top
+top_builddir=$top/build
+set +e
+. tests/scenario/lib.sh		# TMP, free_port, start_smtp, sql; cleanup on exit
+. tests/scenario/dovecot.sh	# start_dovecot, imap_append, imap_count
 PD=${PD:-$top/build/postdesk}
-dir=$(mktemp -d /tmp/postdesk-demo.XXXXXX)
-cp -r conf/templates "$dir/templates"
-cat > "$dir/postdesk.conf" <<CONF
-database = "postdesk.db";
-spool = "spool";
-secret_file = "secret";
-templates = "templates";
-base_url = "http://127.0.0.1:8080/cgi-bin/postdesk.cgi";
-staff = ( { name = "Alice Smith"; email = "alice@example.com"; role = "admin"; } );
-queues = ( { name = "Support"; address = "support@example.com";
-             staff = [ "alice@example.com" ]; } );
-working_hours = { timezone = "UTC"; days = "Mon-Sun"; hours = "00:00-23:59"; };
-CONF
-export POSTDESK_CONF=$dir/postdesk.conf
-echo "== postdesk init ($dir)"
-$PD init
+PDD=${PDD:-$top/build/postdeskd}
+
+echo "== demo folder $TMP"
+start_smtp || { echo "the SMTP server did not start" >&2; exit 1; }
+echo "== SMTP server (aiosmtpd) on 127.0.0.1:$SMTP_PORT, pid $SMTP_PID"
+start_dovecot || { echo "Dovecot did not start" >&2; exit 1; }
+echo "== Dovecot on 127.0.0.1:$IMAP_PORT, pid $DOVECOT_PID"
+EXTRA_CONF="mailboxes = ( { name = \"support\"; url = \"imap://127.0.0.1:$IMAP_PORT/INBOX\";
+  user = \"$IMAP_USER\"; password_file = \"$IMAP_PASSFILE\"; queue = \"Support\";
+  after = \"move:Processed\"; poll = \"60s\"; } );"
+write_config
+sed -i 's|^base_url = .*|base_url = "http://127.0.0.1:8080/cgi-bin/postdesk.cgi";|' "$POSTDESK_CONF"
+PDD_CMD=("$PDD")
+if [ "$(id -u)" = 0 ]; then	# postdeskd does not keep root
+	PDD_CMD=("$PDD" -u nobody)
+	chown -R nobody "$TMP/var" "$TMP/etc"
+fi
+"${PDD_CMD[@]}" -c "$POSTDESK_CONF" -f 2>"$TMP/postdeskd.log" &
+PDD_PID=$!
+T_PIDS="$PDD_PID $T_PIDS"
+echo "== postdeskd watching imap://127.0.0.1:$IMAP_PORT/INBOX, pid $PDD_PID (log: $TMP/postdeskd.log)"
+
+wait_for() {	# wait_for SECONDS COMMAND...: poll until it succeeds
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.1; done
+}
+inbox_empty() { [ "$(imap_count INBOX)" = 0 ]; }
+outbox_done() { [ "$(sql "SELECT count(*) FROM outbox WHERE status = 'queued'")" = 0 ]; }
+
 for f in contrib/demo/*.eml; do
-	printf '== deliver %-28s ' "$(basename "$f")"
-	$PD -v deliver < "$f" 2>&1 || true
+	start=$(date +%s%N)
+	imap_append "$f"
+	wait_for 20 inbox_empty || echo "   (still in the INBOX after 20 s)"
+	printf '   appended %-24s taken in after %4d ms\n' "$(basename "$f")" \
+		$(( ($(date +%s%N) - start) / 1000000 ))
 done
-echo "== postdesk list"
-$PD list
-echo "== postdesk show TKT-0001"
-$PD show TKT-0001
-echo "== postdesk quarantine list"
-$PD quarantine list
-echo "== postdesk outbox list"
-$PD outbox list
-echo "== postdesk stats"
-$PD stats
-echo "The demo's files are in $dir"
+wait_for 20 outbox_done || echo "   (the outbox still waits: see postdesk outbox list)"
+
+echo; echo "== postdesk list"
+"$PD" list
+echo; echo "== postdesk show TKT-0001"
+"$PD" show TKT-0001
+echo; echo "== mails the SMTP server received"
+for env in "$TMP"/smtp/*.env; do
+	n=$(basename "$env" .env); n=$((10#$n))
+	printf '   to %-26s %s\n' "$(smtp_rcpts $n | tr '\n' ' ')" "$(smtp_header $n Subject)"
+done
+echo; echo "== quarantine"
+"$PD" quarantine list
+echo; echo "== status pages (the signed customer links)"
+for ref in $(sql "SELECT ref FROM tickets ORDER BY id"); do
+	printf '   %s  %s\n' "$ref" "$("$PD" show "$ref" | sed -n 's/^Status page: *//p')"
+done
+echo
+if [ -t 0 ]; then
+	echo "Everything is still running: try 'POSTDESK_CONF=$POSTDESK_CONF $PD list'."
+	echo "Press Ctrl-C to stop Dovecot, the SMTP server and postdeskd."
+	trap 'echo; echo "stopping"; exit 0' INT TERM
+	while kill -0 "$PDD_PID" 2>/dev/null; do sleep 1; done
+fi

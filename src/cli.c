@@ -15,6 +15,7 @@
 #include "import.h"
 #include "intake.h"
 #include "json.h"
+#include "notify.h"
 #include "outbox.h"
 #include "log.h"
 #include "store.h"
@@ -825,7 +826,7 @@ show_time(const char *name, gint64 t)
 }
 
 static void
-show_text(const struct pd_ticket *t, GPtrArray *msgs)
+show_text(struct cli *c, const struct pd_ticket *t, GPtrArray *msgs)
 {
 	char *s, *labels;
 
@@ -855,6 +856,9 @@ show_text(const struct pd_ticket *t, GPtrArray *msgs)
 		show_time("Closed:", t->closed_at);
 	if (t->merged_into)
 		show_field("Merged into:", t->merged_into_ref);
+	s = notify_status_url(&c->ctx, t->ref);
+	show_field("Status page:", s);
+	g_free(s);
 
 	for (guint i = 0; i < msgs->len; i++) {
 		const struct pd_stored_message *m = msgs->pdata[i];
@@ -920,7 +924,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 		cli_json_ticket(out, t, msgs);
 		print_json(out);
 	} else
-		show_text(t, msgs);
+		show_text(c, t, msgs);
 	g_ptr_array_unref(msgs);
 	store_ticket_free(t);
 	return 0;
