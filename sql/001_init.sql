@@ -99,14 +99,15 @@ CREATE TABLE events (
 );
 CREATE INDEX events_ticket ON events(ticket_id, id);
 
--- Mail to send.  raw is the complete message; rcpts one row each.
+-- Mail to send.  raw is the complete message, and the last column, so
+-- that reading the others never walks its overflow pages; rcpts one
+-- row each.
 CREATE TABLE outbox (
 	id		INTEGER PRIMARY KEY,
 	ticket_id	INTEGER REFERENCES tickets(id),
 	event		TEXT NOT NULL,
 	message_id	TEXT NOT NULL UNIQUE,	-- ours, without <>
 	mail_from	TEXT NOT NULL,
-	raw		BLOB NOT NULL,
 	auto		INTEGER NOT NULL DEFAULT 0,
 	status		TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
 			('queued','sent','failed','held')),
@@ -114,9 +115,12 @@ CREATE TABLE outbox (
 	next_try	INTEGER NOT NULL,
 	tries		INTEGER NOT NULL DEFAULT 0,
 	last_error	TEXT,
-	sent_at		INTEGER
+	sent_at		INTEGER,
+	raw		BLOB NOT NULL
 );
 CREATE INDEX outbox_due ON outbox(status, next_try);
+-- The per-ticket rate limit counts from this index alone.
+CREATE INDEX outbox_ticket ON outbox(ticket_id, created_at, status);
 
 CREATE TABLE outbox_rcpts (
 	outbox_id	INTEGER NOT NULL REFERENCES outbox(id),

@@ -16,7 +16,6 @@
 #include "intake.h"
 #include "json.h"
 #include "notify.h"
-#include "outbox.h"
 #include "log.h"
 #include "store.h"
 #include "template.h"
@@ -517,7 +516,29 @@ struct import_run {
 	gint64		 started;	/* monotonic, microseconds */
 	gint64		 drawn;		/* last progress drawn */
 	char		*error;		/* the temporary failure that stopped it */
+	int		 batch;		/* mails in the open bulk transaction */
 };
+
+/* Mails per bulk transaction: each mail is its own savepoint inside it,
+ * and the spool is synced once per batch instead of once per file. */
+#define IMPORT_BATCH	500
+
+/* Commit the open batch, if any.  0 ok, -1 with run->error set. */
+static int
+import_commit(struct import_run *run)
+{
+	char *err = NULL;
+
+	if (run->batch == 0)
+		return 0;
+	run->batch = 0;
+	if (store_commit(run->c->ctx.store, &err) < 0) {
+		run->error = g_strdup_printf("commit: %s", err ? err : "unknown error");
+		g_free(err);
+		return -1;
+	}
+	return 0;
+}
 
 static double
 elapsed(const struct import_run *run)
@@ -573,11 +594,21 @@ import_one(const struct import_mail *m, void *user)
 	src.mailbox = run->mailbox;
 	src.size = m->size > (gint64)m->len ? m->size : 0;
 	memset(&res, 0, sizeof res);
+	if (run->batch == 0) {
+		if (store_begin(run->c->ctx.store, &err) < 0) {
+			run->error = g_strdup_printf("%s: %s", m->where, err ? err : "unknown error");
+			g_free(err);
+			return 1;
+		}
+		run->batch = 1;
+	}
 	if (intake_process(&run->c->ctx, m->data, m->len, &src, &res, &err) < 0) {
 		run->error = g_strdup_printf("%s: %s", m->where, err ? err : "unknown error");
 		g_free(err);
 		return 1;
 	}
+	if (++run->batch > IMPORT_BATCH && import_commit(run) < 0)
+		return 1;
 	if ((int)res.outcome >= 0 && res.outcome <= OUT_QUARANTINED)
 		run->counts[res.outcome]++;
 	run->mails++;
@@ -636,6 +667,9 @@ cmd_import(struct cli *c, int argc, char **argv)
 		run.is_mbox = 1;
 		rc = import_mbox(path, max, import_one, &run, &err);
 	}
+	/* What was taken in stays, also when a temporary failure stopped it. */
+	if (import_commit(&run) < 0 && rc == 0)
+		rc = 1;
 	if (run.tty && run.drawn) {
 		if (rc == 0)
 			import_progress(&run, 1, 1, 1);
@@ -1360,22 +1394,37 @@ cmd_quarantine(struct cli *c, int argc, char **argv)
 	return rc == 1 ? 0 : rc;
 }
 
-/* Send everything due: 0 when nothing waits any more, 75 otherwise
- * (what failed for good is on its ticket). */
+/* Send everything due: postdeskd --flush does it, so that this program,
+ * started once per mail by the MTA, does not load libcurl and its many
+ * libraries.  postdeskd sits beside this binary (a build tree) or in
+ * SBINDIR. */
 static int
 outbox_flush_cmd(struct cli *c)
 {
-	struct pd_flush_stats fs;
-	char *err = NULL;
-	int rc;
+	char *self = g_file_read_link("/proc/self/exe", NULL), *dir, *pdd;
+	const char *argv[6];
+	int n = 0;
 
-	if ((rc = cli_open(c)) != 0)
-		return rc;
-	if (outbox_flush(&c->ctx, 0, &fs, &err) < 0)
-		return store_failed(c, "outbox flush", err);
-	printf("outbox: %d sent, %d deferred, %d failed, %d waiting\n", fs.sent, fs.deferred,
-	    fs.failed, fs.waiting);
-	return fs.waiting ? EX_TEMPFAIL : 0;
+	dir = self ? g_path_get_dirname(self) : g_strdup(SBINDIR);
+	pdd = g_build_filename(dir, "postdeskd", NULL);
+	if (!g_file_test(pdd, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_free(pdd);
+		pdd = g_build_filename(SBINDIR, "postdeskd", NULL);
+	}
+	argv[n++] = pdd;
+	argv[n++] = "-c";
+	argv[n++] = config_path(c->conf);
+	if (c->verbose)
+		argv[n++] = "-v";
+	argv[n++] = "--flush";
+	argv[n] = NULL;
+	fflush(NULL);
+	execv(pdd, (char **)argv);
+	log_warn("outbox flush: cannot run %s", pdd);
+	g_free(self);
+	g_free(dir);
+	g_free(pdd);
+	return EX_UNAVAILABLE;
 }
 
 static int

@@ -154,7 +154,7 @@ store_attachments(struct intake *in, gint64 msg_row, char **refused_r, char **er
 		if (a->data && !a->refused) {
 			gsize len;
 			const void *d = g_bytes_get_data(a->data, &len);
-			if (store_blob_put(in->ctx->cfg->spool, d, len, a->sha256, error_r) < 0)
+			if (store_blob_put(in->ctx->store, in->ctx->cfg->spool, d, len, a->sha256, error_r) < 0)
 				goto fail;
 		}
 		if (a->refused)

@@ -9,6 +9,10 @@
 
 #define FLUSH_BATCH	500
 
+/* Whether the last try reached the server: the log tells each change
+ * once, not every try. */
+static int smtp_down;
+
 gint64
 outbox_retry_delay(int tries)
 {
@@ -202,12 +206,24 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 				goto fail;
 			}
 			if (!res.ok && res.code == 0) {
-				/* No server answered: the rest waits for the next run. */
-				char *e = util_printable(res.error, 300);
-				log_warnx("smtp %s: %s; %d mails wait", ctx->cfg->smtp.url, e,
-				    (int)(rows->len - i - 1));
-				g_free(e);
+				/* No server answered: the rest waits with the mail
+				 * just tried, rather than hammer a dead server. */
+				if (!smtp_down) {
+					char *e = util_printable(res.error, 300);
+					log_warnx("smtp %s: %s; mail waits", ctx->cfg->smtp.url, e);
+					g_free(e);
+				}
+				smtp_down = 1;
 				stop = 1;
+				if (store_outbox_defer_due(ctx->store, now,
+				    now + outbox_retry_delay(row->tries + 1), error_r) < 0) {
+					smtp_result_clear(&res);
+					g_ptr_array_unref(rows);
+					goto fail;
+				}
+			} else if (smtp_down) {
+				log_info("smtp %s: reachable again", ctx->cfg->smtp.url);
+				smtp_down = 0;
 			}
 			smtp_result_clear(&res);
 			done++;

@@ -112,7 +112,7 @@ static noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: postdeskd [-fv] [-c CONF] [-p PIDFILE] [-u USER] "
-	    "[--once]\n");
+	    "[--once | --flush]\n");
 	exit(EX_USAGE);
 }
 
@@ -662,11 +662,36 @@ run_once(struct pd_config *cfg)
 	return tempfail ? EX_TEMPFAIL : 0;
 }
 
+/* --flush: the outbox sent once; 0 when nothing waits, 75 otherwise. */
+static int
+run_flush(struct pd_config *cfg)
+{
+	struct pd_ctx ctx;
+	struct pd_flush_stats fs;
+	char *err = NULL;
+	int ex = 0;
+
+	if (ctx_open(&ctx, cfg, &ex, &err) < 0 || outbox_flush(&ctx, 0, &fs, &err) < 0) {
+		char *e = util_printable(err ? err : "cannot open the database", 300);
+		log_warnx("outbox flush: %s", e);
+		g_free(e);
+		g_free(err);
+		if (ctx.store)
+			ctx_close(&ctx);
+		return ex ? ex : EX_TEMPFAIL;
+	}
+	printf("outbox: %d sent, %d deferred, %d failed, %d waiting\n", fs.sent, fs.deferred,
+	    fs.failed, fs.waiting);
+	ctx_close(&ctx);
+	return fs.waiting ? EX_TEMPFAIL : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'O' },
+		{ "flush", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf = NULL, *pidfile = NULL, *user = PD_DEFAULT_USER;
@@ -675,7 +700,7 @@ main(int argc, char **argv)
 	struct pd_ctx check;
 	sigset_t set;
 	char *path, *err = NULL;
-	int ch, foreground = 0, verbose = 0, once = 0, pidfd = -1, ex = 0, rc;
+	int ch, foreground = 0, verbose = 0, once = 0, flush = 0, pidfd = -1, ex = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:fp:u:v", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -685,6 +710,7 @@ main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'O': once = 1; break;
+		case 'F': flush = 1; break;
 		default: usage();
 		}
 	}
@@ -700,6 +726,14 @@ main(int argc, char **argv)
 	if ((cfg = load_config(path)) == NULL) {
 		g_free(path);
 		return EX_CONFIG;
+	}
+	if (flush) {
+		/* No mail is parsed: the caller's user is kept (postdesk
+		 * outbox flush runs this). */
+		rc = run_flush(cfg);
+		config_free(cfg);
+		g_free(path);
+		return rc;
 	}
 	if (pidfile == NULL && !foreground && !once)
 		pidfile = PD_DEFAULT_PIDFILE;

@@ -18,7 +18,9 @@ struct pd_store {
 	sqlite3		*db;
 	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
 	int		 last_rc;
-	int		 in_tx;
+	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
+	char		*unsynced;	/* a spool written without fsync, or NULL */
+	GHashTable	*dirs;		/* spool folders known to exist */
 };
 
 #define BUSY_TIMEOUT_MS	10000
@@ -230,8 +232,11 @@ store_open(const char *path, struct pd_store **st_r, char **error_r)
 	st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* FULL: once deliver exits 0 the MTA forgets the mail, so the
+	 * commit must be on disk, power failure included. */
 	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
-	    exec_plain(st, "PRAGMA synchronous = NORMAL", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    store_migrate(st, error_r) < 0) {
 		char *e = *error_r;
@@ -249,9 +254,11 @@ store_close(struct pd_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->in_tx)
+	while (st->in_tx)
 		store_rollback(st);
 	g_hash_table_destroy(st->stmts);
+	g_hash_table_destroy(st->dirs);
+	g_free(st->unsynced);
 	sqlite3_close(st->db);
 	g_free(st);
 }
@@ -273,16 +280,45 @@ store_version(struct pd_store *st)
 int
 store_begin(struct pd_store *st, char **error_r)
 {
-	if (exec(st, error_r, "BEGIN IMMEDIATE", "") < 0)
+	if (exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0)
 		return -1;
-	st->in_tx = 1;
+	st->in_tx++;
 	return 0;
+}
+
+/* Spool files written without fsync reach the disk before the rows
+ * that name them commit. */
+static int
+sync_spool(struct pd_store *st, char **error_r)
+{
+	int fd, rc = 0;
+
+	if (st->unsynced == NULL)
+		return 0;
+	fd = open(st->unsynced, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		st->last_rc = SQLITE_IOERR;
+		*error_r = g_strdup_printf("%s: sync: %s", st->unsynced, g_strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	g_clear_pointer(&st->unsynced, g_free);
+	return rc;
 }
 
 int
 store_commit(struct pd_store *st, char **error_r)
 {
-	if (exec(st, error_r, "COMMIT", "") < 0) {
+	if (st->in_tx > 1) {
+		if (exec(st, error_r, "RELEASE pd", "") < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		st->in_tx--;
+		return 0;
+	}
+	if (sync_spool(st, error_r) < 0 || exec(st, error_r, "COMMIT", "") < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -293,6 +329,12 @@ store_commit(struct pd_store *st, char **error_r)
 void
 store_rollback(struct pd_store *st)
 {
+	if (st->in_tx > 1) {
+		exec_plain(st, "ROLLBACK TO pd", NULL);
+		exec_plain(st, "RELEASE pd", NULL);
+		st->in_tx--;
+		return;
+	}
 	if (st->in_tx)
 		exec_plain(st, "ROLLBACK", NULL);
 	st->in_tx = 0;
@@ -355,29 +397,42 @@ store_blob_path(const char *spool, const char *sha256)
 	return spool_path(spool, "att", sha256);
 }
 
-/* Content-addressed: a file that exists already has these bytes. */
+/* Content-addressed: a file that exists already has these bytes.
+ * Inside a bulk transaction (savepoints) files are not fsynced one by
+ * one: the outer commit syncs the file system once. */
 static int
-spool_put(const char *path, const void *data, size_t len, char **error_r)
+spool_put(struct pd_store *st, const char *spool, const char *path, const void *data,
+    size_t len, char **error_r)
 {
 	char *dir;
-	int rc;
+	int rc, bulk = st->in_tx > 1;
 
 	if (access(path, F_OK) == 0)
 		return 0;
 	dir = g_path_get_dirname(path);
-	rc = util_mkdirs(dir, 0750, error_r);
-	g_free(dir);
+	if (!g_hash_table_contains(st->dirs, dir)) {
+		if (util_mkdirs(dir, 0750, error_r) < 0) {
+			g_free(dir);
+			st->last_rc = SQLITE_IOERR;
+			return -1;
+		}
+		g_hash_table_add(st->dirs, dir);
+	} else
+		g_free(dir);
+	rc = util_write_file(path, data, len, 0640, !bulk, error_r);
 	if (rc < 0)
-		return -1;
-	return util_write_file_atomic(path, data, len, 0640, error_r);
+		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
+	else if (bulk && st->unsynced == NULL)
+		st->unsynced = g_strdup(spool);
+	return rc;
 }
 
 int
-store_blob_put(const char *spool, const void *data, size_t len, const char *sha256,
-    char **error_r)
+store_blob_put(struct pd_store *st, const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r)
 {
 	char *path = store_blob_path(spool, sha256);
-	int rc = spool_put(path, data, len, error_r);
+	int rc = spool_put(st, spool, path, data, len, error_r);
 
 	g_free(path);
 	return rc;
@@ -388,13 +443,11 @@ store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t l
     const char *sha256, char **error_r)
 {
 	char *path = store_raw_path(spool, sha256);
-	int rc = spool_put(path, data, len, error_r);
+	int rc = spool_put(st, spool, path, data, len, error_r);
 
 	g_free(path);
-	if (rc < 0) {
-		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
+	if (rc < 0)
 		return -1;
-	}
 	return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
 	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
 }
@@ -1112,6 +1165,13 @@ store_outbox_update(struct pd_store *st, gint64 id, const char *status, int trie
 	return exec(st, error_r, "UPDATE outbox SET status = ?1, tries = ?2, next_try = ?3, "
 	    "last_error = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END "
 	    "WHERE id = ?6", "siisii", status, (gint64)tries, next_try, last_error, now, id);
+}
+
+int
+store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **error_r)
+{
+	return exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
+	    "next_try <= ?", "ii", next_try, now);
 }
 
 int

@@ -99,7 +99,11 @@ void store_close(struct pd_store *);
 /* Schema version after migration. */
 int store_version(struct pd_store *);
 
-/* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back. */
+/* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
+ * Inside an open transaction store_begin opens a savepoint instead and
+ * store_commit releases it, so a bulk import can wrap many mails, each
+ * in its own savepoint, in one transaction: spool files written inside
+ * it are synced once (syncfs) before the outer COMMIT. */
 int store_begin(struct pd_store *, char **error_r);
 int store_commit(struct pd_store *, char **error_r);
 void store_rollback(struct pd_store *);
@@ -118,7 +122,7 @@ int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t
 char *store_raw_path(const char *spool, const char *sha256);
 char *store_blob_path(const char *spool, const char *sha256);
 /* Attachment bytes into spool/att/AB/SHA256. */
-int store_blob_put(const char *spool, const void *data, size_t len,
+int store_blob_put(struct pd_store *, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r);
 
 /* Exactly once.  *seen_r = 1 when (message_id, sha256) was taken in. */
@@ -217,6 +221,9 @@ int store_outbox_rcpt_set(struct pd_store *, gint64 outbox_id, const char *addr,
  * is set when status is "sent". */
 int store_outbox_update(struct pd_store *, gint64 id, const char *status, int tries,
     gint64 next_try, const char *last_error, gint64 now, char **error_r);
+/* Move every queued mail due at now to next_try (the server is down:
+ * no point in trying the rest of the batch now). */
+int store_outbox_defer_due(struct pd_store *, gint64 now, gint64 next_try, char **error_r);
 /* Rows still queued (due or not). */
 int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */

@@ -205,6 +205,13 @@ int
 util_write_file_atomic(const char *path, const void *buf, size_t len,
     int mode, char **error_r)
 {
+	return util_write_file(path, buf, len, mode, 1, error_r);
+}
+
+int
+util_write_file(const char *path, const void *buf, size_t len, int mode, int sync,
+    char **error_r)
+{
 	char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
 	const char *p = buf;
 	int fd;
@@ -222,7 +229,7 @@ util_write_file_atomic(const char *path, const void *buf, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (sync && fsync(fd) < 0)
 		goto fail_close;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -232,7 +239,7 @@ util_write_file_atomic(const char *path, const void *buf, size_t len,
 		goto fail;
 	g_free(tmp);
 	/* The rename itself must survive a crash. */
-	{
+	if (sync) {
 		char *dir = g_path_get_dirname(path);
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {

@@ -31,9 +31,13 @@ char *util_addr_normalize(const char *addr);
  * and *error_r (caller frees). */
 int util_read_file(const char *path, size_t max, GByteArray **data_r,
     char **error_r);
-/* Write via a temporary file, fsync and rename. */
+/* Write via a temporary file, fsync and rename, and fsync the folder. */
 int util_write_file_atomic(const char *path, const void *buf, size_t len,
     int mode, char **error_r);
+/* The same; with sync 0 nothing is fsynced (the caller syncs the file
+ * system itself before it relies on the file, e.g. with syncfs). */
+int util_write_file(const char *path, const void *buf, size_t len, int mode, int sync,
+    char **error_r);
 /* mkdir -p with mode. */
 int util_mkdirs(const char *path, int mode, char **error_r);
 /* Read all of a file descriptor into memory, up to max bytes (0: none);

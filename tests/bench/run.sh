@@ -207,10 +207,10 @@ fig import.disk_per_mail "$(( (dbk + ${spk:-0}) * 1024 / (n > 0 ? n : 1) ))" B/m
 for w in 1 2; do
 	instance deliver$w
 	export POSTDESK_CONF=$TMP/deliver$w/etc/postdesk.conf
-	read -r secs done fails rss rc < <(drive deliver "$T_DELIVER" "$w" "$PD" "$TMP/deliver")
+	read -r secs ndone fails rss rc < <(drive deliver "$T_DELIVER" "$w" "$PD" "$TMP/deliver")
 	n=$(drive sql "$TMP/deliver$w/var/postdesk.db" "SELECT count(*) FROM messages")
-	fig "deliver.rate.w$w" "$(rate "$done" "$secs")" mails/s \
-	    "$done \`postdesk deliver\` processes (one per mail, stdin from file, spawned by python), $w worker(s), empty db, same mail mix (seed 2); $n messages stored, $fails non-zero exits; $rc; ${secs}s; $MACHINE"
+	fig "deliver.rate.w$w" "$(rate "$ndone" "$secs")" mails/s \
+	    "$ndone \`postdesk deliver\` processes (one per mail, stdin from file, spawned by python), $w worker(s), empty db, same mail mix (seed 2); $n messages stored, $fails non-zero exits; $rc; ${secs}s; $MACHINE"
 	[ "$w" = 1 ] && fig deliver.peak_rss "$(mib "$rss")" MiB "largest max RSS of one \`postdesk deliver\` process, serial run"
 done
 

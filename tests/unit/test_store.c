@@ -877,7 +877,7 @@ test_quarantine_stats_raw(void)
 		char *bp = store_blob_path(spool, sha1);
 		char *want = g_build_filename(spool, "att", sub, sha1, NULL);
 		TEST_STR(bp, want, "blob path is spool/att/AB/SHA");
-		TEST_INT(store_blob_put(spool, "BLOB", 4, sha1, &err), 0, "blob_put");
+		TEST_INT(store_blob_put(st, spool, "BLOB", 4, sha1, &err), 0, "blob_put");
 		TEST_OK(g_file_test(bp, G_FILE_TEST_IS_REGULAR), "blob written");
 		g_free(bp);
 		g_free(want);
