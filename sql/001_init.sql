@@ -41,11 +41,13 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_status ON tickets(status, updated_at);
 CREATE INDEX tickets_customer ON tickets(customer_id);
 
--- Raw RFC 822 bytes live in the spool, named by their SHA-256.
+-- Raw RFC 822 bytes, named by their SHA-256: in data up to 256 KB (one
+-- file and two fsyncs less per mail), else in the spool as raw/AB/SHA256.
 CREATE TABLE raw_mail (
 	sha256		TEXT PRIMARY KEY,
 	size		INTEGER NOT NULL,
-	stored_at	INTEGER NOT NULL
+	stored_at	INTEGER NOT NULL,
+	data		BLOB
 );
 
 CREATE TABLE messages (

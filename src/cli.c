@@ -1240,8 +1240,8 @@ static int
 quarantine_show(struct cli *c, gint64 id)
 {
 	struct pd_quarantined *q;
-	GByteArray *raw;
-	char *err = NULL, *path, *why;
+	GBytes *raw;
+	char *err = NULL, *why;
 	int rc;
 
 	if ((rc = store_quarantine_get(c->ctx.store, id, &q, &err)) < 0)
@@ -1250,20 +1250,18 @@ quarantine_show(struct cli *c, gint64 id)
 		log_warnx("quarantine show: no quarantined mail #%" G_GINT64_FORMAT, id);
 		return EX_DATAERR;
 	}
-	path = store_raw_path(c->cfg->spool, q->raw_sha256);
-	rc = util_read_file(path, 0, &raw, &err);
-	g_free(path);
-	if (rc < 0) {
-		log_warnx("quarantine show: %s", err);
+	rc = store_raw_get(c->ctx.store, c->cfg->spool, q->raw_sha256, &raw, &err);
+	if (rc <= 0) {
+		log_warnx("quarantine show: %s", rc < 0 ? err : "raw mail missing");
 		g_free(err);
 		store_quarantine_free(q);
 		return EX_IOERR;
 	}
 	why = clean(q->reason, 500);
 	printf("reason: %s\n", why);
-	fwrite(raw->data, 1, raw->len, stdout);
+	fwrite(g_bytes_get_data(raw, NULL), 1, g_bytes_get_size(raw), stdout);
 	g_free(why);
-	g_byte_array_unref(raw);
+	g_bytes_unref(raw);
 	store_quarantine_free(q);
 	return 0;
 }
@@ -1276,30 +1274,28 @@ quarantine_retry_one(struct cli *c, const struct pd_quarantined *q)
 {
 	struct pd_intake_result res;
 	struct pd_source src;
-	GByteArray *raw;
-	char *err = NULL, *path, *prefix;
+	GBytes *raw;
+	char *err = NULL, *prefix;
 
-	path = store_raw_path(c->cfg->spool, q->raw_sha256);
-	if (util_read_file(path, 0, &raw, &err) < 0) {
-		g_free(path);
-		log_warnx("quarantine retry: #%" G_GINT64_FORMAT ": %s", q->id, err);
+	if (store_raw_get(c->ctx.store, c->cfg->spool, q->raw_sha256, &raw, &err) <= 0) {
+		log_warnx("quarantine retry: #%" G_GINT64_FORMAT ": %s", q->id,
+		    err ? err : "raw mail missing");
 		g_free(err);
 		return EX_IOERR;
 	}
-	g_free(path);
 	memset(&src, 0, sizeof src);
 	src.kind = "retry";
 	src.mailbox = q->mailbox;
 	src.force = 1;
 	memset(&res, 0, sizeof res);
-	if (intake_process(&c->ctx, raw->data, raw->len, &src, &res, &err) < 0) {
-		g_byte_array_unref(raw);
+	if (intake_process(&c->ctx, g_bytes_get_data(raw, NULL), g_bytes_get_size(raw), &src, &res, &err) < 0) {
+		g_bytes_unref(raw);
 		log_warnx("quarantine retry: #%" G_GINT64_FORMAT ": temporary failure: %s",
 		    q->id, err ? err : "unknown error");
 		g_free(err);
 		return EX_TEMPFAIL;
 	}
-	g_byte_array_unref(raw);
+	g_bytes_unref(raw);
 	if (store_quarantine_set_state(c->ctx.store, q->id, "retried", &err) < 0) {
 		intake_result_clear(&res);
 		return store_failed(c, "quarantine retry", err);

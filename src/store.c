@@ -442,14 +442,50 @@ int
 store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r)
 {
-	char *path = store_raw_path(spool, sha256);
-	int rc = spool_put(st, spool, path, data, len, error_r);
+	char *path;
+	int rc;
 
+	if (len <= STORE_RAW_INLINE)
+		return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at, "
+		    "data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len, util_now(), data, len);
+	path = store_raw_path(spool, sha256);
+	rc = spool_put(st, spool, path, data, len, error_r);
 	g_free(path);
 	if (rc < 0)
 		return -1;
 	return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
 	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
+}
+
+int
+store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes **raw_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT data IS NOT NULL, data FROM raw_mail "
+	    "WHERE sha256 = ?", "s", sha256);
+	GByteArray *a;
+	char *path;
+	int rc, inline_;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 0) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	inline_ = sqlite3_column_int(s, 0);
+	if (inline_)
+		*raw_r = g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
+	sqlite3_reset(s);
+	if (inline_)
+		return 1;
+	path = store_raw_path(spool, sha256);
+	rc = util_read_file(path, 0, &a, error_r);
+	g_free(path);
+	if (rc < 0)
+		return -1;
+	*raw_r = g_byte_array_free_to_bytes(a);
+	return 1;
 }
 
 int

@@ -114,11 +114,17 @@ int store_error_transient(struct pd_store *);
 /* Next ref for prefix, "TKT-0042" (at least 4 digits). */
 int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **error_r);
 
-/* Raw bytes into spool/raw/AB/SHA256 (written and fsynced once), and
- * the raw_mail row. */
+/* Raw bytes kept once by their SHA-256: in the raw_mail row up to
+ * STORE_RAW_INLINE bytes, else in spool/raw/AB/SHA256 (written and
+ * fsynced once). */
+#define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r);
-/* Path of a stored raw mail or attachment.  Caller frees. */
+/* The raw bytes back, wherever they are.  1 found (*raw_r, caller
+ * unrefs), 0 unknown sha256, -1 error. */
+int store_raw_get(struct pd_store *, const char *spool, const char *sha256,
+    GBytes **raw_r, char **error_r);
+/* Path of a raw mail kept in the spool, or an attachment.  Caller frees. */
 char *store_raw_path(const char *spool, const char *sha256);
 char *store_blob_path(const char *spool, const char *sha256);
 /* Attachment bytes into spool/att/AB/SHA256. */

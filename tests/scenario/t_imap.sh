@@ -109,21 +109,21 @@ is "delete: 2 mails" "$DRAINED" 2
 is "delete: INBOX empty" "$(imap_count INBOX)" 0
 is "delete: nothing in Processed" "$(imap_count Processed)" 0
 
-# 4. A busy database is a temporary failure.  Once the first of 60 mails
+# 4. A busy database is a temporary failure.  Once the first of 200 mails
 # is in, another process holds the write lock for 13 s: the drain stops,
 # what was committed is moved, the rest stays; then all goes.
 use_mailbox "move:Processed"
-append $(seq 101 160)
+append $(seq 101 300)
 pd_own
 $PY - "$TMP/var/postdesk.db" "${RUN_AS:-}" <<'PYEOF' &
 import os, pwd, sqlite3, sys, time
 if sys.argv[2]:
     os.setuid(pwd.getpwnam(sys.argv[2]).pw_uid)
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-for i in range(3000):
+for i in range(30000):
     if db.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0:
         break
-    time.sleep(0.01)
+    time.sleep(0.001)
 db.execute("BEGIN IMMEDIATE")
 open(sys.argv[1] + ".locked", "w").close()
 time.sleep(13)
@@ -139,15 +139,15 @@ ok "busy: the lock was taken during the drain" test -e "$TMP/var/postdesk.db.loc
 is "busy: --once exits 75" "$DRAIN_RC" 75
 ok "busy: the error is logged" grep -q "support: .*locked" "$TMP/once.err"
 n=$(tickets)
-echo "# busy: $n of 60 recorded before the lock"
-ok "busy: the drain stopped part way ($n recorded)" test "$n" -gt 0 -a "$n" -lt 60
+echo "# busy: $n of 200 recorded before the lock"
+ok "busy: the drain stopped part way ($n recorded)" test "$n" -gt 0 -a "$n" -lt 200
 is "busy: what was recorded is moved" "$(imap_count Processed)" "$n"
-is "busy: the rest stays in INBOX" "$(imap_count INBOX)" $((60 - n))
+is "busy: the rest stays in INBOX" "$(imap_count INBOX)" $((200 - n))
 drain
-is "busy over: the rest recorded" "$DRAINED" $((60 - n))
-is "busy over: 60 tickets" "$(tickets)" 60
+is "busy over: the rest recorded" "$DRAINED" $((200 - n))
+is "busy over: 200 tickets" "$(tickets)" 200
 is "busy over: INBOX empty" "$(imap_count INBOX)" 0
-is "busy over: Processed holds 60" "$(imap_count Processed)" 60
+is "busy over: Processed holds 200" "$(imap_count Processed)" 200
 
 # 5. A backlog of 200 mails (192 kB each) in one run, in bounded memory.
 imap_empty Processed

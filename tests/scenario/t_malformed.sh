@@ -7,9 +7,19 @@ write_config
 deliver() {	# deliver FILE: exit status in $rc, stderr in $TMP/err
 	"$PD" deliver < "$1" 2>"$TMP/err"; rc=$?
 }
-raw_kept() {	# raw_kept FILE: the spool holds these exact bytes
-	local sha; sha=$(sha256sum < "$1" | cut -d' ' -f1)
-	cmp -s "$1" "$TMP/var/spool/raw/${sha:0:2}/$sha"
+raw_kept() {	# raw_kept FILE: the database or the spool holds these exact bytes
+	$PY - "$TMP/var/postdesk.db" "$TMP/var/spool" "$1" <<'PYEOF'
+import hashlib, os, sqlite3, sys
+raw = open(sys.argv[3], "rb").read()
+sha = hashlib.sha256(raw).hexdigest()
+row = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT data FROM raw_mail WHERE sha256 = ?", (sha,)).fetchone()
+if row is None:
+    sys.exit(1)
+data = row[0] if row[0] is not None else open(
+    os.path.join(sys.argv[2], "raw", sha[:2], sha), "rb").read()
+sys.exit(0 if data == raw else 1)
+PYEOF
 }
 
 # No header block at all.

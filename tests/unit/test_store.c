@@ -854,22 +854,53 @@ test_quarantine_stats_raw(void)
 
 	must(store_open(path, &st, &err), err, "open q.db");
 
-	/* raw_put: spool/raw/AB/SHA, once. */
+	/* raw_put: small mail in the database, once; big mail in
+	 * spool/raw/AB/SHA, once. */
 	TEST_INT(store_raw_put(st, spool, raw1, strlen(raw1), sha1, &err), 0, "raw_put");
 	rp = store_raw_path(spool, sha1);
+	TEST_OK(!g_file_test(rp, G_FILE_TEST_EXISTS), "a small raw mail makes no spool file");
+	g_free(rp);
 	{
-		char sub[3] = { sha1[0], sha1[1], 0 };
-		want_rp = g_build_filename(spool, "raw", sub, sha1, NULL);
+		GBytes *got = NULL;
+		TEST_INT(store_raw_get(st, spool, sha1, &got, &err), 1, "raw_get small");
+		TEST_OK(got && g_bytes_get_size(got) == strlen(raw1) &&
+		    memcmp(g_bytes_get_data(got, NULL), raw1, strlen(raw1)) == 0,
+		    "small raw bytes back");
+		if (got)
+			g_bytes_unref(got);
+		TEST_INT(store_raw_put(st, spool, raw1, strlen(raw1), sha1, &err), 0,
+		    "raw_put again");
+		TEST_INT(store_raw_get(st, spool, "0000", &got, &err), 0, "raw_get unknown");
 	}
-	TEST_STR(rp, want_rp, "raw path is spool/raw/AB/SHA");
-	TEST_OK(g_file_get_contents(rp, &data, &len, NULL) && len == strlen(raw1) &&
-	    memcmp(data, raw1, len) == 0, "raw bytes written");
-	g_free(data);
-	TEST_INT(stat(rp, &sb1), 0, "stat raw");
-	TEST_INT(store_raw_put(st, spool, raw1, strlen(raw1), sha1, &err), 0, "raw_put again");
-	TEST_INT(stat(rp, &sb2), 0, "stat raw again");
-	TEST_OK(sb1.st_ino == sb2.st_ino && sb1.st_mtime == sb2.st_mtime,
-	    "content-addressed: second put leaves the file alone");
+	{
+		size_t blen = STORE_RAW_INLINE + 1;
+		char *big = g_malloc(blen), *bsha;
+		GBytes *got = NULL;
+
+		memset(big, 'x', blen);
+		bsha = util_sha256_hex(big, blen);
+		TEST_INT(store_raw_put(st, spool, big, blen, bsha, &err), 0, "raw_put big");
+		rp = store_raw_path(spool, bsha);
+		{
+			char sub[3] = { bsha[0], bsha[1], 0 };
+			want_rp = g_build_filename(spool, "raw", sub, bsha, NULL);
+		}
+		TEST_STR(rp, want_rp, "raw path is spool/raw/AB/SHA");
+		TEST_OK(g_file_get_contents(rp, &data, &len, NULL) && len == blen &&
+		    memcmp(data, big, len) == 0, "big raw bytes written to the spool");
+		g_free(data);
+		TEST_INT(stat(rp, &sb1), 0, "stat raw");
+		TEST_INT(store_raw_put(st, spool, big, blen, bsha, &err), 0, "raw_put big again");
+		TEST_INT(stat(rp, &sb2), 0, "stat raw again");
+		TEST_OK(sb1.st_ino == sb2.st_ino && sb1.st_mtime == sb2.st_mtime,
+		    "content-addressed: second put leaves the file alone");
+		TEST_INT(store_raw_get(st, spool, bsha, &got, &err), 1, "raw_get big");
+		TEST_OK(got && g_bytes_get_size(got) == blen, "big raw bytes back");
+		if (got)
+			g_bytes_unref(got);
+		g_free(big);
+		g_free(bsha);
+	}
 	g_free(rp);
 	g_free(want_rp);
 	{
@@ -975,16 +1006,22 @@ test_quarantine_stats_raw(void)
 	{
 		char *file = g_build_filename(tmpdir, "plainfile", NULL);
 		char *badspool = g_build_filename(file, "spool", NULL);
-		const char *raw2 = "From: b@example.net\r\n\r\nother\r\n";
-		char *sha2 = util_sha256_hex(raw2, strlen(raw2));
+		/* Big enough for the spool: small mail stays in the database. */
+		size_t len2 = STORE_RAW_INLINE + 100;
+		char *raw2 = g_malloc0(len2);
+		char *sha2;
+
+		memset(raw2, 'y', len2);
+		sha2 = util_sha256_hex(raw2, len2);
 		g_file_set_contents(file, "x", 1, NULL);
 		err = NULL;
 		TEST_INT(store_error_transient(st), 0, "no transient error before");
-		TEST_INT(store_raw_put(st, badspool, raw2, strlen(raw2), sha2, &err), -1,
+		TEST_INT(store_raw_put(st, badspool, raw2, len2, sha2, &err), -1,
 		    "raw_put into an unwritable spool fails");
 		TEST_OK(err != NULL, "with an error: %s", err ? err : "(null)");
 		TEST_INT(store_error_transient(st), 1, "and it is transient");
 		g_free(err);
+		g_free(raw2);
 		g_free(sha2);
 		g_free(badspool);
 		g_free(file);
