@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "html.h"
 #include "template.h"
 
 const char *const template_events[] = {
@@ -61,35 +62,6 @@ known(const char *const *list, const char *s, size_t len)
 		if (strlen(list[i]) == len && strncmp(list[i], s, len) == 0)
 			return 1;
 	return 0;
-}
-
-/* Private so templates need nothing from the HTML module. */
-static void
-escape_html(GString *out, const char *s, size_t len)
-{
-	const char *end = s + len;
-
-	for (; s < end; s++) {
-		switch (*s) {
-		case '&':
-			g_string_append(out, "&amp;");
-			break;
-		case '<':
-			g_string_append(out, "&lt;");
-			break;
-		case '>':
-			g_string_append(out, "&gt;");
-			break;
-		case '"':
-			g_string_append(out, "&quot;");
-			break;
-		case '\'':
-			g_string_append(out, "&#39;");
-			break;
-		default:
-			g_string_append_c(out, *s);
-		}
-	}
 }
 
 /* "FILE:LINE: msg", or "FILE: msg" when line is 0. */
@@ -167,9 +139,11 @@ render_line(GString *out, const char *s, size_t len, GHashTable *vars,
 					vlen--;
 				if (vlen > 0)
 					empty = 0;
-				if (mode == M_HTML)
-					escape_html(out, v, vlen);
-				else
+				if (mode == M_HTML) {
+					char *t = g_strndup(v, vlen);
+					html_escape_append(out, t);
+					g_free(t);
+				} else
 					g_string_append_len(out, v, vlen);
 			}
 		}
