@@ -241,19 +241,15 @@ svc_close(struct svc *s)
 static gint64
 sender_next(struct pd_ctx *ctx)
 {
-	GPtrArray *rows;
 	char *err = NULL;
-	gint64 now = util_now(), wait = SENDER_MAX_WAIT;
+	gint64 now = util_now(), wait = SENDER_MAX_WAIT, next;
 
-	if (store_outbox_list(ctx->store, "queued", 0, &rows, &err) < 0) {
+	if (store_outbox_next_try(ctx->store, &next, &err) < 0) {
 		g_free(err);
 		return wait;
 	}
-	for (guint i = 0; i < rows->len; i++) {
-		const struct pd_outbox_row *r = rows->pdata[i];
-		wait = MIN(wait, r->next_try - now);
-	}
-	g_ptr_array_unref(rows);
+	if (next)
+		wait = MIN(wait, next - now);
 	return MAX(wait, 1);
 }
 

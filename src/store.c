@@ -277,11 +277,44 @@ store_version(struct pd_store *st)
 	return v;
 }
 
+/* One writer at a time within the process, in the order they ask: a
+ * ticket lock, so a thread that commits and begins again at once goes
+ * to the back of the line. */
+static GMutex write_mutex;
+static GCond write_cond;
+static guint64 write_next, write_serving;
+
+static void
+write_lock(void)
+{
+	guint64 mine;
+
+	g_mutex_lock(&write_mutex);
+	mine = write_next++;
+	while (mine != write_serving)
+		g_cond_wait(&write_cond, &write_mutex);
+	g_mutex_unlock(&write_mutex);
+}
+
+static void
+write_unlock(void)
+{
+	g_mutex_lock(&write_mutex);
+	write_serving++;
+	g_cond_broadcast(&write_cond);
+	g_mutex_unlock(&write_mutex);
+}
+
 int
 store_begin(struct pd_store *st, char **error_r)
 {
-	if (exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0)
+	if (st->in_tx == 0)
+		write_lock();
+	if (exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
+		if (st->in_tx == 0)
+			write_unlock();
 		return -1;
+	}
 	st->in_tx++;
 	return 0;
 }
@@ -323,6 +356,7 @@ store_commit(struct pd_store *st, char **error_r)
 		return -1;
 	}
 	st->in_tx = 0;
+	write_unlock();
 	return 0;
 }
 
@@ -335,9 +369,11 @@ store_rollback(struct pd_store *st)
 		st->in_tx--;
 		return;
 	}
-	if (st->in_tx)
+	if (st->in_tx) {
 		exec_plain(st, "ROLLBACK", NULL);
-	st->in_tx = 0;
+		st->in_tx = 0;
+		write_unlock();
+	}
 }
 
 int
@@ -1208,6 +1244,20 @@ store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **
 {
 	return exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
 	    "next_try <= ?", "ii", next_try, now);
+}
+
+int
+store_outbox_next_try(struct pd_store *st, gint64 *next_r, char **error_r)
+{
+	sqlite3_stmt *s = query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "
+	    "status = 'queued'", "");
+	int rc;
+
+	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+		return -1;
+	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return 0;
 }
 
 int

@@ -100,6 +100,9 @@ void store_close(struct pd_store *);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
+ * Threads of one process queue for writing on a mutex rather than in
+ * SQLite's sleeping busy handler, where a thread that commits and
+ * begins again at once starves the others (postdeskd's sender).
  * Inside an open transaction store_begin opens a savepoint instead and
  * store_commit releases it, so a bulk import can wrap many mails, each
  * in its own savepoint, in one transaction: spool files written inside
@@ -230,6 +233,8 @@ int store_outbox_update(struct pd_store *, gint64 id, const char *status, int tr
 /* Move every queued mail due at now to next_try (the server is down:
  * no point in trying the rest of the batch now). */
 int store_outbox_defer_due(struct pd_store *, gint64 now, gint64 next_try, char **error_r);
+/* The earliest next_try of a queued mail, 0 when none waits. */
+int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 /* Rows still queued (due or not). */
 int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */
