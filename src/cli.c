@@ -19,6 +19,7 @@
 #include "log.h"
 #include "store.h"
 #include "template.h"
+#include "timers.h"
 #include "token.h"
 #include "util.h"
 
@@ -1085,7 +1086,12 @@ set_apply(struct cli *c, struct pd_ticket *t, const struct set_change *ch, gint6
 		    &t->priority : ch->key == SET_ASSIGNEE ? &t->assignee : &t->queue;
 		if (g_strcmp0(*field && **field ? *field : NULL, ch->value) == 0)
 			return 0;
-		if (store_ticket_set(st, t->id, column[ch->key], ch->value, now, error_r) < 0)
+		if (ch->key == SET_PRIORITY) {
+			/* The SLA due times follow the priority. */
+			if (timers_set_priority(&c->ctx, t, ch->value, now, error_r) < 0)
+				return -1;
+		} else if (store_ticket_set(st, t->id, column[ch->key], ch->value, now,
+		    error_r) < 0)
 			return -1;
 		if (ch->key == SET_STATUS) {
 			int was_done = is_done_status(t->status);

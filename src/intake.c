@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "quote.h"
 #include "thread.h"
+#include "timers.h"
 #include "util.h"
 
 struct intake {
@@ -630,7 +631,9 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 			break;
 		}
 		case CMD_PRIORITY:
-			r2 = store_ticket_set(st, tid, "priority", c->arg, in->now, error_r);
+			r2 = reload(in, tid, &t, error_r);
+			if (r2 == 0)
+				r2 = timers_set_priority(ctx, t, c->arg, in->now, error_r);
 			break;
 		case CMD_LABEL:
 			r2 = store_label_add(st, tid, c->arg, error_r);
@@ -648,7 +651,9 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 			break;
 		}
 		case CMD_ESCALATE:
-			r2 = store_ticket_set(st, tid, "priority", "urgent", in->now, error_r);
+			r2 = reload(in, tid, &t, error_r);
+			if (r2 == 0)
+				r2 = timers_set_priority(ctx, t, "urgent", in->now, error_r);
 			escalate = 1;
 			escalate_reason = c->arg;
 			break;

@@ -339,7 +339,7 @@ timer_main(gpointer arg)
 		if (failing)
 			log_info("timers: working again");
 		failing = 0;
-		if (ts.warned + ts.breached + ts.closed > 0)
+		if (ts.warned + ts.breached + ts.closed + ts.first_late > 0)
 			wake_sender(d);
 		wait = fixed_clock ? 1 : MIN(timers_next(&s.ctx), TIMER_MAX_WAIT);
 	}
@@ -650,8 +650,8 @@ run_once(struct pd_config *cfg)
 	if (fs.deferred > 0)
 		tempfail = 1;
 	printf("mailboxes: %u, mails: %d; timers: %d warned, %d breached, %d closed; "
-	    "outbox: %d sent, %d deferred, %d failed, %d waiting\n",
-	    cfg->mailboxes->len, mails, ts.warned, ts.breached, ts.closed, fs.sent,
+	    "first responses late: %d; outbox: %d sent, %d deferred, %d failed, %d waiting\n",
+	    cfg->mailboxes->len, mails, ts.warned, ts.breached, ts.closed, ts.first_late, fs.sent,
 	    fs.deferred, fs.failed, fs.waiting);
 	fflush(stdout);
 	ctx_close(&ctx);

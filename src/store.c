@@ -616,6 +616,7 @@ store_ticket_create(struct pd_store *st, const struct pd_ticket *t, gint64 *id_r
 	"t.assignee, t.customer_id, c.email, c.name, t.created_at, t.updated_at, " \
 	"t.first_response_at, t.resolved_at, t.closed_at, t.merged_into, m.ref, " \
 	"t.follows, t.first_response_due, t.resolution_due, t.sla_warned, t.sla_breached, " \
+	"t.sla_first_breached, " \
 	"(SELECT group_concat(label, char(10)) FROM (SELECT label FROM labels l " \
 	"WHERE l.ticket_id = t.id ORDER BY label)) "
 #define TICKET_FROM "FROM tickets t JOIN customers c ON c.id = t.customer_id " \
@@ -649,8 +650,9 @@ ticket_from_row(sqlite3_stmt *s)
 	t->resolution_due = sqlite3_column_int64(s, 19);
 	t->sla_warned = sqlite3_column_int(s, 20);
 	t->sla_breached = sqlite3_column_int(s, 21);
+	t->sla_first_breached = sqlite3_column_int(s, 22);
 	t->labels = g_ptr_array_new_with_free_func(g_free);
-	labels = (const char *)sqlite3_column_text(s, 22);
+	labels = (const char *)sqlite3_column_text(s, 23);
 	if (labels && *labels) {
 		char **v = g_strsplit(labels, "\n", -1);
 		for (char **p = v; *p; p++)
@@ -715,11 +717,12 @@ static const struct {
 	int is_int;
 } ticket_columns[] = {
 #define COL(c, i) { c, "UPDATE tickets SET " c " = ?, updated_at = ? WHERE id = ?", i }
+	/* 0 text; 1 time or id, where 0 stores NULL; 2 number, 0 stored */
 	COL("status", 0), COL("priority", 0), COL("queue", 0), COL("assignee", 0),
 	COL("subject", 0), COL("first_response_at", 1), COL("resolved_at", 1),
 	COL("closed_at", 1), COL("merged_into", 1), COL("first_response_due", 1),
-	COL("resolution_due", 1), COL("sla_warned", 1), COL("sla_breached", 1),
-	COL("csat_rating", 1), COL("csat_comment", 0),
+	COL("resolution_due", 1), COL("sla_warned", 2), COL("sla_breached", 2),
+	COL("csat_rating", 1), COL("csat_comment", 0), COL("sla_first_breached", 2),
 #undef COL
 };
 
@@ -755,7 +758,8 @@ store_ticket_set_int(struct pd_store *st, gint64 id, const char *column, gint64 
 
 	if (c < 0)
 		return -1;
-	return exec(st, error_r, ticket_columns[c].sql, "nii", value, now, id);
+	return exec(st, error_r, ticket_columns[c].sql, ticket_columns[c].is_int == 2 ?
+	    "iii" : "nii", value, now, id);
 }
 
 int
@@ -905,6 +909,16 @@ store_timers_due(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 }
 
 int
+store_timers_first_due(struct pd_store *st, gint64 now, GArray **ids_r, char **error_r)
+{
+	return id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE status IN "
+	    "('open', 'in_progress', 'waiting', 'on_hold') AND merged_into IS NULL AND "
+	    "first_response_due IS NOT NULL AND first_response_at IS NULL AND "
+	    "sla_first_breached = 0 AND first_response_due <= ? ORDER BY first_response_due",
+	    "i", now), ids_r, error_r);
+}
+
+int
 store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
     gint64 autoclose_after, gint64 *next_r, char **error_r)
 {
@@ -912,7 +926,9 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 	    "SELECT " TIMER_WARN_AT " AS t FROM tickets WHERE " TIMER_ACTIVE
 	    "AND sla_warned = 0 AND sla_breached = 0 UNION ALL "
 	    "SELECT resolution_due FROM tickets WHERE " TIMER_ACTIVE "AND sla_breached = 0 "
-	    "UNION ALL SELECT resolved_at + ?4 FROM tickets WHERE status = 'resolved') "
+	    "UNION ALL SELECT resolved_at + ?4 FROM tickets WHERE status = 'resolved' "
+	    "UNION ALL SELECT first_response_due FROM tickets WHERE " TIMER_ACTIVE
+	    "AND first_response_at IS NULL AND sla_first_breached = 0) "
 	    "WHERE t > ?1", "iiii", now, (gint64)warn_num, (gint64)warn_den, autoclose_after);
 	int rc;
 

@@ -30,6 +30,7 @@ struct pd_ticket {
 	gint64	 follows;		/* ticket id or 0 */
 	gint64	 first_response_due, resolution_due;
 	int	 sla_warned, sla_breached;	/* told once (SPEC 7) */
+	int	 sla_first_breached;	/* first response late, told once */
 	GPtrArray *labels;		/* char *, sorted */
 };
 
@@ -183,6 +184,9 @@ int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
 int store_timers_due(struct pd_store *, gint64 now, int warn_num, int warn_den,
     gint64 autoclose_after, GArray **warn_r, GArray **breach_r, GArray **close_r,
     char **error_r);
+/* Active tickets with no staff answer past their first-response time,
+ * not yet told. */
+int store_timers_first_due(struct pd_store *, gint64 now, GArray **ids_r, char **error_r);
 /* The earliest of those moments after now, 0 when there is none. */
 int store_timers_next(struct pd_store *, gint64 now, int warn_num, int warn_den,
     gint64 autoclose_after, gint64 *next_r, char **error_r);

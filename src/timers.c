@@ -242,11 +242,97 @@ out:
 	return rc;
 }
 
+/* First response overdue: the assignee (else the queue's staff) is
+ * told once, in one transaction with its record. */
+static int
+first_step(struct pd_ctx *ctx, gint64 id, gint64 now, int *done_r, char **error_r)
+{
+	struct pd_ticket *t = NULL;
+	struct pd_notice n = { 0 };
+	const struct pd_staff *agent;
+	GPtrArray *to = NULL;
+	char *when = NULL, *text = NULL;
+	int queued, rc;
+
+	*done_r = 0;
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if ((rc = store_ticket_get(ctx->store, id, &t, error_r)) <= 0)
+		goto out;
+	rc = 0;
+	if (!is_active(t) || t->first_response_at || t->sla_first_breached ||
+	    t->first_response_due <= 0 || now < t->first_response_due)
+		goto out;
+	rc = -1;
+	when = util_rfc3339(t->first_response_due);
+	text = g_strdup_printf("SLA: no first response by %s", when);
+	to = sla_recipients(ctx->cfg, t, 0);
+	agent = t->assignee ? config_staff_by_email(ctx->cfg, t->assignee) : NULL;
+	n.event = "sla_first_response";
+	n.ticket = t;
+	n.to = to;
+	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
+	n.agent_name = agent ? agent->name : NULL;
+	n.message = text;
+	n.is_auto = 1;
+	n.staff = 1;
+	if (notify_queue(ctx, &n, now, &queued, error_r) < 0 ||
+	    system_note(ctx, t->id, "sla_first_response", text, now, error_r) < 0 ||
+	    store_event_add(ctx->store, t->id, now, "postdesk", "sla_first_response", text,
+	    error_r) < 0 ||
+	    store_ticket_set_int(ctx->store, t->id, "sla_first_breached", 1, now, error_r) < 0)
+		goto out;
+	log_info("%s: first response overdue", t->ref);
+	*done_r = 1;
+	rc = 0;
+out:
+	if (rc < 0)
+		store_rollback(ctx->store);
+	else if (store_commit(ctx->store, error_r) < 0) {
+		*done_r = 0;
+		rc = -1;
+	}
+	if (to)
+		g_ptr_array_unref(to);
+	g_free(when);
+	g_free(text);
+	store_ticket_free(t);
+	return rc;
+}
+
+int
+timers_set_priority(struct pd_ctx *ctx, const struct pd_ticket *t, const char *priority,
+    gint64 now, char **error_r)
+{
+	const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
+	const struct pd_sla *sla = q ? config_sla_for(ctx->cfg, q) : NULL;
+	int p = priority_from_name(priority);
+	struct pd_store *st = ctx->store;
+
+	if (p < 0) {
+		*error_r = g_strdup_printf("unknown priority '%s'", priority);
+		return -1;
+	}
+	if (store_ticket_set(st, t->id, "priority", priority, now, error_r) < 0)
+		return -1;
+	if (sla == NULL)
+		return 0;
+	if (store_ticket_set_int(st, t->id, "first_response_due",
+	    hours_add(ctx->cfg, t->created_at, sla->first[p]), now, error_r) < 0 ||
+	    store_ticket_set_int(st, t->id, "resolution_due",
+	    hours_add(ctx->cfg, t->created_at, sla->resolve[p]), now, error_r) < 0 ||
+	    store_ticket_set_int(st, t->id, "sla_warned", 0, now, error_r) < 0 ||
+	    store_ticket_set_int(st, t->id, "sla_breached", 0, now, error_r) < 0 ||
+	    store_ticket_set_int(st, t->id, "sla_first_breached", 0, now, error_r) < 0)
+		return -1;
+	return 0;
+}
+
 int
 timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 {
 	gint64 now = util_now();
-	GArray *warn, *breach, *close;
+	GArray *warn, *breach, *close, *first = NULL;
 	int rc = -1;
 
 	memset(ts, 0, sizeof *ts);
@@ -273,8 +359,18 @@ timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 			goto out;
 		ts->closed += closed;
 	}
+	if (store_timers_first_due(ctx->store, now, &first, error_r) < 0)
+		goto out;
+	for (guint i = 0; i < first->len; i++) {
+		int done;
+		if (first_step(ctx, g_array_index(first, gint64, i), now, &done, error_r) < 0)
+			goto out;
+		ts->first_late += done;
+	}
 	rc = 0;
 out:
+	if (first)
+		g_array_unref(first);
 	g_array_unref(warn);
 	g_array_unref(breach);
 	g_array_unref(close);

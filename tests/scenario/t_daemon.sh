@@ -162,7 +162,7 @@ deliver_md "$MD2" 402
 own
 "$PDD" --once -u "$RUN_USER" -c "$CONF" >"$TMP/once.out" 2>"$TMP/once.err"
 is "--once exits 75 while SMTP is down" "$?" 75
-ok "--once summary" grep -q '^mailboxes: 2, mails: 2; timers: 0 warned, 0 breached, 0 closed; outbox: 0 sent, [1-9][0-9]* deferred, 0 failed, [0-9]* waiting$' "$TMP/once.out"
+ok "--once summary" grep -q '^mailboxes: 2, mails: 2; timers: 0 warned, 0 breached, 0 closed; first responses late: 0; outbox: 0 sent, [1-9][0-9]* deferred, 0 failed, [0-9]* waiting$' "$TMP/once.out"
 is "--once recorded both" "$(tickets)" 206
 is "--once emptied new/" "$(count_files "$MD1/new")$(count_files "$MD2/new")" 00
 own

@@ -131,6 +131,33 @@ is "late ticket breached without a warning" "$(once $((T0 + 200 * H)))" \
 is "no warning mail for it" "$(rows sla_warning TKT-0004)" ""
 is "no timer errors" "$(grep -c 'timers:' "$TMP/once.err")" 0
 
+# The first-response time (8 h for normal priority): told once to the
+# queue's staff when no staff answer came.  A priority change moves the
+# due times to the new priority's SLA from the ticket's creation.
+first() {	# first AT: the number of late first responses --once reports
+	own
+	POSTDESK_NOW=$1 "$PDD" --once -u "$RUN_USER" -c "$CONF" 2>>"$TMP/once.err" |
+		sed -n 's/^.*; first responses late: \([0-9]*\);.*$/\1/p'
+}
+T1=$((T0 + 400 * H))
+mail 5 "$T1"
+is "first response due 8 h after creation" \
+	"$(sql "SELECT first_response_due - created_at FROM tickets WHERE ref = 'TKT-0005'")" $((8 * H))
+POSTDESK_NOW=$T1 "$PD" set TKT-0005 priority=urgent >/dev/null
+is "priority urgent: first response due after 1 h" \
+	"$(sql "SELECT first_response_due - created_at FROM tickets WHERE ref = 'TKT-0005'")" $((1 * H))
+is "priority urgent: resolution due after 4 h" \
+	"$(sql "SELECT resolution_due - created_at FROM tickets WHERE ref = 'TKT-0005'")" $((4 * H))
+is "1 s before the first response is due: nothing" "$(first $((T1 + H - 1)))" 0
+is "first response due: told" "$(first $((T1 + H)))" 1
+is "the queue's staff got one mail each" "$(rows sla_first_response TKT-0005)" \
+	"$(printf 'alice@example.com\nbob@example.com')"
+is "run again: not told twice" "$(first $((T1 + 2 * H)))" 0
+is "still the same two mails" "$(rows sla_first_response TKT-0005)" \
+	"$(printf 'alice@example.com\nbob@example.com')"
+is "a ticket resolved within its first-response time is never told" \
+	"$(sql "SELECT sla_first_breached FROM tickets WHERE ref = 'TKT-0003'")" 0
+
 # Under --enable-sanitizers: no report from any run (leaks included).
 ok "no sanitizer report" sh -c "! grep -qs 'Sanitizer\|runtime error' '$TMP'/*.log '$TMP'/*.err '$TMP'/*.out"
 
