@@ -44,9 +44,14 @@ hours_add(const struct pd_config *cfg, gint64 start, gint64 secs)
 	    g_time_zone_new_identifier(cfg->hours.timezone) : NULL;
 	GDateTime *day;
 	gint64 left = secs, due = 0;
+	gint64 workday = (gint64)(cfg->hours.end_min - cfg->hours.start_min) * 60;
 
 	if (secs <= 0)
 		return start;
+	/* "3d" means three working days, not 72 working hours; "36h" is
+	 * 36 working hours. */
+	if (secs % 86400 == 0 && workday > 0)
+		left = secs / 86400 * workday;
 	if (tz == NULL)
 		tz = g_time_zone_new_utc();
 	{

@@ -5,6 +5,13 @@
 #include "mailout.h"
 #include "util.h"
 
+/* A Message-ID as it may stand between <>: no white space, no brackets. */
+static int
+msgid_ok(const char *id)
+{
+	return id && *id && strpbrk(id, "<> \t\r\n") == NULL;
+}
+
 /* GMime folds and encodes; we still refuse raw line breaks in values. */
 static char *
 one_line(const char *s)
@@ -97,7 +104,7 @@ mailout_build(const struct pd_mail_out *o)
 		g_date_time_unref(dt);
 	}
 	g_mime_message_set_message_id(m, o->message_id);
-	if (o->in_reply_to) {
+	if (msgid_ok(o->in_reply_to)) {
 		v = g_strdup_printf("<%s>", o->in_reply_to);
 		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", v, NULL);
 		g_free(v);
@@ -108,9 +115,7 @@ mailout_build(const struct pd_mail_out *o)
 		guint start = o->references->len > 20 ? o->references->len - 19 : 0;
 		for (guint i = 0; i < o->references->len; i++) {
 			const char *r = o->references->pdata[i];
-			if (i != 0 && i < start)
-				continue;
-			if (strpbrk(r, "<> \r\n\t"))
+			if ((i != 0 && i < start) || !msgid_ok(r))
 				continue;
 			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
 		}

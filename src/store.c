@@ -170,6 +170,19 @@ exec_plain(struct pd_store *st, const char *sql, char **error_r)
 	return 0;
 }
 
+/* Wait for another process's write lock in 1 ms steps, up to
+ * BUSY_TIMEOUT_MS: SQLite's own handler sleeps ever longer and loses
+ * the race to a writer that commits and begins again at once. */
+static int
+busy_wait(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= BUSY_TIMEOUT_MS)
+		return 0;
+	g_usleep(1000);
+	return 1;
+}
+
 static void
 stmt_finalize(gpointer p)
 {
@@ -230,7 +243,7 @@ store_open(const char *path, struct pd_store **st_r, char **error_r)
 		return -1;
 	}
 	st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	sqlite3_extended_result_codes(st->db, 1);
 	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	/* FULL: once deliver exits 0 the MTA forgets the mail, so the

@@ -119,12 +119,20 @@ $PY - "$TMP/var/postdesk.db" "${RUN_AS:-}" <<'PYEOF' &
 import os, pwd, sqlite3, sys, time
 if sys.argv[2]:
     os.setuid(pwd.getpwnam(sys.argv[2]).pw_uid)
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
 for i in range(30000):
     if db.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0:
         break
     time.sleep(0.001)
-db.execute("BEGIN IMMEDIATE")
+# Spin for the write lock: SQLite's sleeping busy handler would only get
+# it once the drain is over; the drain leaves a gap between two mails.
+end = time.time() + 30
+while time.time() < end:
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        break
+    except sqlite3.OperationalError:
+        pass
 open(sys.argv[1] + ".locked", "w").close()
 time.sleep(13)
 db.execute("ROLLBACK")

@@ -21,6 +21,7 @@ is "ack queued" "$(sql "SELECT count(*) FROM outbox WHERE event='ticket_created'
 is "flush exits 0 when everything went out" "$rc" 0
 # The ack to the customer and one staff notification to each of the two staff.
 is "three mails reached the SMTP server" "$(smtp_count)" 3
+is "one SMTP session carried the whole batch" "$(wc -l < "$TMP/smtp/ehlo.log")" 1
 n=$(grep -l '^RCPT TO carol@example.org$' "$TMP"/smtp/*.env | head -1); n=$(basename "$n" .env); n=$((10#$n))
 is "ack: envelope recipient exactly the customer" "$(smtp_rcpts $n)" "carol@example.org"
 is "ack: From is the queue" "$(smtp_header $n From)" "Support <support@example.com>"

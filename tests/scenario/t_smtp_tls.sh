@@ -49,4 +49,25 @@ printf 's3cret\n' > "$TMP/smtp.pass"
 POSTDESK_NOW=$(( $(date +%s) + 14400 )) "$PD" outbox flush >/dev/null 2>&1; rc=$?
 is "right password again: flush exits 0" "$rc" 0
 is "uma's mail delivered exactly once" "$(grep -l '^RCPT TO uma@example.org$' "$TMP"/smtp/*.env | wc -l)" 1
+
+# smtps://: TLS from the first byte (no STARTTLS), verified with our CA.
+stop_smtp
+PORT2=$(free_port)
+mkdir -p "$TMP/smtps"
+SMTPD_IMPLICIT_TLS=1 $PY "$top_srcdir/tests/tools/smtpd.py" "$PORT2" "$TMP/smtps" \
+	"$TMP/srv.pem" "$TMP/srv.key" relay:s3cret 2>"$TMP/smtps.err" &
+T_PIDS="$T_PIDS $!"
+for _ in $(seq 1 100); do
+	$PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT2), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+sed -i "s|url = \"smtp://127.0.0.1:$SMTP_PORT\"; starttls = \"always\";|url = \"smtps://127.0.0.1:$PORT2\"; starttls = \"never\";|" "$TMP/etc/postdesk.conf"
+ok "config now names smtps://" grep -q "smtps://127.0.0.1:$PORT2" "$TMP/etc/postdesk.conf"
+printf 'From: Vic <vic@example.org>\nTo: support@example.com\nSubject: tls3\nMessage-ID: <t3@example.org>\n\nhello\n' |
+	"$PD" deliver
+POSTDESK_NOW=$(( $(date +%s) + 20000 )) "$PD" outbox flush >/dev/null 2>"$TMP/err"; rc=$?
+is "smtps with our CA: flush exits 0" "$rc" 0
+is "smtps: vic's acknowledgement arrived over TLS" \
+	"$(grep -l '^RCPT TO vic@example.org$' "$TMP"/smtps/*.env 2>/dev/null | wc -l)" 1
+is "smtps: the session was TLS from the start" "$(sort -u "$TMP/smtps/ehlo.log" | cut -d' ' -f2)" tls
 finish

@@ -30,6 +30,17 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # One line per EHLO: the tests count SMTP sessions (a connection
+        # is reused for a batch).  STARTTLS makes a second EHLO.
+        tls = session.ssl is not None or (
+            server.transport is not None and
+            server.transport.get_extra_info("ssl_object") is not None)
+        with open(os.path.join(self.outdir, "ehlo.log"), "a") as f:
+            f.write("%s %s\n" % (hostname, "tls" if tls else "plain"))
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
         self.n += 1
         base = os.path.join(self.outdir, "%04d" % self.n)
@@ -49,11 +60,15 @@ def main():
     port, outdir = int(sys.argv[1]), sys.argv[2]
     os.makedirs(outdir, exist_ok=True)
     kw = {}
+    ckw = {}
     if len(sys.argv) >= 5:
         import ssl
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(sys.argv[3], sys.argv[4])
-        kw.update(tls_context=ctx, require_starttls=True)
+        if os.environ.get("SMTPD_IMPLICIT_TLS"):
+            ckw.update(ssl_context=ctx)     # smtps: TLS from the first byte
+        else:
+            kw.update(tls_context=ctx, require_starttls=True)
     if len(sys.argv) >= 6:
         from aiosmtpd.smtp import AuthResult, LoginPassword
         user, password = sys.argv[5].split(":", 1)
@@ -64,8 +79,10 @@ def main():
                   auth_data.password.decode() == password)
             return AuthResult(success=ok, handled=False, auth_data=auth_data)
         kw.update(authenticator=check, auth_required=True)
+    if ckw:
+        kw.update(auth_require_tls=False)   # the session is TLS already
     ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port,
-                     data_size_limit=0, decode_data=False, **kw)
+                     data_size_limit=0, decode_data=False, **ckw, **kw)
     ctl.start()
     signal.sigwait([signal.SIGTERM, signal.SIGINT])
     ctl.stop()
