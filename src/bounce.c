@@ -45,16 +45,16 @@ bounce_init(void)
 		return;
 	/* enhanced status code, not part of a longer dotted number */
 	re_status = g_regex_new("(?<![0-9.])([245])\\.([0-9]{1,3})\\.([0-9]{1,3})"
-	    "(?![0-9]|\\.[0-9])", G_REGEX_OPTIMIZE, 0, NULL);
+	    "(?![0-9]|\\.[0-9])", 0, 0, NULL);
 	/* SMTP reply code: three digits standing alone, then space, '-' or end */
 	re_reply = g_regex_new("(?<![0-9.\\-:/])([45][0-9][0-9])(?=[ \\-]|$)(?![ -][0-9]{2}[^0-9.])",
-	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE, 0, NULL);
+	    G_REGEX_MULTILINE, 0, NULL);
 	re_addr = g_regex_new("[A-Za-z0-9._%+=\\-'/!#$&*?^{|}~]+@"
 	    "[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?"
 	    "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?)+",
-	    G_REGEX_OPTIMIZE, 0, NULL);
+	    0, 0, NULL);
 	re_msgid = g_regex_new("^[ \\t>]*Message-I[Dd][ \\t]*:[ \\t\\r\\n]*<([^<>\\s]+)>",
-	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
+	    G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
 	/* where the returned copy starts in a text bounce */
 	re_cut = g_regex_new("^[ \\t]*(?:-{2,}.*(?:copy of|original message|returned message|"
 	    "unsent message|message header|headers? (?:of|follow)|below this line|"
@@ -63,7 +63,7 @@ bounce_init(void)
 	    "The original message (?:was|headers? )|Below is a copy of the original|"
 	    "Your message reads|Content-Type: message/rfc822)|"
 	    "(?:Return-Path|Received|Message-I[Dd]|X-[A-Za-z-]+|DKIM-Signature|MIME-Version): )",
-	    G_REGEX_OPTIMIZE | G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
+	    G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
 	re_subject = g_regex_new("undeliver|undelivered|non[- ]?deliver|nondeliverable|"
 	    "delivery (?:status|failure|failed|report|problem|notification|has failed|error)|"
 	    "returned mail|mail delivery|failure notice|returned to sender|"
@@ -73,7 +73,7 @@ bounce_init(void)
 	    "unzustellbar|nicht zustellbar|non remis|non distribuable|no entregado|"
 	    "error sending|complaint about message|abuse report|"
 	    "^mail$",
-	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	    G_REGEX_CASELESS, 0, NULL);
 	re_body = g_regex_new("This is the qmail-send program|"
 	    "created automatically by mail delivery software|"
 	    "This is the mail system at host|"
@@ -90,11 +90,11 @@ bounce_init(void)
 	    "undeliverable|Error: Invalid user address|"
 	    "\"notificationType\"\\s*:\\s*\"(?:Bounce|Complaint|Delivery)\"|"
 	    "\\\\\"notificationType\\\\\"\\s*:\\s*\\\\\"(?:Bounce|Complaint|Delivery)\\\\\"",
-	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	    G_REGEX_CASELESS, 0, NULL);
 	re_from = g_regex_new("^(?:mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|"
 	    "mail[-_.]?delivery[-_.a-z]*|postoffice|mdaemon|mmdf|smtp[-_.]?gateway|"
 	    "no-?reply@sns\\.amazonaws\\.com|.*@.*\\bamazonses\\.com)(?:@|$)",
-	    G_REGEX_OPTIMIZE | G_REGEX_CASELESS, 0, NULL);
+	    G_REGEX_CASELESS, 0, NULL);
 	g_once_init_leave(&done, 1);
 }
 

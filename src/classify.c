@@ -185,7 +185,7 @@ classify_is_auto(struct pd_message *msg, const char **reason_r)
 		    "fuera de la oficina|respuesta autom[áa]tica|"
 		    "risposta automatica|automatisch antwoord|"
 		    "afwezigheidsbericht|frånvaro|自動応答|自动回复)",
-		    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+		    G_REGEX_CASELESS, 0, NULL);
 		g_once_init_leave(&once, 1);
 	}
 	if ((v = header_trimmed_lower(msg, "Auto-Submitted")) != NULL) {
