@@ -167,6 +167,12 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 	memset(fs, 0, sizeof *fs);
 	if (smtp_open(ctx->cfg, &smtp, error_r) < 0)
 		return -1;
+	/* A "sent" mark lost with the machine means one mail sent twice,
+	 * never one lost: not worth an fsync per mail. */
+	if (store_set_durable(ctx->store, 0, error_r) < 0) {
+		smtp_close(smtp);
+		return -1;
+	}
 	while (!stop && (limit == 0 || done < limit)) {
 		GPtrArray *rows;
 		gint64 now = util_now();
@@ -231,8 +237,11 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 		g_ptr_array_unref(rows);
 	}
 	smtp_close(smtp);
+	if (store_set_durable(ctx->store, 1, error_r) < 0)
+		return -1;
 	return store_outbox_count_waiting(ctx->store, &fs->waiting, error_r);
 fail:
 	smtp_close(smtp);
+	store_set_durable(ctx->store, 1, NULL);
 	return -1;
 }

@@ -390,6 +390,13 @@ store_rollback(struct pd_store *st)
 }
 
 int
+store_set_durable(struct pd_store *st, int full, char **error_r)
+{
+	return exec_plain(st, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", error_r);
+}
+
+int
 store_error_transient(struct pd_store *st)
 {
 	switch (st->last_rc & 0xff) {

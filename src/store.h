@@ -111,6 +111,12 @@ int store_version(struct pd_store *);
 int store_begin(struct pd_store *, char **error_r);
 int store_commit(struct pd_store *, char **error_r);
 void store_rollback(struct pd_store *);
+/* full 1: every commit reaches the disk before it returns (the
+ * default: mail taken in is acknowledged to its source).  full 0: a
+ * commit survives a crash of the process but maybe not of the machine;
+ * the outbox's "sent" marks, where a lost mark means a mail sent
+ * twice, never a mail lost. */
+int store_set_durable(struct pd_store *, int full, char **error_r);
 /* 1 when the last error was transient (busy, locked, full disk, I/O):
  * the caller should retry later rather than quarantine. */
 int store_error_transient(struct pd_store *);
