@@ -35,7 +35,11 @@ cd "$top"
 mkdir -p build-san && cd build-san
 ../configure -q --enable-sanitizers >configure.out 2>&1 || fail_build configure build-san/configure.out
 make -j"$jobs" >make.out 2>&1 || fail_build make build-san/make.out
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+# Every sanitizer report, from any process a test starts (the daemon
+# included), lands in san/: each one counts as a failure below.
+rm -rf san && mkdir -p san && chmod 1777 san
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$PWD/san/asan \
+UBSAN_OPTIONS=print_stacktrace=1:log_path=$PWD/san/ubsan \
 	make -j"$jobs" check TESTS="$(make -s print-sanitizer-tests)" >check.out 2>&1
 cd "$top"
 
@@ -55,6 +59,11 @@ for d in build build-san; do
 		[ "$f" != 0 ] && { echo "--- failures in $log"; grep -A3 '^not ok ' "$log" | head -40; }
 	done
 	grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' "$d/check.out" 2>/dev/null | sed "s|^|$d: |"
+done
+for r in build-san/san/*; do
+	[ -f "$r" ] || continue
+	echo "--- sanitizer report $r"; head -30 "$r"
+	failed=$((failed + 1))
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
