@@ -20,7 +20,19 @@
 #define SLA_WARN_NUM	3	/* warning at 3/4 of the resolution time */
 #define SLA_WARN_DEN	4
 
-enum sla_step { STEP_NONE, STEP_WARN, STEP_BREACH };
+enum sla_step { STEP_NONE, STEP_WARN, STEP_BREACH, STEP_FIRST };
+
+/* What each step tells, to whom, and which flag records it. */
+static const struct {
+	const char	*event;		/* template, system message class, event */
+	const char	*what;
+	int		 admins;	/* admins are told too */
+} steps[] = {
+	[STEP_WARN] = { "sla_warning", "SLA warning: 75 % of the resolution time has passed",
+	    0 },
+	[STEP_BREACH] = { "sla_breached", "SLA breached: the resolution time has passed", 1 },
+	[STEP_FIRST] = { "sla_first_response", "SLA: no first response by its due time", 0 },
+};
 
 static const char *const active_statuses[] = { "open", "in_progress", "waiting",
     "on_hold" };
@@ -59,13 +71,32 @@ sla_due(const struct pd_ticket *t, gint64 now)
 }
 
 static char *
-marker_text(const char *what, gint64 due)
+marker_text(enum sla_step step, const struct pd_ticket *t)
 {
-	char *when = util_rfc3339(due);
-	char *s = g_strdup_printf("%s (resolution due %s)", what, when);
+	char *when = util_rfc3339(step == STEP_FIRST ? t->first_response_due :
+	    t->resolution_due);
+	char *s = g_strdup_printf("%s (%s due %s)", steps[step].what,
+	    step == STEP_FIRST ? "first response" : "resolution", when);
 
 	g_free(when);
 	return s;
+}
+
+/* Is step due for t at now and not yet told? */
+static int
+step_pending(enum sla_step step, const struct pd_ticket *t, gint64 now)
+{
+	switch (step) {
+	case STEP_WARN:
+		return sla_due(t, now) == STEP_WARN && !t->sla_warned;
+	case STEP_BREACH:
+		return sla_due(t, now) == STEP_BREACH && !t->sla_breached;
+	case STEP_FIRST:
+		return is_active(t) && t->first_response_at == 0 && !t->sla_first_breached &&
+		    t->first_response_due > 0 && now >= t->first_response_due;
+	default:
+		return 0;
+	}
 }
 
 static void
@@ -115,41 +146,31 @@ system_note(struct pd_ctx *ctx, gint64 ticket_id, const char *cls, const char *t
 	return store_message_add(ctx->store, &sm, &row, error_r);
 }
 
-/* One SLA step for one ticket, in its own transaction.  *done_r is the
- * step taken (STEP_NONE when nothing was due after all). */
+/* One SLA step for one ticket, in its own transaction, checked again
+ * inside it.  *done_r is 1 when it was told now. */
 static int
-sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step *done_r,
+sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step step, int *done_r,
     char **error_r)
 {
 	struct pd_ticket *t = NULL;
 	struct pd_notice n = { 0 };
 	const struct pd_staff *agent;
-	enum sla_step step;
+	const char *cls = steps[step].event;
 	GPtrArray *to = NULL;
-	const char *cls;
 	char *text = NULL;
-	int told, queued, rc;
+	int queued, rc;
 
-	*done_r = STEP_NONE;
+	*done_r = 0;
 	if (store_begin(ctx->store, error_r) < 0)
 		return -1;
 	if ((rc = store_ticket_get(ctx->store, id, &t, error_r)) <= 0)
 		goto out;
+	rc = 0;
+	if (!step_pending(step, t, now))
+		goto out;
 	rc = -1;
-	if ((step = sla_due(t, now)) == STEP_NONE) {
-		rc = 0;
-		goto out;
-	}
-	told = step == STEP_BREACH ? t->sla_breached : t->sla_warned;
-	if (told) {
-		rc = 0;
-		goto out;
-	}
-	cls = step == STEP_BREACH ? "sla_breached" : "sla_warning";
-	text = marker_text(step == STEP_BREACH ? "SLA breached: the resolution time has "
-	    "passed" : "SLA warning: 75 % of the resolution time has passed",
-	    t->resolution_due);
-	to = sla_recipients(ctx->cfg, t, step == STEP_BREACH);
+	text = marker_text(step, t);
+	to = sla_recipients(ctx->cfg, t, steps[step].admins);
 	agent = t->assignee ? config_staff_by_email(ctx->cfg, t->assignee) : NULL;
 	n.event = cls;
 	n.ticket = t;
@@ -162,18 +183,21 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step *done_r,
 	if (notify_queue(ctx, &n, now, &queued, error_r) < 0 ||
 	    system_note(ctx, t->id, cls, text, now, error_r) < 0 ||
 	    store_event_add(ctx->store, t->id, now, "postdesk", cls, text, error_r) < 0 ||
-	    store_ticket_set_int(ctx->store, t->id, "sla_warned", 1, now, error_r) < 0 ||
+	    (step != STEP_FIRST && store_ticket_set_int(ctx->store, t->id, "sla_warned", 1,
+	    now, error_r) < 0) ||
 	    (step == STEP_BREACH && store_ticket_set_int(ctx->store, t->id,
-	    "sla_breached", 1, now, error_r) < 0))
+	    "sla_breached", 1, now, error_r) < 0) ||
+	    (step == STEP_FIRST && store_ticket_set_int(ctx->store, t->id,
+	    "sla_first_breached", 1, now, error_r) < 0))
 		goto out;
-	log_info("%s: %s", t->ref, step == STEP_WARN ? "sla warning" : "sla breached");
-	*done_r = step;
+	log_info("%s: %s", t->ref, text);
+	*done_r = 1;
 	rc = 0;
 out:
 	if (rc < 0)
 		store_rollback(ctx->store);
 	else if (store_commit(ctx->store, error_r) < 0) {
-		*done_r = STEP_NONE;
+		*done_r = 0;
 		rc = -1;
 	}
 	if (to)
@@ -242,64 +266,6 @@ out:
 	return rc;
 }
 
-/* First response overdue: the assignee (else the queue's staff) is
- * told once, in one transaction with its record. */
-static int
-first_step(struct pd_ctx *ctx, gint64 id, gint64 now, int *done_r, char **error_r)
-{
-	struct pd_ticket *t = NULL;
-	struct pd_notice n = { 0 };
-	const struct pd_staff *agent;
-	GPtrArray *to = NULL;
-	char *when = NULL, *text = NULL;
-	int queued, rc;
-
-	*done_r = 0;
-	if (store_begin(ctx->store, error_r) < 0)
-		return -1;
-	if ((rc = store_ticket_get(ctx->store, id, &t, error_r)) <= 0)
-		goto out;
-	rc = 0;
-	if (!is_active(t) || t->first_response_at || t->sla_first_breached ||
-	    t->first_response_due <= 0 || now < t->first_response_due)
-		goto out;
-	rc = -1;
-	when = util_rfc3339(t->first_response_due);
-	text = g_strdup_printf("SLA: no first response by %s", when);
-	to = sla_recipients(ctx->cfg, t, 0);
-	agent = t->assignee ? config_staff_by_email(ctx->cfg, t->assignee) : NULL;
-	n.event = "sla_first_response";
-	n.ticket = t;
-	n.to = to;
-	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
-	n.agent_name = agent ? agent->name : NULL;
-	n.message = text;
-	n.is_auto = 1;
-	n.staff = 1;
-	if (notify_queue(ctx, &n, now, &queued, error_r) < 0 ||
-	    system_note(ctx, t->id, "sla_first_response", text, now, error_r) < 0 ||
-	    store_event_add(ctx->store, t->id, now, "postdesk", "sla_first_response", text,
-	    error_r) < 0 ||
-	    store_ticket_set_int(ctx->store, t->id, "sla_first_breached", 1, now, error_r) < 0)
-		goto out;
-	log_info("%s: first response overdue", t->ref);
-	*done_r = 1;
-	rc = 0;
-out:
-	if (rc < 0)
-		store_rollback(ctx->store);
-	else if (store_commit(ctx->store, error_r) < 0) {
-		*done_r = 0;
-		rc = -1;
-	}
-	if (to)
-		g_ptr_array_unref(to);
-	g_free(when);
-	g_free(text);
-	store_ticket_free(t);
-	return rc;
-}
-
 int
 timers_set_priority(struct pd_ctx *ctx, const struct pd_ticket *t, const char *priority,
     gint64 now, char **error_r)
@@ -342,14 +308,11 @@ timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 	for (int pass = 0; pass < 2; pass++) {
 		GArray *ids = pass == 0 ? breach : warn;
 		for (guint i = 0; i < ids->len; i++) {
-			enum sla_step done;
-			if (sla_step(ctx, g_array_index(ids, gint64, i), now, &done,
-			    error_r) < 0)
+			int done;
+			if (sla_step(ctx, g_array_index(ids, gint64, i), now,
+			    pass == 0 ? STEP_BREACH : STEP_WARN, &done, error_r) < 0)
 				goto out;
-			if (done == STEP_WARN)
-				ts->warned++;
-			else if (done == STEP_BREACH)
-				ts->breached++;
+			*(pass == 0 ? &ts->breached : &ts->warned) += done;
 		}
 	}
 	for (guint i = 0; i < close->len; i++) {
@@ -363,7 +326,8 @@ timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 		goto out;
 	for (guint i = 0; i < first->len; i++) {
 		int done;
-		if (first_step(ctx, g_array_index(first, gint64, i), now, &done, error_r) < 0)
+		if (sla_step(ctx, g_array_index(first, gint64, i), now, STEP_FIRST, &done,
+		    error_r) < 0)
 			goto out;
 		ts->first_late += done;
 	}
