@@ -46,7 +46,8 @@ static const char usage_text[] =
 "  init                            create the spool, the secret key and the database\n"
 "  check-config                    check the config file and the templates\n"
 "  deliver [--mailbox NAME]        take in one message from standard input\n"
-"  import [--mailbox NAME] PATH    import an mbox file or a Maildir\n"
+"  import [--mailbox NAME] [--no-mail] PATH\n"
+"                                  import an mbox file or a Maildir\n"
 "  list [--status S] [--queue Q] [--assignee A] [--search TEXT] [--json]\n"
 "  show REF [--json]               one ticket with all its messages\n"
 "  set REF KEY=VALUE...            status, priority, assignee, queue, label\n"
@@ -518,6 +519,7 @@ struct import_run {
 	gint64		 drawn;		/* last progress drawn */
 	char		*error;		/* the temporary failure that stopped it */
 	int		 batch;		/* mails in the open bulk transaction */
+	int		 no_mail;	/* --no-mail: queue no acknowledgement */
 };
 
 /* Mails per bulk transaction: each mail is its own savepoint inside it,
@@ -593,6 +595,7 @@ import_one(const struct import_mail *m, void *user)
 	memset(&src, 0, sizeof src);
 	src.kind = "import";
 	src.mailbox = run->mailbox;
+	src.no_mail = run->no_mail;
 	src.size = m->size > (gint64)m->len ? m->size : 0;
 	memset(&res, 0, sizeof res);
 	if (run->batch == 0) {
@@ -630,7 +633,9 @@ static int
 cmd_import(struct cli *c, int argc, char **argv)
 {
 	const char *mailbox = NULL, *path;
-	const struct opt opts[] = { { "--mailbox", &mailbox, NULL }, { NULL, NULL, NULL } };
+	int no_mail = 0;
+	const struct opt opts[] = { { "--mailbox", &mailbox, NULL },
+	    { "--no-mail", NULL, &no_mail }, { NULL, NULL, NULL } };
 	GPtrArray *args = g_ptr_array_new();
 	struct import_run run;
 	char *err = NULL;
@@ -659,6 +664,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	memset(&run, 0, sizeof run);
 	run.c = c;
 	run.mailbox = mailbox;
+	run.no_mail = no_mail;
 	run.tty = isatty(STDERR_FILENO);
 	run.started = g_get_monotonic_time();
 	max = (size_t)config_raw_cap(c->cfg);

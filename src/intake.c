@@ -263,6 +263,8 @@ notice(struct intake *in, const char *event, const struct pd_ticket *t, GPtrArra
 	struct pd_notice n = { 0 };
 	int queued = 0;
 
+	if (in->src->no_mail)
+		return 0;
 	n.event = event;
 	n.ticket = t;
 	n.to = to;

@@ -33,6 +33,8 @@ struct pd_source {
 	gint64		 size;		/* the real size when raw was cut at the
 					 * message size limit, else 0 */
 	int		 force;		/* quarantine retry: skip the seen check */
+	int		 no_mail;	/* record only: queue no mail (an import
+					 * of old mail must not answer it) */
 };
 
 enum pd_outcome {

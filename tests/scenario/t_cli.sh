@@ -301,6 +301,18 @@ ok "quarantine retry 1: 0, old row marked retried" $([ "$rc" = 0 ] && pd quarant
 pd quarantine retry 1
 ok "retrying a retried row: 65" $([ "$rc" = 65 ] && echo 0 || echo 1)
 
+# --- import --no-mail: old mail recorded, nothing answered ---------------
+pd outbox list --json
+queued_before=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/out")
+mkdir -p "$tmp/old/new" "$tmp/old/cur" "$tmp/old/tmp"
+sed -e 's/<m1@/<old1@/' -e 's/Printer is on fire/An old question/' "$tmp/m1.eml" \
+    > "$tmp/old/cur/1600000001.M1P1.host:2,S"
+pd import --no-mail "$tmp/old"
+ok "import --no-mail: the ticket is made" $([ "$rc" = 0 ] && grep -Eq \
+    '^imported 1 mails: 1 new tickets, ' "$tmp/out" && echo 0 || echo 1)
+pd outbox list --json
+ok "import --no-mail: nothing queued" $(json "len(d) == $queued_before" && echo 0 || echo 1)
+
 echo "1..$n"
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ]
