@@ -1300,7 +1300,15 @@ quarantine_retry_one(struct cli *c, const struct pd_quarantined *q)
 	src.mailbox = q->mailbox;
 	src.force = 1;
 	memset(&res, 0, sizeof res);
-	if (intake_process(&c->ctx, g_bytes_get_data(raw, NULL), g_bytes_get_size(raw), &src, &res, &err) < 0) {
+	/* The new outcome and the old row's mark commit together, so a crash
+	 * can never take the same mail in twice. */
+	if (store_begin(c->ctx.store, &err) < 0) {
+		g_bytes_unref(raw);
+		return store_failed(c, "quarantine retry", err);
+	}
+	if (intake_process(&c->ctx, g_bytes_get_data(raw, NULL), g_bytes_get_size(raw), &src,
+	    &res, &err) < 0) {
+		store_rollback(c->ctx.store);
 		g_bytes_unref(raw);
 		log_warnx("quarantine retry: #%" G_GINT64_FORMAT ": temporary failure: %s",
 		    q->id, err ? err : "unknown error");
@@ -1308,7 +1316,9 @@ quarantine_retry_one(struct cli *c, const struct pd_quarantined *q)
 		return EX_TEMPFAIL;
 	}
 	g_bytes_unref(raw);
-	if (store_quarantine_set_state(c->ctx.store, q->id, "retried", &err) < 0) {
+	if (store_quarantine_set_state(c->ctx.store, q->id, "retried", &err) < 0 ||
+	    store_commit(c->ctx.store, &err) < 0) {
+		store_rollback(c->ctx.store);
 		intake_result_clear(&res);
 		return store_failed(c, "quarantine retry", err);
 	}
