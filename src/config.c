@@ -1157,7 +1157,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	static const char *const known[] = { "max_message", "max_attachment",
 	    "allowed_types", "autoreplies_per_hour", "ticket_mails_per_10min",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
-	    "max_mime_parts", "max_hops", "max_header", NULL };
+	    "max_mime_parts", "max_hops", "max_header", "keep_sent", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1174,6 +1174,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_mime_parts = DEF_MAX_MIME_PARTS;
 	cfg->limits.max_hops = DEF_MAX_HOPS;
 	cfg->limits.max_header = DEF_MAX_HEADER;
+	cfg->limits.keep_sent = DEF_KEEP_SENT;
 	if (g == NULL)
 		return;
 	check_members(c, g, pre, known);
@@ -1185,6 +1186,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    &cfg->limits.reopen_window);
 	opt_scaled(c, g, "autoclose_after", pre, 0, 0,
 	    &cfg->limits.autoclose_after);
+	opt_scaled(c, g, "keep_sent", pre, 0, 0, &cfg->limits.keep_sent);
 	opt_int(c, g, "autoreplies_per_hour", pre, 0, 1000000,
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,

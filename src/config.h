@@ -20,6 +20,7 @@
 #define DEF_SMTP_TIMEOUT	60
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
+#define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
 
 enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
 
@@ -104,6 +105,7 @@ struct pd_config {
 		int	 ticket_mails_per_10min;
 		gint64	 reopen_window;
 		gint64	 autoclose_after;
+		gint64	 keep_sent;	/* sent mail's bytes dropped after this */
 		int	 max_mime_depth;
 		int	 max_mime_parts;
 		int	 max_hops;

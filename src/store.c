@@ -1283,6 +1283,16 @@ store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **
 }
 
 int
+store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
+{
+	if (exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "
+	    "sent_at < ? AND length(raw) > 0", "i", t) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
 store_outbox_next_try(struct pd_store *st, gint64 *next_r, char **error_r)
 {
 	sqlite3_stmt *s = query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "

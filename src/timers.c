@@ -324,6 +324,15 @@ timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 	}
 	if (store_timers_first_due(ctx->store, now, &first, error_r) < 0)
 		goto out;
+	if (ctx->cfg->limits.keep_sent > 0) {
+		if (store_begin(ctx->store, error_r) < 0)
+			goto out;
+		if (store_outbox_prune(ctx->store, now - ctx->cfg->limits.keep_sent,
+		    &ts->pruned, error_r) < 0 || store_commit(ctx->store, error_r) < 0) {
+			store_rollback(ctx->store);
+			goto out;
+		}
+	}
 	for (guint i = 0; i < first->len; i++) {
 		int done;
 		if (sla_step(ctx, g_array_index(first, gint64, i), now, STEP_FIRST, &done,

@@ -1,7 +1,8 @@
 /* timers.h: the clock of SPEC 7.  SLA warnings (75 % of the resolution
  * time) and breaches (100 %), auto-close of resolved tickets.  Every
  * due time and every "told" flag lives in the database, so a restart
- * misses nothing and repeats nothing.  The clock is util_now(), which
+ * misses nothing and repeats nothing.  The bytes of mail sent more
+ * than limits.keep_sent ago are dropped here too.  The clock is util_now(), which
  * POSTDESK_NOW overrides for tests. */
 #ifndef PD_TIMERS_H
 #define PD_TIMERS_H
@@ -13,6 +14,7 @@ struct pd_timer_stats {
 	int	 breached;
 	int	 closed;
 	int	 first_late;	/* first responses overdue, told */
+	int	 pruned;	/* sent mails whose bytes were dropped */
 };
 
 /* Run everything due at util_now(), each in its own transaction with

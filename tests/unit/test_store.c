@@ -813,6 +813,22 @@ test_outbox(void)
 	s = r ? rcpts_of(r) : NULL;
 	TEST_STR(s, "nat@example.net,oli@example.net", "list shows every recipient");
 	g_free(s);
+	/* Pruning drops the bytes of mail sent before the cut, once. */
+	{
+		int n = -1;
+		GBytes *b = NULL;
+
+		TEST_INT(store_outbox_prune(st, 1900, &n, &err), 0, "prune before the send");
+		TEST_INT(n, 0, "nothing sent before 1900");
+		TEST_INT(store_outbox_prune(st, 1901, &n, &err), 0, "prune after the send");
+		TEST_INT(n, 1, "the sent mail's bytes dropped");
+		must(store_outbox_raw(st, o1, &b, &err), err, "raw after prune");
+		TEST_INT(b ? (int)g_bytes_get_size(b) : -1, 0, "no bytes left");
+		if (b)
+			g_bytes_unref(b);
+		TEST_INT(store_outbox_prune(st, 5000, &n, &err), 0, "prune again");
+		TEST_INT(n, 0, "nothing to drop twice; failed and queued mail keep theirs");
+	}
 	TEST_OK(r && r->raw && g_bytes_get_size(r->raw) == 4, "with_raw loads bytes");
 	r = row_by_id(rows, o2);
 	TEST_OK(r && r->sent_at == 0 && g_strcmp0(r->status, "failed") == 0 &&
