@@ -19,7 +19,7 @@ const char *const template_events[] = {
 	"ticket_reopened", "sla_warning", "sla_breached", "ticket_escalated",
 	"ticket_assigned", "attachment_refused",
 	/* ours: to staff, documented in conf/templates/README */
-	"command_error", "delivery_failed", "sla_first_response", NULL
+	"command_error", "delivery_failed", "sla_first_response", "status_link", NULL
 };
 
 const char *const template_variables[] = {
