@@ -1,8 +1,9 @@
 #!/bin/bash
 # The postdesk demo: a real Dovecot (IMAP) and a real SMTP server
 # (aiosmtpd) on 127.0.0.1 in a temporary folder, postdeskd watching the
-# Dovecot mailbox, the sample mails of contrib/demo/ appended one by
-# one; then the tickets, the mails sent and the status-page links.
+# Dovecot mailbox, lighttpd serving postdesk.cgi, the sample mails of
+# contrib/demo/ appended one by one; then the tickets, the mails sent
+# and the status-page links (each fetched once to show it answers).
 # On a terminal it keeps running until Ctrl-C, which stops everything
 # it started.  Installs the Debian packages it needs when run as root.
 set -eu
@@ -36,12 +37,42 @@ EXTRA_CONF="mailboxes = ( { name = \"support\"; url = \"imap://127.0.0.1:$IMAP_P
   user = \"$IMAP_USER\"; password_file = \"$IMAP_PASSFILE\"; queue = \"Support\";
   after = \"move:Processed\"; poll = \"60s\"; } );"
 write_config
-sed -i 's|^base_url = .*|base_url = "http://127.0.0.1:8080/cgi-bin/postdesk.cgi";|' "$POSTDESK_CONF"
+HTTP_PORT=$(free_port)
+sed -i "s|^base_url = .*|base_url = \"http://127.0.0.1:$HTTP_PORT/postdesk.cgi\";|" "$POSTDESK_CONF"
 PDD_CMD=("$PDD")
-if [ "$(id -u)" = 0 ]; then	# postdeskd does not keep root
+RUN_AS=$(id -un)
+if [ "$(id -u)" = 0 ]; then	# neither postdeskd nor the CGI keeps root
 	PDD_CMD=("$PDD" -u nobody)
+	RUN_AS=nobody
 	chown -R nobody "$TMP/var" "$TMP/etc"
 fi
+
+# The status page: lighttpd runs postdesk.cgi; /staff/ asks for a login.
+mkdir -p "$TMP/www/staff" "$TMP/httpd"
+chown "$RUN_AS" "$TMP/httpd"
+ln -s "$top/build/postdesk.cgi" "$TMP/www/postdesk.cgi"
+ln -s "$top/build/postdesk.cgi" "$TMP/www/staff/postdesk.cgi"
+printf 'alice@example.com:demo\n' > "$TMP/htpasswd"
+cat > "$TMP/lighttpd.conf" <<CONF
+server.modules = ( "mod_auth", "mod_authn_file", "mod_cgi", "mod_setenv" )
+server.document-root = "$TMP/www"
+server.bind = "127.0.0.1"
+server.port = $HTTP_PORT
+server.username = "$RUN_AS"
+server.errorlog = "$TMP/httpd/error.log"
+server.follow-symlink = "enable"
+cgi.assign = ( ".cgi" => "" )
+setenv.add-environment = ( "POSTDESK_CONF" => "$POSTDESK_CONF" )
+auth.backend = "plain"
+auth.backend.plain.userfile = "$TMP/htpasswd"
+auth.require = ( "/staff/" => ( "method" => "basic", "realm" => "postdesk staff",
+                                "require" => "valid-user" ) )
+CONF
+[ "$RUN_AS" = "$(id -un)" ] && sed -i '/^server.username/d' "$TMP/lighttpd.conf"
+chown "$RUN_AS" "$TMP/htpasswd" 2>/dev/null
+/usr/sbin/lighttpd -D -f "$TMP/lighttpd.conf" 2>"$TMP/lighttpd.stderr" &
+T_PIDS="$! $T_PIDS"
+echo "== lighttpd with postdesk.cgi on http://127.0.0.1:$HTTP_PORT/, pid $!"
 "${PDD_CMD[@]}" -c "$POSTDESK_CONF" -f 2>"$TMP/postdeskd.log" &
 PDD_PID=$!
 T_PIDS="$PDD_PID $T_PIDS"
@@ -76,12 +107,19 @@ echo; echo "== quarantine"
 "$PD" quarantine list
 echo; echo "== status pages (the signed customer links)"
 for ref in $(sql "SELECT ref FROM tickets ORDER BY id"); do
-	printf '   %s  %s\n' "$ref" "$("$PD" show "$ref" | sed -n 's/^Status page: *//p')"
+	url=$("$PD" show "$ref" | sed -n 's/^Status page: *//p')
+	code=$($PY -c 'import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)
+except urllib.error.HTTPError as e:
+    print(e.code)' "$url" 2>/dev/null || echo "no answer")
+	printf '   %s  %s  (HTTP %s)\n' "$ref" "$url" "$code"
 done
+echo "   staff view: http://127.0.0.1:$HTTP_PORT/staff/postdesk.cgi?view=staff (alice@example.com / demo)"
 echo
 if [ -t 0 ]; then
 	echo "Everything is still running: try 'POSTDESK_CONF=$POSTDESK_CONF $PD list'."
-	echo "Press Ctrl-C to stop Dovecot, the SMTP server and postdeskd."
+	echo "Press Ctrl-C to stop Dovecot, the SMTP server, lighttpd and postdeskd."
 	trap 'echo; echo "stopping"; exit 0' INT TERM
 	while kill -0 "$PDD_PID" 2>/dev/null; do sleep 1; done
 fi
