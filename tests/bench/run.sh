@@ -9,6 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
+. "$SRC/tests/tools/testconf.sh"
 PD=${PD:-$PWD/postdesk}
 PY=/usr/bin/python3
 OUT=$PWD/bench.out
@@ -50,28 +51,7 @@ fig() {
 # write_config), templates, `postdesk init`.
 instance() {	# instance NAME [SMTP_PORT]
 	local d=$TMP/$1
-	mkdir -p "$d/etc" "$d/var"
-	cp -r "$SRC/conf/templates" "$d/etc/templates"
-	cat > "$d/etc/postdesk.conf" <<CONF
-database = "$d/var/postdesk.db";
-spool = "$d/var/spool";
-secret_file = "$d/etc/secret";
-base_url = "http://127.0.0.1/cgi-bin/postdesk.cgi";
-templates = "$d/etc/templates";
-smtp = { url = "smtp://127.0.0.1:${2:-25}"; starttls = "never"; };
-staff = (
-  { name = "Alice Smith"; email = "alice@example.com"; role = "admin"; },
-  { name = "Bob Jones"; email = "bob@example.com"; role = "agent"; }
-);
-queues = (
-  { name = "Support"; address = "support@example.com";
-    staff = [ "alice@example.com", "bob@example.com" ]; sla = "standard"; }
-);
-auth = { authserv_id = "mx.example.com"; trust_from = false; };
-sla = { standard = { urgent = [ "1h", "4h" ]; high = [ "4h", "1d" ];
-                     normal = [ "8h", "3d" ]; low = [ "1d", "5d" ]; }; };
-working_hours = { timezone = "UTC"; days = "Mon-Sun"; hours = "00:00-23:59"; holidays = []; };
-CONF
+	test_conf "$d" "${2:-25}"
 	POSTDESK_CONF=$d/etc/postdesk.conf "$PD" init >/dev/null || {
 		echo "bench: postdesk init failed for $1" >&2
 		exit 1

@@ -34,33 +34,11 @@ finish() {
 	exit $?
 }
 
-# A config with one queue and two staff, in $TMP/etc.
+# A config with one queue and two staff, in $TMP/etc (tests/tools/testconf.sh).
+. "$top_srcdir/tests/tools/testconf.sh"
 write_config() {
-	mkdir -p "$TMP/etc"
-	cp -r "$top_srcdir/conf/templates" "$TMP/etc/templates"
-	cat > "$TMP/etc/postdesk.conf" <<CONF
-database = "$TMP/var/postdesk.db";
-spool = "$TMP/var/spool";
-secret_file = "$TMP/etc/secret";
-base_url = "http://127.0.0.1/cgi-bin/postdesk.cgi";
-templates = "$TMP/etc/templates";
-smtp = { url = "smtp://127.0.0.1:${SMTP_PORT:-25}"; starttls = "never"; };
-staff = (
-  { name = "Alice Smith"; email = "alice@example.com"; role = "admin"; },
-  { name = "Bob Jones"; email = "bob@example.com"; role = "agent"; }
-);
-queues = (
-  { name = "Support"; address = "support@example.com";
-    staff = [ "alice@example.com", "bob@example.com" ]; sla = "standard"; }
-);
-auth = { authserv_id = "mx.example.com"; trust_from = false; };
-sla = { standard = { urgent = [ "1h", "4h" ]; high = [ "4h", "1d" ];
-                     normal = [ "8h", "3d" ]; low = [ "1d", "5d" ]; }; };
-working_hours = { timezone = "UTC"; days = "Mon-Sun"; hours = "00:00-23:59"; holidays = []; };
-${EXTRA_CONF:-}
-CONF
+	test_conf "$TMP" "${SMTP_PORT:-25}" "${EXTRA_CONF:-}"
 	export POSTDESK_CONF="$TMP/etc/postdesk.conf"
-	mkdir -p "$TMP/var"
 	"$PD" init >/dev/null
 }
 
