@@ -155,6 +155,38 @@ col_str(sqlite3_stmt *s, int i)
 	return t ? g_strdup((const char *)t) : NULL;
 }
 
+/* One object per row of s, made by fn(s, arg), into *out_r (a new
+ * array that frees them with free_fn).  0 ok, -1 error; s is reset. */
+typedef gpointer (*row_fn)(sqlite3_stmt *s, gpointer arg);
+
+static int
+collect(struct pd_store *st, sqlite3_stmt *s, row_fn fn, gpointer arg,
+    GDestroyNotify free_fn, GPtrArray **out_r, char **error_r)
+{
+	GPtrArray *out;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func(free_fn);
+	while ((rc = step_row(st, s, error_r)) == 1)
+		g_ptr_array_add(out, fn(s, arg));
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*out_r = out;
+	return 0;
+}
+
+static gpointer
+first_column(sqlite3_stmt *s, gpointer arg)
+{
+	(void)arg;
+	return col_str(s, 0);
+}
+
 static int
 exec_plain(struct pd_store *st, const char *sql, char **error_r)
 {
@@ -701,6 +733,13 @@ store_ticket_free(struct pd_ticket *t)
 	g_free(t);
 }
 
+static gpointer
+ticket_row(sqlite3_stmt *s, gpointer arg)
+{
+	(void)arg;
+	return ticket_from_row(s);
+}
+
 static int
 ticket_get(struct pd_store *st, sqlite3_stmt *s, struct pd_ticket **t_r, char **error_r)
 {
@@ -830,8 +869,6 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 {
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
-	GPtrArray *out;
-	int rc;
 
 	s = query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 	    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 COLLATE NOCASE) "
@@ -842,18 +879,7 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	    f->status, f->queue, f->assignee, fts,
 	    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
 	g_free(fts);
-	if (s == NULL)
-		return -1;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_ticket_free);
-	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, ticket_from_row(s));
-	sqlite3_reset(s);
-	if (rc < 0) {
-		g_ptr_array_unref(out);
-		return -1;
-	}
-	*tickets_r = out;
-	return 0;
+	return collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
 }
 
 int
@@ -990,21 +1016,8 @@ store_participants(struct pd_store *st, gint64 ticket_id, GPtrArray **emails_r,
 {
 	sqlite3_stmt *s = query(st, error_r, "SELECT email FROM participants WHERE "
 	    "ticket_id = ? ORDER BY email", "i", ticket_id);
-	GPtrArray *out;
-	int rc;
 
-	if (s == NULL)
-		return -1;
-	out = g_ptr_array_new_with_free_func(g_free);
-	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, col_str(s, 0));
-	sqlite3_reset(s);
-	if (rc < 0) {
-		g_ptr_array_unref(out);
-		return -1;
-	}
-	*emails_r = out;
-	return 0;
+	return collect(st, s, first_column, NULL, g_free, emails_r, error_r);
 }
 
 int
@@ -1212,13 +1225,17 @@ outbox_row_from(sqlite3_stmt *s, int with_raw)
 	return r;
 }
 
+static gpointer
+outbox_row(sqlite3_stmt *s, gpointer with_raw)
+{
+	return outbox_row_from(s, GPOINTER_TO_INT(with_raw));
+}
+
 int
 store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
     char **error_r)
 {
 	sqlite3_stmt *s;
-	GPtrArray *out;
-	int rc;
 
 	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
 	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
@@ -1226,18 +1243,7 @@ store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
 	    "r.outbox_id = o.id AND r.status = 'queued') FROM outbox o LEFT JOIN "
 	    "tickets t ON t.id = o.ticket_id WHERE o.status = 'queued' AND o.next_try <= ? "
 	    "ORDER BY o.next_try, o.id LIMIT ?", "ii", now, (gint64)limit);
-	if (s == NULL)
-		return -1;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
-	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, outbox_row_from(s, 0));
-	sqlite3_reset(s);
-	if (rc < 0) {
-		g_ptr_array_unref(out);
-		return -1;
-	}
-	*rows_r = out;
-	return 0;
+	return collect(st, s, outbox_row, GINT_TO_POINTER(0), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
 }
 
 int
@@ -1391,8 +1397,6 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
     GPtrArray **rows_r, char **error_r)
 {
 	sqlite3_stmt *s;
-	GPtrArray *out;
-	int rc;
 
 	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
 	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
@@ -1400,18 +1404,7 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 	    "r.outbox_id = o.id), CASE WHEN ? THEN o.raw END FROM outbox o LEFT JOIN "
 	    "tickets t ON t.id = o.ticket_id WHERE (?2 IS NULL OR o.status = ?2) "
 	    "ORDER BY o.next_try, o.id", "is", (gint64)with_raw, status);
-	if (s == NULL)
-		return -1;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_row_free);
-	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, outbox_row_from(s, with_raw));
-	sqlite3_reset(s);
-	if (rc < 0) {
-		g_ptr_array_unref(out);
-		return -1;
-	}
-	*rows_r = out;
-	return 0;
+	return collect(st, s, outbox_row, GINT_TO_POINTER(with_raw), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
 }
 
 int
@@ -1471,6 +1464,13 @@ quarantine_from_row(sqlite3_stmt *s)
 	return q;
 }
 
+static gpointer
+quarantine_row(sqlite3_stmt *s, gpointer arg)
+{
+	(void)arg;
+	return quarantine_from_row(s);
+}
+
 #define QUARANTINE_COLUMNS "SELECT id, at, reason, raw_sha256, source, mailbox, " \
 	"from_addr, subject, state FROM quarantine "
 
@@ -1480,21 +1480,8 @@ store_quarantine_list(struct pd_store *st, const char *state, GPtrArray **rows_r
 {
 	sqlite3_stmt *s = query(st, error_r, QUARANTINE_COLUMNS "WHERE (?1 IS NULL OR "
 	    "state = ?1) ORDER BY id", "s", state);
-	GPtrArray *out;
-	int rc;
 
-	if (s == NULL)
-		return -1;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_quarantine_free);
-	while ((rc = step_row(st, s, error_r)) == 1)
-		g_ptr_array_add(out, quarantine_from_row(s));
-	sqlite3_reset(s);
-	if (rc < 0) {
-		g_ptr_array_unref(out);
-		return -1;
-	}
-	*rows_r = out;
-	return 0;
+	return collect(st, s, quarantine_row, NULL, (GDestroyNotify)store_quarantine_free, rows_r, error_r);
 }
 
 int
