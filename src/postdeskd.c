@@ -253,6 +253,27 @@ sender_next(struct pd_ctx *ctx)
 	return MAX(wait, 1);
 }
 
+/* A service's run ended with rc (and err, freed here): the log tells
+ * each change between failing and working once, not every run. */
+static int
+track_state(const char *who, int rc, int *failing, char *err)
+{
+	if (rc < 0) {
+		if (!*failing) {
+			char *e = util_printable(err, 300);
+			log_warnx("%s: %s", who, e);
+			g_free(e);
+		}
+		*failing = 1;
+		g_free(err);
+		return -1;
+	}
+	if (*failing)
+		log_info("%s: working again", who);
+	*failing = 0;
+	return 0;
+}
+
 /* The outbox sender: flushes when woken, at each retry's time and at
  * least every SENDER_MAX_WAIT seconds. */
 static gpointer
@@ -281,20 +302,10 @@ sender_main(gpointer arg)
 			sum.waiting = fs.waiting;
 		} while (fs.sent + fs.deferred + fs.failed >= SENDER_BATCH &&
 		    !svc_wait(d, 0, NULL));
-		if (rc < 0) {
-			if (!failing) {
-				char *e = util_printable(err, 300);
-				log_warnx("outbox: %s", e);
-				g_free(e);
-			}
-			failing = 1;
-			g_free(err);
+		if (track_state("outbox", rc, &failing, err) < 0) {
 			wait = REOPEN_WAIT;
 			continue;
 		}
-		if (failing)
-			log_info("outbox: working again");
-		failing = 0;
 		if (sum.sent + sum.failed > 0)
 			log_info("outbox: %d sent, %d deferred, %d failed, %d waiting",
 			    sum.sent, sum.deferred, sum.failed, sum.waiting);
@@ -314,7 +325,7 @@ timer_main(gpointer arg)
 {
 	struct daemon *d = arg;
 	struct svc s = { 0 };
-	int failing = 0, fixed_clock = getenv("POSTDESK_NOW") != NULL;
+	int failing = 0, rc, fixed_clock = getenv("POSTDESK_NOW") != NULL;
 	gint64 wait = 0;
 
 	while (!svc_wait(d, wait, NULL)) {
@@ -325,20 +336,11 @@ timer_main(gpointer arg)
 			wait = REOPEN_WAIT;
 			continue;
 		}
-		if (timers_run(&s.ctx, &ts, &err) < 0) {
-			if (!failing) {
-				char *e = util_printable(err, 300);
-				log_warnx("timers: %s", e);
-				g_free(e);
-			}
-			failing = 1;
-			g_free(err);
+		rc = timers_run(&s.ctx, &ts, &err);
+		if (track_state("timers", rc, &failing, err) < 0) {
 			wait = REOPEN_WAIT;
 			continue;
 		}
-		if (failing)
-			log_info("timers: working again");
-		failing = 0;
 		if (ts.warned + ts.breached + ts.closed + ts.first_late > 0)
 			wake_sender(d);
 		wait = fixed_clock ? 1 : MIN(timers_next(&s.ctx), TIMER_MAX_WAIT);

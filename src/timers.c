@@ -146,6 +146,20 @@ system_note(struct pd_ctx *ctx, gint64 ticket_id, const char *cls, const char *t
 	return store_message_add(ctx->store, &sm, &row, error_r);
 }
 
+/* End a step's transaction: rolled back on failure, else committed;
+ * a failed commit means the step did not happen (*done_r 0). */
+static int
+tx_end(struct pd_ctx *ctx, int rc, int *done_r, char **error_r)
+{
+	if (rc < 0)
+		store_rollback(ctx->store);
+	else if (store_commit(ctx->store, error_r) < 0) {
+		*done_r = 0;
+		rc = -1;
+	}
+	return rc;
+}
+
 /* One SLA step for one ticket, in its own transaction, checked again
  * inside it.  *done_r is 1 when it was told now. */
 static int
@@ -194,12 +208,7 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step step, int *don
 	*done_r = 1;
 	rc = 0;
 out:
-	if (rc < 0)
-		store_rollback(ctx->store);
-	else if (store_commit(ctx->store, error_r) < 0) {
-		*done_r = 0;
-		rc = -1;
-	}
+	rc = tx_end(ctx, rc, done_r, error_r);
 	if (to)
 		g_ptr_array_unref(to);
 	g_free(text);
@@ -254,12 +263,7 @@ autoclose_one(struct pd_ctx *ctx, gint64 id, gint64 now, int *closed_r, char **e
 	*closed_r = 1;
 	rc = 0;
 out:
-	if (rc < 0)
-		store_rollback(ctx->store);
-	else if (store_commit(ctx->store, error_r) < 0) {
-		*closed_r = 0;
-		rc = -1;
-	}
+	rc = tx_end(ctx, rc, closed_r, error_r);
 	if (to)
 		g_ptr_array_unref(to);
 	store_ticket_free(t);
