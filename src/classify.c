@@ -7,7 +7,6 @@
 #include "classify.h"
 #include "util.h"
 
-#define AR_MAX_HEADERS	32	/* Authentication-Results considered */
 #define HDR_MAX_SCAN	1000	/* headers looked at for one name */
 
 static const char *const class_names[] = {
@@ -264,162 +263,13 @@ classify_is_spam(const struct pd_config *cfg, struct pd_message *msg,
 	return reason != NULL;
 }
 
-/* d aligns with domain when equal or a parent of it (relaxed
- * alignment); a bare top-level domain never does. */
-static int
-domain_aligned(const char *d, const char *domain)
-{
-	size_t ld, ln;
-
-	if (d == NULL || domain == NULL || *d == '\0')
-		return 0;
-	if (*d == '@')
-		d++;
-	if (strchr(d, '.') == NULL)
-		return 0;
-	if (g_ascii_strcasecmp(d, domain) == 0)
-		return 1;
-	ld = strlen(d);
-	ln = strlen(domain);
-	return ln > ld && domain[ln - ld - 1] == '.' &&
-	    g_ascii_strcasecmp(domain + ln - ld, d) == 0;
-}
-
-/* Remove RFC 5322 comments "(...)" (nesting bounded) and quotes. */
-static char *
-strip_comments(const char *s)
-{
-	GString *o = g_string_new(NULL);
-	int depth = 0;
-
-	for (; *s; s++) {
-		if (*s == '(') {
-			if (depth < 20)
-				depth++;
-			continue;
-		}
-		if (*s == ')' && depth > 0) {
-			depth--;
-			continue;
-		}
-		if (depth == 0 && *s != '"')
-			g_string_append_c(o, *s);
-	}
-	return g_string_free(o, FALSE);
-}
-
-/* One Authentication-Results value (RFC 8601) from our authserv-id. */
-static enum pd_staff_auth
-auth_results(const char *value, const char *authserv_id, const char *domain)
-{
-	enum pd_staff_auth r = AUTH_NONE;
-	char *clean = strip_comments(value);
-	char **parts = g_strsplit(clean, ";", 50);
-	char **id;
-
-	id = g_strsplit_set(g_strstrip(parts[0]), " \t\r\n", 2);
-	if (id[0] == NULL || g_ascii_strcasecmp(id[0], authserv_id) != 0)
-		goto out;
-	for (int i = 1; parts[i] && r != AUTH_DKIM; i++) {
-		char **tok = g_strsplit_set(g_strstrip(parts[i]), " \t\r\n", 50);
-		int dkim = 0, spf = 0, aligned = 0;
-
-		for (int j = 0; tok[j]; j++) {
-			char *t = tok[j];
-			char *eq = strchr(t, '=');
-			const char *val;
-
-			if (eq == NULL)
-				continue;
-			val = eq + 1;
-			if (g_ascii_strcasecmp(t, "dkim=pass") == 0)
-				dkim = 1;
-			else if (g_ascii_strcasecmp(t, "spf=pass") == 0)
-				spf = 1;
-			else if (g_ascii_strncasecmp(t, "header.d=", 9) == 0 &&
-			    domain_aligned(val, domain))
-				aligned |= 1;
-			else if (g_ascii_strncasecmp(t, "header.i=", 9) == 0 &&
-			    strchr(val, '@') && domain_aligned(strchr(val, '@') + 1, domain))
-				aligned |= 1;
-			else if (g_ascii_strncasecmp(t, "smtp.mailfrom=", 14) == 0 &&
-			    domain_aligned(strchr(val, '@') ? strchr(val, '@') + 1 : val,
-			    domain))
-				aligned |= 2;
-		}
-		if (dkim && (aligned & 1))
-			r = AUTH_DKIM;
-		else if (spf && (aligned & 2) && r == AUTH_NONE)
-			r = AUTH_SPF;
-		g_strfreev(tok);
-	}
-out:
-	g_strfreev(id);
-	g_strfreev(parts);
-	g_free(clean);
-	return r;
-}
-
-/* SPEC 5 "Authentication": strongest evidence first. */
+/* SPEC 5 "Authentication" lives in auth.c (the trust rules for
+ * Authentication-Results and the MTA's login). */
 enum pd_staff_auth
 classify_staff_auth(const struct pd_config *cfg, const struct pd_secret *secret,
     struct pd_message *msg, const struct pd_staff *staff)
 {
-	enum pd_staff_auth r = AUTH_NONE;
-	const char *domain;
-
-	if (staff == NULL || staff->email == NULL)
-		return AUTH_NONE;
-	domain = strrchr(staff->email, '@');
-	domain = domain ? domain + 1 : NULL;
-
-	/* only our own MTA's results count: others are forgeable */
-	if (cfg->auth.authserv_id && *cfg->auth.authserv_id && domain) {
-		GPtrArray *ar = header_values(msg, "Authentication-Results",
-		    AR_MAX_HEADERS);
-
-		for (guint i = 0; i < ar->len && r != AUTH_DKIM; i++) {
-			enum pd_staff_auth a = auth_results(ar->pdata[i],
-			    cfg->auth.authserv_id, domain);
-
-			if (a != AUTH_NONE)
-				r = a;
-		}
-		g_ptr_array_free(ar, TRUE);
-		if (r != AUTH_NONE)
-			return r;
-	}
-
-	if (secret) {
-		GPtrArray *lists[] = { msg->to, msg->cc };
-
-		for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
-			for (guint i = 0; lists[l] && i < lists[l]->len; i++) {
-				const struct pd_addr *a = lists[l]->pdata[i];
-
-				if (token_check_staff_address(secret, a->addr,
-				    staff->email, NULL))
-					return AUTH_TOKEN;
-			}
-		static const char *const hdrs[] = { "Delivered-To", "X-Original-To" };
-		for (size_t h = 0; h < G_N_ELEMENTS(hdrs); h++) {
-			GPtrArray *v = header_values(msg, hdrs[h], 20);
-
-			for (guint i = 0; i < v->len && r == AUTH_NONE; i++) {
-				char *a = util_addr_normalize(v->pdata[i]);
-
-				if (token_check_staff_address(secret, a, staff->email, NULL))
-					r = AUTH_TOKEN;
-				g_free(a);
-			}
-			g_ptr_array_free(v, TRUE);
-			if (r != AUTH_NONE)
-				return r;
-		}
-	}
-	if (cfg->auth.trust_from)
-		return AUTH_TRUST_FROM;
-	return AUTH_NONE;
+	return auth_staff(cfg, secret, msg, staff);
 }
 
 void
@@ -467,6 +317,8 @@ classify(const struct pd_config *cfg, const struct pd_secret *secret,
 				[AUTH_SPF] = "staff, SPF pass",
 				[AUTH_TOKEN] = "staff, tokenized reply address",
 				[AUTH_TRUST_FROM] = "staff, trust_from",
+				[AUTH_SUBMISSION] = "staff, SMTP login",
+				[AUTH_DMARC] = "staff, DMARC pass",
 			};
 
 			r->cls = CLASS_STAFF;

@@ -887,14 +887,26 @@ parse_mailboxes(struct ctx *c, config_setting_t *root)
 static void
 parse_auth(struct ctx *c, config_setting_t *root)
 {
-	static const char *const known[] = { "authserv_id", "trust_from", NULL };
+	static const char *const known[] = { "authserv_id", "trust_from",
+	    "internal_hosts", NULL };
 	config_setting_t *g = get_group(c, root, "auth");
+	GPtrArray *hosts;
 
 	if (g == NULL)
 		return;
 	check_members(c, g, "auth", known);
 	c->cfg->auth.authserv_id = opt_str(c, g, "authserv_id", "auth", NULL);
 	opt_bool(c, g, "trust_from", "auth", &c->cfg->auth.trust_from);
+	hosts = g_ptr_array_new_with_free_func(g_free);
+	get_strings(c, g, "internal_hosts", "auth", hosts);
+	for (guint i = 0; i < hosts->len; i++)
+		if (hosts->pdata[i] == NULL || strchr(hosts->pdata[i], '.') == NULL) {
+			/* a bare name would make any sender's hop ours */
+			cerr(c, config_setting_get_member(g, "internal_hosts"),
+			    "auth.internal_hosts[%u]: \"%s\" is not a domain name", i,
+			    hosts->pdata[i] ? (char *)hosts->pdata[i] : "");
+		}
+	c->cfg->auth.internal_hosts = hosts;
 }
 
 /* sla = { NAME = { urgent = [ first, resolution ]; ... }; ... } */
@@ -1396,6 +1408,8 @@ config_free(struct pd_config *cfg)
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->mailboxes);
 	g_free(cfg->auth.authserv_id);
+	if (cfg->auth.internal_hosts)
+		g_ptr_array_unref(cfg->auth.internal_hosts);
 	g_ptr_array_unref(cfg->slas);
 	g_free(cfg->hours.timezone);
 	g_ptr_array_unref(cfg->hours.holidays);

@@ -85,6 +85,8 @@ struct pd_config {
 	struct {
 		char	*authserv_id;
 		int	 trust_from;
+		GPtrArray *internal_hosts;	/* char *, domain suffixes of our
+						 * own internal hops; may be NULL */
 	} auth;
 
 	GPtrArray *slas;	/* struct pd_sla * */

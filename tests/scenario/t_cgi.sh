@@ -48,6 +48,7 @@ Invoice 77: 2 x 9.99 EUR
 EOF
 cat > "$TMP/r1.eml" <<'EOF'
 Authentication-Results: mx.example.com; dkim=pass header.d=example.com
+Received: from mail.example.com (mail.example.com [192.0.2.25]) by mx.example.com (Postfix) with ESMTPS id 1
 From: Alice Smith <alice@example.com>
 To: support@example.com
 Subject: Re: [TKT-0001] Printer jammed
@@ -59,6 +60,7 @@ Please open tray three and pull out the crumpled sheet.
 EOF
 cat > "$TMP/n1.eml" <<'EOF'
 Authentication-Results: mx.example.com; dkim=pass header.d=example.com
+Received: from mail.example.com (mail.example.com [192.0.2.25]) by mx.example.com (Postfix) with ESMTPS id 1
 From: Alice Smith <alice@example.com>
 To: support@example.com
 Subject: Re: [TKT-0001] Printer jammed

@@ -69,7 +69,7 @@ test_bad_fixtures(void)
 		"bad-syntax", "bad-unknown-key", "bad-size", "bad-no-queue",
 		"bad-empty-queues", "bad-queue-staff", "bad-mailbox",
 		"bad-smtp", "bad-types", "bad-sla", "bad-hours", "bad-staff",
-		"bad-queues", "bad-misc", "bad-many",
+		"bad-queues", "bad-misc", "bad-many", "bad-auth",
 	};
 	size_t i;
 
