@@ -317,6 +317,11 @@ auth_results(const char *value, const char *authserv_id, const char *domain)
 	char **parts = g_strsplit(clean, ";", 50);
 	char **id;
 
+	if (parts[0] == NULL) {	/* empty, or nothing but comments */
+		g_strfreev(parts);
+		g_free(clean);
+		return AUTH_NONE;
+	}
 	id = g_strsplit_set(g_strstrip(parts[0]), " \t\r\n", 2);
 	if (id[0] == NULL || g_ascii_strcasecmp(id[0], authserv_id) != 0)
 		goto out;
