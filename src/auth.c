@@ -76,7 +76,8 @@ headers(struct pd_message *msg, int *n_r)
 	return hl;
 }
 
-/* Remove RFC 5322 comments "(...)" (nesting bounded) and quotes. */
+/* Remove RFC 5322 comments "(...)" (nesting bounded) and quoted
+ * strings with what they hold: reason="dkim=pass" is not a result. */
 static char *
 strip_comments(const char *s)
 {
@@ -86,6 +87,14 @@ strip_comments(const char *s)
 	for (; *s; s++) {
 		if (*s == '\\' && s[1] && depth > 0) {
 			s++;
+			continue;
+		}
+		if (*s == '"' && depth == 0) {
+			for (s++; *s && *s != '"'; s++)
+				if (*s == '\\' && s[1])
+					s++;
+			if (*s == '\0')
+				break;
 			continue;
 		}
 		if (*s == '(') {
@@ -210,6 +219,36 @@ result_authserv_id(const char *clean, const char **rest_r)
 		return NULL;
 	}
 	return id;
+}
+
+char **
+auth_trusted_headers(const struct pd_config *cfg, struct pd_message *msg)
+{
+	GPtrArray *out = g_ptr_array_new();
+	int entry = entry_hop(cfg, msg), n;
+	GMimeHeaderList *hl = headers(msg, &n);
+
+	for (int i = 0; i < entry && out->len < AUTH_MAX_RESULTS; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *v = g_mime_header_get_value(h);
+
+		if (v == NULL)
+			continue;
+		if (g_ascii_strcasecmp(name, "Authentication-Results") == 0)
+			g_ptr_array_add(out, g_strdup(v));
+		else if (g_ascii_strcasecmp(name, "ARC-Authentication-Results") == 0) {
+			const char *p = v, *semi;
+
+			while (g_ascii_isspace(*p))
+				p++;
+			if (g_ascii_strncasecmp(p, "i=", 2) == 0 && (semi = strchr(p, ';')))
+				p = semi + 1;
+			g_ptr_array_add(out, g_strdup(p));
+		}
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }
 
 char **

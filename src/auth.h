@@ -30,6 +30,10 @@ enum pd_staff_auth auth_staff(const struct pd_config *, const struct pd_secret *
  * g_strfreev.  Empty when authserv_id is empty. */
 char **auth_trusted_results(const struct pd_config *, struct pd_message *msg);
 
+/* The same headers' whole values (an ARC one without its "i=N;"), for
+ * parsers of their own (classify.c); NULL-terminated, g_strfreev. */
+char **auth_trusted_headers(const struct pd_config *, struct pd_message *msg);
+
 /* Index (among all top-level headers) of the Received header of the hop
  * where our mail system took the mail from outside: the topmost Received
  * that is not one of our own hops (with LMTP, with no "from" clause, or

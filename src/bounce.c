@@ -171,6 +171,10 @@ part_text(GMimePart *part)
 	mem = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(w, mem);
 	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	if (a->len == 0) {	/* an empty part: its array has no data at all */
+		g_object_unref(mem);
+		return g_strdup("");
+	}
 	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
 	    "charset");
 	s = to_utf8((const char *)a->data, MIN(a->len, BOUNCE_MAX_TEXT), charset);

@@ -888,10 +888,13 @@ static void
 parse_auth(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "authserv_id", "trust_from",
-	    "internal_hosts", NULL };
-	config_setting_t *g = get_group(c, root, "auth");
-	GPtrArray *hosts;
+	    "no_answer_on_fail", "internal_hosts", NULL };
+	config_setting_t *g = get_group(c, root, "auth"), *s;
+	GPtrArray *raw, *hosts;
 
+	/* Forged senders are not answered by default (SPEC 3). */
+	c->cfg->auth.no_answer_dmarc = 1;
+	c->cfg->auth.no_answer_spf = 1;
 	if (g == NULL)
 		return;
 	check_members(c, g, "auth", known);
@@ -907,6 +910,29 @@ parse_auth(struct ctx *c, config_setting_t *root)
 			    hosts->pdata[i] ? (char *)hosts->pdata[i] : "");
 		}
 	c->cfg->auth.internal_hosts = hosts;
+	raw = g_ptr_array_new_with_free_func(g_free);
+	if ((s = get_strings(c, g, "no_answer_on_fail", "auth", raw)) != NULL) {
+		c->cfg->auth.no_answer_dmarc = 0;
+		c->cfg->auth.no_answer_spf = 0;
+		for (guint i = 0; i < raw->len; i++) {
+			const char *v = raw->pdata[i];
+
+			if (v == NULL)
+				continue;
+			if (g_ascii_strcasecmp(v, "dmarc") == 0)
+				c->cfg->auth.no_answer_dmarc = 1;
+			else if (g_ascii_strcasecmp(v, "spf") == 0)
+				c->cfg->auth.no_answer_spf = 1;
+			else {
+				char *p = util_printable(v, 60);
+				cerr(c, config_setting_get_elem(s, i),
+				    "auth.no_answer_on_fail[%u]: \"%s\" is not \"dmarc\" "
+				    "or \"spf\"", i, p);
+				g_free(p);
+			}
+		}
+	}
+	g_ptr_array_unref(raw);
 }
 
 /* sla = { NAME = { urgent = [ first, resolution ]; ... }; ... } */

@@ -133,6 +133,9 @@ test_table(void)
 		{ "dkim=pass inside a comment", "mx.example.com", &alice,
 		  "Authentication-Results: mx.example.com; dkim=fail (dkim=pass header.d=example.com) header.d=x.net\n"
 		  ENTRY_HOP BODY, AUTH_NONE },
+		{ "dkim=pass inside a quoted reason", "mx.example.com", &alice,
+		  "Authentication-Results: mx.example.com; dkim=fail reason=\"x dkim=pass header.d=example.com\" header.d=x.net\n"
+		  ENTRY_HOP BODY, AUTH_NONE },
 		{ "authserv-id as a prefix", "mx.example.com", &alice,
 		  "Authentication-Results: mx.example.com.evil.net; dkim=pass header.d=example.com\n"
 		  ENTRY_HOP BODY, AUTH_NONE },
