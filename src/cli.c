@@ -117,7 +117,7 @@ cli_config(struct cli *c)
 	if (c->cfg)
 		return 0;
 	errors = g_ptr_array_new_with_free_func(g_free);
-	c->cfg = config_load(path, errors);
+	c->cfg = config_load_flags(path, errors, c->intake ? CONFIG_INTAKE : 0);
 	for (guint i = 0; i < errors->len; i++)
 		fprintf(stderr, "%s\n", (char *)errors->pdata[i]);
 	if (c->cfg == NULL && errors->len == 0)

@@ -84,6 +84,33 @@ cli_cmd_init(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* What `postdesk init` makes: every program but init needs it, so a
+ * config that is fine on its own still fails here without it. */
+static void
+check_state(const struct pd_config *cfg, GPtrArray *errors)
+{
+	struct pd_secret secret = { 0 };
+	char *err = NULL;
+
+	if (!g_file_test(cfg->database, G_FILE_TEST_IS_REGULAR))
+		g_ptr_array_add(errors, g_strdup_printf("%s: database %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->database));
+	else if (access(cfg->database, R_OK | W_OK) < 0)
+		g_ptr_array_add(errors, g_strdup_printf("%s: database %s: %s", cfg->path,
+		    cfg->database, g_strerror(errno)));
+	if (!g_file_test(cfg->spool, G_FILE_TEST_IS_DIR))
+		g_ptr_array_add(errors, g_strdup_printf("%s: spool folder %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->spool));
+	if (!g_file_test(cfg->secret_file, G_FILE_TEST_EXISTS))
+		g_ptr_array_add(errors, g_strdup_printf("%s: secret key %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->secret_file));
+	else if (token_load_secret(cfg->secret_file, &secret, &err) < 0) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: %s", cfg->path, err));
+		g_free(err);
+	} else
+		token_secret_clear(&secret);
+}
+
 int
 cli_cmd_check_config(struct cli *c, int argc, char **argv)
 {
@@ -100,6 +127,7 @@ cli_cmd_check_config(struct cli *c, int argc, char **argv)
 	if ((rc = cli_config(c)) != 0)
 		return rc;
 	errors = g_ptr_array_new_with_free_func(g_free);
+	check_state(c->cfg, errors);
 	template_check_all(c->cfg->templates, NULL, errors);
 	for (guint i = 0; i < c->cfg->queues->len; i++) {
 		const struct pd_queue *q = c->cfg->queues->pdata[i];

@@ -16,6 +16,7 @@ struct cli {
 	struct pd_config	*cfg;
 	struct pd_ctx		 ctx;
 	int			 ctx_open;
+	int			 intake;	/* deliver, import: config_load_flags CONFIG_INTAKE */
 };
 
 struct opt {

@@ -32,6 +32,8 @@ struct ctx {
 	GArray		*errs;		/* struct cerr */
 	GPtrArray	*names;		/* key names built for messages */
 	struct pd_config *cfg;
+	int		 flags;		/* CONFIG_INTAKE */
+	int		 quiet;		/* errors of a part the caller does not use */
 };
 
 static const char *const prio_names[PRIO_COUNT + 1] = {
@@ -50,6 +52,8 @@ cerr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 	struct cerr e;
 	va_list ap;
 
+	if (c->quiet)
+		return;
 	e.file = g_strdup(s && config_setting_source_file(s) ?
 	    config_setting_source_file(s) : c->path);
 	e.line = s ? config_setting_source_line(s) : 0;
@@ -403,7 +407,7 @@ opt_password_file(struct ctx *c, config_setting_t *g, const char *prefix)
 	config_setting_t *s;
 	char *p = opt_path(c, g, "password_file", prefix, NULL, &s);
 
-	if (p)
+	if (p && !(c->flags & CONFIG_INTAKE))
 		check_secret(c, s, sub(c, prefix, "password_file"), p, 1);
 	return p;
 }
@@ -1337,6 +1341,12 @@ config_new(const char *path)
 struct pd_config *
 config_load(const char *path, GPtrArray *errors)
 {
+	return config_load_flags(path, errors, 0);
+}
+
+struct pd_config *
+config_load_flags(const char *path, GPtrArray *errors, int flags)
+{
 	static const char *const known[] = { "database", "spool",
 	    "secret_file", "base_url", "ref_prefix", "templates", "hostname",
 	    "smtp", "staff", "queues", "mailboxes", "auth", "sla",
@@ -1349,6 +1359,7 @@ config_load(const char *path, GPtrArray *errors)
 
 	memset(&c, 0, sizeof c);
 	c.path = path;
+	c.flags = flags;
 	c.errs = g_array_new(FALSE, FALSE, sizeof(struct cerr));
 	c.names = g_ptr_array_new_with_free_func(g_free);
 	c.cfg = config_new(path);
@@ -1384,7 +1395,9 @@ config_load(const char *path, GPtrArray *errors)
 	root = config_root_setting(&lc);
 	check_members(&c, root, NULL, known);
 	parse_top(&c, root);
+	c.quiet = (flags & CONFIG_INTAKE) != 0;
 	parse_smtp(&c, root);
+	c.quiet = 0;
 	parse_staff(&c, root);
 	parse_sla(&c, root);
 	parse_queues(&c, root);

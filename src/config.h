@@ -138,6 +138,12 @@ config_raw_cap(const struct pd_config *cfg)
  * with g_ptr_array_new_with_free_func(g_free)).  Returns the config
  * (free with config_free) or NULL when any error was found. */
 struct pd_config *config_load(const char *path, GPtrArray *errors);
+/* CONFIG_INTAKE: for a program that only takes mail in (deliver, import,
+ * the CGI): the smtp group and the mailboxes' password files, which it
+ * never reads, cannot make it fail (postdeskd and check-config still
+ * report them). */
+#define CONFIG_INTAKE	0x1
+struct pd_config *config_load_flags(const char *path, GPtrArray *errors, int flags);
 void config_free(struct pd_config *);
 
 /* The path to use: explicit, else $POSTDESK_CONF, else the default. */

@@ -65,6 +65,27 @@ set_result(struct intake *in, enum pd_outcome o, const char *ref, const char *de
 	in->r->detail = g_strdup(detail);
 }
 
+/* "What happened to this mail?": one line per mail taken in, with its
+ * source, Message-ID, sender, kind, outcome, ref and the mails it queued. */
+static void
+log_mail(const struct intake *in)
+{
+	const struct pd_intake_result *r = in->r;
+	const struct pd_message *m = in->msg;
+	char *id = util_printable(m && m->message_id ? m->message_id : "-", 200);
+	char *from = util_printable(m && m->from.addr ? m->from.addr : "-", 200);
+	char *detail = r->detail ? util_printable(r->detail, 200) : NULL;
+
+	log_info("mail <%s> from %s via %s%s%s: %s, %s%s%s%s%s, %d mail%s queued", id, from,
+	    in->src->kind, in->src->mailbox ? " " : "", in->src->mailbox ? in->src->mailbox : "",
+	    m ? classify_name(in->cls.cls) : "unparsed", intake_outcome_name(r->outcome),
+	    r->ref ? " " : "", r->ref ? r->ref : "", detail ? " - " : "", detail ? detail : "",
+	    r->queued, r->queued == 1 ? "" : "s");
+	g_free(id);
+	g_free(from);
+	g_free(detail);
+}
+
 static int
 quarantine(struct intake *in, const char *reason, char **error_r)
 {
@@ -998,6 +1019,8 @@ tempfail:
 	err = NULL;
 	rc = -1;
 out:
+	if (rc == 0)
+		log_mail(&in);
 	g_free(err);
 	g_free(perr);
 	g_free(sha);

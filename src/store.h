@@ -229,6 +229,9 @@ int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
 /* Queued mails due at now, oldest first, at most limit, with only the
  * recipients still waiting; without their bytes (store_outbox_raw), so
  * a batch of big mails is not held in memory at once. */
+/* Every queued mail due now, however long its backoff (outbox flush,
+ * as postqueue -f); *n_r of them were waiting for a later try. */
+int store_outbox_due_all(struct pd_store *, gint64 now, int *n_r, char **error_r);
 int store_outbox_due(struct pd_store *, gint64 now, int limit, GPtrArray **rows_r,
     char **error_r);
 /* The bytes of one outbox mail.  Caller unrefs. */

@@ -129,6 +129,16 @@ store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **
 }
 
 int
+store_outbox_due_all(struct pd_store *st, gint64 now, int *n_r, char **error_r)
+{
+	if (store_exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
+	    "next_try > ?", "ii", now, now) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
 store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 {
 	if (store_exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "

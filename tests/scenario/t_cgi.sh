@@ -227,6 +227,11 @@ ok "lists TKT-0001" body_has '>TKT-0001</a>'
 ok "lists TKT-0002" body_has '>TKT-0002</a>'
 ok "counts open" body_has 'open (1)'
 ok "counts closed" body_has 'closed (1)'
+is "staff view at the page's plain URL" "$(http GET "$BASE/staff/postdesk.cgi" "" alice@example.com:wonderland)" 200
+ok "plain URL: the staff list" body_has '>TKT-0002</a>'
+is "plain URL, a logged-in non-staff user: the lookup form" \
+	"$(http GET "$BASE/staff/postdesk.cgi" "" mallory@example.net:sneaky)" 200
+ok "plain URL, non-staff: no ticket listed" body_lacks '>TKT-0001</a>'
 is "staff search" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" "" alice@example.com:wonderland)" 200
 ok "search finds TKT-0002" body_has '>TKT-0002</a>'
 ok "search leaves out TKT-0001" body_lacks '>TKT-0001</a>'

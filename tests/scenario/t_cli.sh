@@ -162,7 +162,7 @@ run "$PD" -c "$conf" deliver < /dev/null
 ok "empty stdin: 65" $([ "$rc" = 65 ] && is "$(cat "$tmp/err")" \
     "postdesk: deliver: empty message on standard input" && echo 0 || echo 1)
 pd deliver --mailbox nope < "$tmp/m1.eml"
-ok "unknown --mailbox: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
+ok "unknown --mailbox: 75 (the MTA keeps the mail)" $([ "$rc" = 75 ] && echo 0 || echo 1)
 
 # --- quarantine ----------------------------------------------------------
 printf 'no headers at all\n' > "$tmp/junk.eml"
