@@ -70,8 +70,9 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	c->intake = 1;
 	log_info_to_syslog();
 	if ((rc = cli_open(c)) != 0) {
-		log_warnx("deliver: temporary failure (exit %d): the MTA keeps the mail "
-		    "and retries", EX_TEMPFAIL);
+		if (rc != EX_TEMPFAIL)
+			log_warnx("deliver: temporary failure (exit %d): the MTA keeps the "
+			    "mail and retries", EX_TEMPFAIL);
 		return EX_TEMPFAIL;
 	}
 	if (mailbox && config_mailbox_by_name(c->cfg, mailbox) == NULL) {
