@@ -8,7 +8,9 @@
  *       Message-ID of that ticket (of that event), signed by this run's key
  *   {{FORGED_MSGID:REF}}  the same with its MAC altered
  *   {{RECEIVED:N}}        N Received header lines
- *   {{BIG_ATTACHMENT:N}}  N bytes of data, base64 in 76-column lines */
+ *   {{BIG_ATTACHMENT:N}}  N bytes of data, base64 in 76-column lines
+ * tests/mail/crash/ is a second such sequence, in a database of its own:
+ * mail that once crashed the desk, each with the result it must give. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -311,7 +313,7 @@ run_step(const char *name)
 	static const char *const known[] = { "now", "recipient", "outcome", "ref", "detail",
 	    "queued", "held", "mails", "tickets", "quarantines", "quarantine", "ticket",
 	    "status", "messages", "kind", "body", "attachments", "participants", "follows",
-	    "first_response", "mail_has", "not_in_mail", NULL };
+	    "first_response", "mail_has", "not_in_mail", "sender", NULL };
 	static gint64 now;
 	char *eml = g_strdup_printf("%s/%s.eml", fixdir, name);
 	char *expf = g_strdup_printf("%s/%s.expected", fixdir, name);
@@ -349,6 +351,7 @@ run_step(const char *name)
 	raw = load_fixture(eml);
 	src.kind = "deliver";
 	src.recipient = kv_get(kv, "recipient");
+	src.sender = kv_get(kv, "sender");	/* deliver --sender */
 	before = outbox_max_id();
 	rc = intake_process(&ctx, raw->data, raw->len, &src, &r, &err);
 	TEST_INT(rc, 0, "%s: intake_process %s", name, err ? err : "");
@@ -460,8 +463,9 @@ cmp_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-main(void)
+/* One folder of fixtures, in name order, into a fresh database. */
+static void
+run_dir(const char *sub, guint min_fixtures)
 {
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
@@ -471,7 +475,7 @@ main(void)
 	GDir *d;
 	int ex = 0;
 
-	fixdir = test_src("tests/mail/intake");
+	fixdir = test_src(sub);
 	conf = g_build_filename(fixdir, "postdesk.conf", NULL);
 	cfg = config_load(conf, errors);
 	if (cfg == NULL)
@@ -497,7 +501,7 @@ main(void)
 	if (d)
 		g_dir_close(d);
 	g_ptr_array_sort(names, cmp_names);
-	TEST_OK(names->len >= 30, "fixtures found: %u", names->len);
+	TEST_OK(names->len >= min_fixtures, "%s: fixtures found: %u", sub, names->len);
 	for (guint i = 0; i < names->len; i++)
 		run_step(names->pdata[i]);
 
@@ -509,11 +513,20 @@ main(void)
 			printf("# could not remove %s\n", tmpdir);
 		g_free(cmd);
 	}
-	g_unsetenv("POSTDESK_NOW");
 	g_free(tmpdir);
 	g_free(conf);
 	g_free(fixdir);
+	fixdir = NULL;
 	g_ptr_array_unref(names);
 	g_ptr_array_unref(errors);
+}
+
+int
+main(void)
+{
+	run_dir("tests/mail/intake", 30);
+	/* mail that once crashed the desk (found by tests/fuzz or reported) */
+	run_dir("tests/mail/crash", 4);
+	g_unsetenv("POSTDESK_NOW");
 	return test_done();
 }
