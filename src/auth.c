@@ -63,17 +63,21 @@ auth_name(enum pd_staff_auth a)
 	return auth_names[a];
 }
 
-static GMimeHeaderList *
-headers(struct pd_message *msg, int *n_r)
+/* The top-level headers (at most AUTH_MAX_HEADERS of them). */
+static int
+n_headers(const struct pd_message *msg)
 {
-	GMimeHeaderList *hl;
+	if (msg == NULL || msg->headers == NULL)
+		return 0;
+	return (int)MIN(msg->headers->len, AUTH_MAX_HEADERS);
+}
 
-	*n_r = 0;
-	if (msg == NULL || msg->mime == NULL)
-		return NULL;
-	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg->mime));
-	*n_r = MIN(g_mime_header_list_get_count(hl), AUTH_MAX_HEADERS);
-	return hl;
+/* Header i: its name and its value unfolded but not RFC 2047-decoded
+ * (an encoded word stays a word, it never becomes a parenthesis). */
+static const struct pd_header *
+header_at(const struct pd_message *msg, int i)
+{
+	return msg->headers->pdata[i];
 }
 
 /* Remove RFC 5322 comments "(...)" (nesting bounded) and quoted
@@ -169,14 +173,13 @@ received_is_own_hop(const char *value, const GPtrArray *internal)
 static int
 entry_hop(const struct pd_config *cfg, struct pd_message *msg)
 {
-	int n;
-	GMimeHeaderList *hl = headers(msg, &n);
+	int n = n_headers(msg);
 
 	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *v = g_mime_header_get_value(h);
+		const struct pd_header *h = header_at(msg, i);
+		const char *v = h->raw;
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") != 0)
+		if (g_ascii_strcasecmp(h->name, "Received") != 0)
 			continue;
 		if (!received_is_own_hop(v ? v : "", cfg ? cfg->auth.internal_hosts : NULL))
 			return i;
@@ -225,13 +228,12 @@ char **
 auth_trusted_headers(const struct pd_config *cfg, struct pd_message *msg)
 {
 	GPtrArray *out = g_ptr_array_new();
-	int entry = entry_hop(cfg, msg), n;
-	GMimeHeaderList *hl = headers(msg, &n);
+	int entry = entry_hop(cfg, msg);
 
 	for (int i = 0; i < entry && out->len < AUTH_MAX_RESULTS; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *name = g_mime_header_get_name(h);
-		const char *v = g_mime_header_get_value(h);
+		const struct pd_header *h = header_at(msg, i);
+		const char *name = h->name;
+		const char *v = h->raw;
 
 		if (v == NULL)
 			continue;
@@ -256,23 +258,21 @@ auth_trusted_results(const struct pd_config *cfg, struct pd_message *msg)
 {
 	GPtrArray *out = g_ptr_array_new();
 	const char *want = cfg->auth.authserv_id;
-	int entry, n;
-	GMimeHeaderList *hl;
+	int entry;
 
 	if (want == NULL || *want == '\0' || (entry = entry_hop(cfg, msg)) < 0) {
 		g_ptr_array_add(out, NULL);
 		return (char **)g_ptr_array_free(out, FALSE);
 	}
-	hl = headers(msg, &n);
 	for (int i = 0; i < entry && out->len < AUTH_MAX_RESULTS; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *name = g_mime_header_get_name(h), *v, *rest;
+		const struct pd_header *h = header_at(msg, i);
+		const char *name = h->name, *v, *rest;
 		char *clean, *id;
 
 		if (g_ascii_strcasecmp(name, "Authentication-Results") != 0 &&
 		    g_ascii_strcasecmp(name, "ARC-Authentication-Results") != 0)
 			continue;
-		v = g_mime_header_get_value(h);
+		v = h->raw;
 		clean = strip_comments(v ? v : "");
 		id = result_authserv_id(clean, &rest);
 		if (id && g_ascii_strcasecmp(id, want) == 0)
@@ -376,14 +376,13 @@ entry_hop_login(const struct pd_config *cfg, struct pd_message *msg,
     const struct pd_staff *staff)
 {
 	static const char marker[] = "(Authenticated sender: ";
-	int n, entry = entry_hop(cfg, msg), ok = 0;
-	GMimeHeaderList *hl = headers(msg, &n);
+	int entry = entry_hop(cfg, msg), ok = 0;
 	const char *v, *p, *by;
 	char *login;
 
 	if (entry < 0)
 		return 0;
-	v = g_mime_header_get_value(g_mime_header_list_get_header_at(hl, entry));
+	v = header_at(msg, entry)->raw;
 	if (v == NULL || (p = strcasestr(v, marker)) == NULL)
 		return 0;
 	for (by = v; (by = strcasestr(by, "by")) != NULL; by += 2)
@@ -439,17 +438,16 @@ auth_staff(const struct pd_config *cfg, const struct pd_secret *secret,
 					return AUTH_TOKEN;
 			}
 		static const char *const hdrs[] = { "Delivered-To", "X-Original-To" };
-		int n;
-		GMimeHeaderList *hl = headers(msg, &n);
+		int n = n_headers(msg);
 
 		for (int i = 0; i < n; i++) {
-			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-			const char *name = g_mime_header_get_name(h);
+			const struct pd_header *h = header_at(msg, i);
+			const char *name = h->name;
 			int ok = 0;
 
 			for (size_t k = 0; k < G_N_ELEMENTS(hdrs); k++)
 				if (g_ascii_strcasecmp(name, hdrs[k]) == 0) {
-					char *a = util_addr_normalize(g_mime_header_get_value(h));
+					char *a = util_addr_normalize(h->value);
 
 					ok = token_check_staff_address(secret, a, staff->email, NULL);
 					g_free(a);
