@@ -260,7 +260,8 @@ tell_refused(struct intake *in, const struct pd_ticket *t, const char *refused,
 {
 	struct pd_event_mail m;
 
-	if (refused == NULL || in->cls.cls == CLASS_AUTO || in->msg->from.addr == NULL)
+	if (refused == NULL || in->cls.cls == CLASS_AUTO || in->cls.no_answer ||
+	    in->msg->from.addr == NULL)
 		return 0;
 	mail_ctx(in, &m, NULL);
 	m.attachments = NULL;
@@ -332,7 +333,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ticket *t = NULL;
 	struct pd_event_mail mail;
 	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
-	char *refused = NULL;
+	char *refused = NULL, *why = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -379,7 +380,13 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 			goto out;
 	}
 	mail_ctx(in, &mail, m->text);
-	if (change(in, t, created ? TEV_CREATE : is_auto ? TEV_AUTO_REPLY :
+	/* Answer only people (SPEC 3): staff are told why not. */
+	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
+	    in->cls.no_answer) : NULL;
+	mail.unanswered = why;
+	if ((why && store_event_add(ctx->store, tid, in->now, "postdesk", "not_answered",
+	    why, error_r) < 0) ||
+	    change(in, t, created ? TEV_CREATE : is_auto ? TEV_AUTO_REPLY :
 	    TEV_CUSTOMER_REPLY, -1, NULL, &mail, error_r) < 0 ||
 	    tell_refused(in, t, refused, error_r) < 0)
 		goto out;
@@ -387,6 +394,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	rc = 0;
 out:
 	g_free(refused);
+	g_free(why);
 	store_ticket_free(t);
 	return rc;
 }
@@ -602,7 +610,7 @@ intake_classified(struct intake *in, char **error_r)
 	int is_note;
 	char *why;
 
-	classify(ctx->cfg, &ctx->secret, m, &in->cls);
+	classify(ctx->cfg, &ctx->secret, m, in->src->sender, &in->cls);
 	switch (in->cls.cls) {
 	case CLASS_LOOP:
 		return loop_mail(in, error_r);

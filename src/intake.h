@@ -17,6 +17,8 @@ struct pd_source {
 	guint32		 uidvalidity;	/* IMAP only, else 0 */
 	guint32		 uid;
 	const char	*recipient;	/* envelope recipient if known, or NULL */
+	const char	*sender;	/* envelope sender if known ("" the null
+					 * sender), or NULL: Return-Path counts */
 	gint64		 size;		/* the real size when raw was cut at the
 					 * message size limit, else 0 */
 	int		 force;		/* quarantine retry: skip the seen check */

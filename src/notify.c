@@ -331,6 +331,8 @@ notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
 		*error_r = g_strdup_printf("notify: unknown event %s", event);
 		return -1;
 	}
+	if (m && m->unanswered && !d->staff)
+		return 0;
 	if (recipients(ctx, d, t, m, &to, error_r) < 0)
 		return -1;
 	n.event = event;
@@ -347,6 +349,10 @@ notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
 		n.references = m->references;
 		if (d->attach)
 			n.attachments = m->attachments;
+		if (m->unanswered && n.extra_name == NULL) {
+			n.extra_name = "reason";
+			n.extra_value = m->unanswered;
+		}
 	}
 	if (n.agent_name == NULL && t && t->assignee && d->assignee_agent) {
 		const struct pd_staff *s = config_staff_by_email(ctx->cfg, t->assignee);

@@ -42,6 +42,9 @@ struct pd_event_mail {
 	GPtrArray	*attachments;	/* struct pd_attachment *: sent where the event
 					 * carries them (staff see the customer's,
 					 * customers get what staff attach) */
+	const char	*unanswered;	/* the sender is not to be answered (SPEC 3,
+					 * answer only people): no mail to customers,
+					 * and staff get this as {{reason}} */
 };
 
 /*
