@@ -152,6 +152,8 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 {
 	struct pd_message *m = in->msg;
 	struct pd_stored_message sm = { 0 };
+	char *vis;
+	int rc;
 
 	sm.ticket_id = ticket_id;
 	sm.kind = (char *)kind;
@@ -161,10 +163,15 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.date = m->date ? m->date : in->now;
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
+	/* a mail as written gets its new text; what we composed is all new */
+	vis = body ? NULL : quote_mail_visible(m->text, m->subject);
+	sm.visible_text = vis;
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
-	if (store_message_add(in->ctx->store, &sm, row_r, error_r) < 0)
+	rc = store_message_add(in->ctx->store, &sm, row_r, error_r);
+	g_free(vis);
+	if (rc < 0)
 		return -1;
 	return store_attachments(in, *row_r, refused_r, error_r);
 }
@@ -333,7 +340,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ticket *t = NULL;
 	struct pd_event_mail mail;
 	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
-	char *refused = NULL, *why = NULL;
+	char *refused = NULL, *why = NULL, *vis = NULL, *staff_text = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -380,6 +387,10 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 			goto out;
 	}
 	mail_ctx(in, &mail, m->text);
+	/* staff read the new text; the whole mail is below it */
+	vis = quote_mail_visible(m->text, m->subject);
+	staff_text = quote_with_full(vis, m->text);
+	mail.staff_message = staff_text;
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
 	    in->cls.no_answer) : NULL;
@@ -395,6 +406,8 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 out:
 	g_free(refused);
 	g_free(why);
+	g_free(vis);
+	g_free(staff_text);
 	store_ticket_free(t);
 	return rc;
 }

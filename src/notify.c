@@ -342,7 +342,7 @@ notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
 	n.staff = d->staff;
 	if (m) {
 		n.agent_name = m->agent_name;
-		n.message = m->message;
+		n.message = d->staff && m->staff_message ? m->staff_message : m->message;
 		n.extra_name = m->extra_name;
 		n.extra_value = m->extra_value;
 		n.in_reply_to = m->in_reply_to;

@@ -35,6 +35,7 @@ struct pd_event_mail {
 	const char	*actor;		/* the staff member who acted: not told of it */
 	const char	*agent_name;	/* {{agent_name}}: who acted, for From too */
 	const char	*message;	/* {{message}} */
+	const char	*staff_message;	/* {{message}} in mails to staff, if not that */
 	const char	*extra_name;	/* one more variable (reason, refused) */
 	const char	*extra_value;
 	const char	*in_reply_to;	/* Message-ID answered, without <> */
