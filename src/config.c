@@ -36,10 +36,6 @@ struct ctx {
 	int		 quiet;		/* errors of a part the caller does not use */
 };
 
-static const char *const prio_names[PRIO_COUNT + 1] = {
-	"low", "normal", "high", "urgent", NULL
-};
-
 static const char *const day_names[7] = {
 	"mon", "tue", "wed", "thu", "fri", "sat", "sun"
 };
@@ -957,18 +953,18 @@ parse_sla(struct ctx *c, config_setting_t *root)
 			    "\"4h\" ]; ... }", pre);
 			continue;
 		}
-		check_members(c, pg, pre, prio_names);
+		check_members(c, pg, pre, ticket_priority_names);
 		sla = g_new0(struct pd_sla, 1);
 		sla->name = g_strdup(name);
 		g_ptr_array_add(c->cfg->slas, sla);
 		for (p = 0; p < PRIO_COUNT; p++) {
 			config_setting_t *e = config_setting_get_member(pg,
-			    prio_names[p]);
-			const char *en = sub(c, pre, prio_names[p]);
+			    ticket_priority_names[p]);
+			const char *en = sub(c, pre, ticket_priority_names[p]);
 
 			if (e == NULL) {
 				cerr(c, pg, "%s: missing required key '%s'", pre,
-				    prio_names[p]);
+				    ticket_priority_names[p]);
 				continue;
 			}
 			if ((!config_setting_is_array(e) &&
@@ -1199,7 +1195,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	static const char *const known[] = { "max_message", "max_attachment",
 	    "allowed_types", "autoreplies_per_hour", "ticket_mails_per_10min",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
-	    "max_mime_parts", "max_hops", "max_header", "keep_sent", NULL };
+	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
+	    "new_tickets_per_sender", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1210,6 +1207,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_attachment = DEF_MAX_ATTACHMENT;
 	cfg->limits.autoreplies_per_hour = DEF_AUTOREPLIES_PER_HOUR;
 	cfg->limits.ticket_mails_per_10min = DEF_TICKET_MAILS_PER_10MIN;
+	cfg->limits.new_tickets_per_sender = DEF_NEW_TICKETS_PER_SENDER;
 	cfg->limits.reopen_window = DEF_REOPEN_WINDOW;
 	cfg->limits.autoclose_after = DEF_AUTOCLOSE_AFTER;
 	cfg->limits.max_mime_depth = DEF_MAX_MIME_DEPTH;
@@ -1233,6 +1231,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,
 	    &cfg->limits.ticket_mails_per_10min);
+	opt_int(c, g, "new_tickets_per_sender", pre, 0, 1000000,
+	    &cfg->limits.new_tickets_per_sender);
 	opt_int(c, g, "max_mime_depth", pre, 1, 100000,
 	    &cfg->limits.max_mime_depth);
 	opt_int(c, g, "max_mime_parts", pre, 1, 10000000,
@@ -1652,25 +1652,4 @@ int
 config_is_our_address(const struct pd_config *cfg, const char *addr)
 {
 	return config_queue_by_address(cfg, addr, NULL) != NULL;
-}
-
-const char *
-priority_name(enum pd_priority p)
-{
-	if ((int)p < 0 || p >= PRIO_COUNT)
-		return "normal";
-	return prio_names[p];
-}
-
-int
-priority_from_name(const char *s)
-{
-	int i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < PRIO_COUNT; i++)
-		if (g_ascii_strcasecmp(s, prio_names[i]) == 0)
-			return i;
-	return -1;
 }

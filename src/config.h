@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "ticket.h"
+
 #define PD_DEFAULT_CONF		"/etc/postdesk/postdesk.conf"
 #define DEF_MAX_MESSAGE		(50LL * 1024 * 1024)
 #define DEF_MAX_ATTACHMENT	(10LL * 1024 * 1024)
@@ -15,14 +17,13 @@
 #define DEF_MAX_HOPS		50		/* Received headers */
 #define DEF_AUTOREPLIES_PER_HOUR 5
 #define DEF_TICKET_MAILS_PER_10MIN 10
+#define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
 #define DEF_SMTP_TIMEOUT	60
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
-
-enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
 
 struct pd_staff {
 	char	*name;
@@ -109,6 +110,7 @@ struct pd_config {
 		GPtrArray *allowed_types; /* "image/..." patterns; empty: all allowed */
 		int	 autoreplies_per_hour;
 		int	 ticket_mails_per_10min;
+		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
 		gint64	 autoclose_after;
 		gint64	 keep_sent;	/* sent mail's bytes dropped after this */
@@ -162,8 +164,5 @@ struct pd_mailbox *config_mailbox_by_name(const struct pd_config *, const char *
 const struct pd_sla *config_sla_for(const struct pd_config *, const struct pd_queue *);
 /* 1 if addr is one of our own addresses (queues, note addresses). */
 int config_is_our_address(const struct pd_config *, const char *addr);
-
-const char *priority_name(enum pd_priority);
-int priority_from_name(const char *s);		/* -1 unknown */
 
 #endif

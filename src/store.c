@@ -738,8 +738,8 @@ store_ticket_merge(struct pd_store *st, gint64 from, gint64 into, gint64 now,
 	    "WHERE t.id = ?1", "ii", from, into) < 0 ||
 	    store_exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) SELECT ?2, label "
 	    "FROM labels WHERE ticket_id = ?1", "ii", from, into) < 0 ||
-	    store_exec(st, error_r, "UPDATE tickets SET merged_into = ?2, status = 'closed', "
-	    "closed_at = ?3, updated_at = ?3 WHERE id = ?1", "iii", from, into, now) < 0 ||
+	    store_exec(st, error_r, "UPDATE tickets SET merged_into = ?2, updated_at = ?3 "
+	    "WHERE id = ?1", "iii", from, into, now) < 0 ||
 	    store_exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
 	    into, now) < 0)
 		return -1;
@@ -827,6 +827,15 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	return 0;
+}
+
+int
+store_tickets_count_customer(struct pd_store *st, const char *email, gint64 since,
+    int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM tickets t JOIN "
+	    "customers c ON c.id = t.customer_id WHERE c.email = ? AND t.created_at >= ?",
+	    "si", email, since), count_r, error_r);
 }
 
 int
