@@ -37,7 +37,8 @@ static const char usage_text[] =
 "                                  assignee=none unassigns); mails as the same\n"
 "                                  change by mail would, unless --no-mail\n"
 "  quarantine [list [--json] | show ID | retry ID|all]\n"
-"  outbox [list [--json] | flush]\n"
+"  outbox [list [--json] | flush | release ID|REF|all]\n"
+"  history REF [--json]\n"
 "  stats [--json]\n"
 "\n"
 "options:\n"
@@ -222,6 +223,7 @@ static const struct {
 	{ "quarantine", cli_cmd_quarantine },
 	{ "outbox", cli_cmd_outbox },
 	{ "stats", cli_cmd_stats },
+	{ "history", cli_cmd_history },
 };
 
 int

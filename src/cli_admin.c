@@ -177,6 +177,51 @@ outbox_flush_cmd(struct cli *c)
 	return EX_UNAVAILABLE;
 }
 
+static int all_digits(const char *);
+
+/* outbox release ID|REF|all: held mail back in the queue, due now; the
+ * daemon sends it within SENDER_MAX_WAIT, `outbox flush` at once. */
+static int
+outbox_release_cmd(struct cli *c, const char *what)
+{
+	gint64 id = 0, tid = 0;
+	struct pd_ticket *t = NULL;
+	char *err = NULL;
+	int rc, n;
+
+	if ((rc = cli_open(c)) != 0)
+		return rc;
+	if (strcmp(what, "all") == 0)
+		;
+	else if (all_digits(what))
+		id = g_ascii_strtoll(what, NULL, 10);
+	else {
+		char *ref = g_ascii_strup(what, -1);
+
+		rc = store_ticket_get_by_ref(c->ctx.store, ref, &t, &err);
+		g_free(ref);
+		if (rc < 0)
+			return cli_store_failed(c, "outbox release", err);
+		if (rc == 0)
+			return cli_usage_error("outbox release: no mail or ticket '%s'", what);
+		tid = t->id;
+		store_ticket_free(t);
+	}
+	if (store_begin(c->ctx.store, &err) < 0 ||
+	    store_outbox_release(c->ctx.store, id, tid, util_now(), &n, &err) < 0 ||
+	    (n > 0 && store_event_add(c->ctx.store, tid, util_now(), "postdesk",
+	    "released", what, &err) < 0) ||
+	    store_commit(c->ctx.store, &err) < 0) {
+		store_rollback(c->ctx.store);
+		return cli_store_failed(c, "outbox release", err);
+	}
+	if (n == 0 && id)
+		return cli_usage_error("outbox release: mail %s is not held", what);
+	log_info("outbox release %s: %d held mail%s queued again", what, n, n == 1 ? "" : "s");
+	printf("released %d held mail%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 int
 cli_cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -186,6 +231,14 @@ cli_cmd_outbox(struct cli *c, int argc, char **argv)
 	char *err = NULL;
 
 	rc = cli_parse_args("outbox", argc, argv, opts, args);
+	if (rc == 0 && args->len && strcmp(args->pdata[0], "release") == 0) {
+		if (args->len != 2)
+			rc = cli_usage_error("outbox release: give one ID, REF or all");
+		else
+			rc = outbox_release_cmd(c, args->pdata[1]);
+		g_ptr_array_unref(args);
+		return rc;
+	}
 	if (rc == 0 && args->len && strcmp(args->pdata[0], "list") != 0 &&
 	    strcmp(args->pdata[0], "flush") != 0)
 		rc = cli_usage_error("outbox: unknown subcommand '%s'", (char *)args->pdata[0]);

@@ -125,13 +125,16 @@ mailout_build(const struct pd_mail_out *o)
 			g_mime_object_set_header(GMIME_OBJECT(m), "References", refs->str, NULL);
 		g_string_free(refs, TRUE);
 	}
-	if (o->is_auto)
+	if (o->human)
+		;	/* a person's mail (SPEC 6): answerable like any other */
+	else if (o->is_auto)
 		g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-replied", NULL);
 	else
 		g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
 	if (o->x_loop)
 		g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", o->x_loop, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
+	if (!o->human)
+		g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
 
 	body = text_part("plain", o->text);
 	if (o->html) {

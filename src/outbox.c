@@ -162,6 +162,25 @@ fail:
 	return -1;
 }
 
+/* Held mail whose rate-limit window has passed goes out (SPEC 3). */
+static int
+release_due(struct pd_ctx *ctx, char **error_r)
+{
+	int n;
+
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if (store_outbox_release_due(ctx->store, util_now(), &n, error_r) < 0 ||
+	    store_commit(ctx->store, error_r) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (n > 0)
+		log_info("outbox: %d held mail%s released: the rate limit's window has passed",
+		    n, n == 1 ? "" : "s");
+	return 0;
+}
+
 int
 outbox_flush_now(struct pd_ctx *ctx, struct pd_flush_stats *fs, char **error_r)
 {
@@ -187,6 +206,8 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 	int done = 0, stop = 0;
 
 	memset(fs, 0, sizeof *fs);
+	if (release_due(ctx, error_r) < 0)
+		return -1;
 	if (smtp_open(ctx->cfg, &smtp, error_r) < 0)
 		return -1;
 	/* A "sent" mark lost with the machine means one mail sent twice,

@@ -261,6 +261,37 @@ int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */
 int store_outbox_hold(struct pd_store *, gint64 id, const char *reason, char **error_r);
+/* Whom the mail is for ('auto', 'staff', 'person': sql/008_staff.sql). */
+int store_outbox_set_audience(struct pd_store *, gint64 id, const char *audience,
+    char **error_r);
+/* Held until `until` (then postdeskd releases it) for reason. */
+int store_outbox_hold_until(struct pd_store *, gint64 id, const char *reason, gint64 until,
+    char **error_r);
+/* Held mail back in the queue, due now: one (id > 0), a ticket's
+ * (ticket_id > 0), or all (both 0); *n_r how many. */
+int store_outbox_release(struct pd_store *, gint64 id, gint64 ticket_id, gint64 now,
+    int *n_r, char **error_r);
+/* Held mail whose held_until has come, back in the queue. */
+int store_outbox_release_due(struct pd_store *, gint64 now, int *n_r, char **error_r);
+/* Mails of one audience a ticket caused since `since`, held ones not
+ * counted. */
+int store_outbox_count_audience(struct pd_store *, gint64 ticket_id, const char *audience,
+    gint64 since, int *count_r, char **error_r);
+/* Mails of event queued for the ticket since `since` (held or not). */
+int store_outbox_count_event(struct pd_store *, gint64 ticket_id, const char *event,
+    gint64 since, int *count_r, char **error_r);
+
+/* One step of a ticket's timeline (postdesk history). */
+struct pd_history {
+	gint64	 at;
+	char	*type;		/* message event queued held sent failed bounce */
+	char	*kind;		/* message kind, event kind, mail event, bounce status */
+	char	*who;		/* sender, actor, recipients */
+	char	*detail;	/* subject, event detail, reason */
+	gint64	 id;
+};
+int store_history(struct pd_store *, gint64 ticket_id, GPtrArray **rows_r, char **error_r);
+void store_history_free(struct pd_history *);
 /* Outbox mail with that Message-ID: 1 found, 0 not. */
 int store_outbox_by_message_id(struct pd_store *, const char *message_id,
     gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r);

@@ -64,6 +64,8 @@ is "relay: Subject" "$(mail_get $CAROL 2 Subject)" "[TKT-0001] My printer is on 
 is "relay: To the customer only" "$(mail_get $CAROL 2 To)" "carol@example.org"
 ok "relay: the text Alice wrote, first" \
 	[ "$(mail_get $CAROL 2 body | head -1)" = "Thanks Carol, a technician is on the way." ]
+is "relay: a person's mail, no Auto-Submitted" "$(mail_get $CAROL 2 Auto-Submitted)" ""
+is "relay: no X-Auto-Response-Suppress" "$(mail_get $CAROL 2 X-Auto-Response-Suppress)" ""
 ok "relay: the quoted notification is not in it" \
 	not grep -q 'wrote:\|^>' "$TMP/got/$CAROL/2.eml"
 is "ticket waiting, first response set" \

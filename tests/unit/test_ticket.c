@@ -1012,6 +1012,7 @@ write_conf(void)
 	    "working_hours = { timezone = \"UTC\"; days = \"Mon-Sun\"; hours = \"00:00-24:00\";\n"
 	    "  holidays = []; };\n"
 	    "limits = { autoreplies_per_hour = 1000000; ticket_mails_per_10min = 1000000;\n"
+	    "  staff_mails_per_10min = 1000000;\n"
 	    "  reopen_window = \"7d\"; autoclose_after = \"7d\"; };\n",
 	    tmpdir, tmpdir, tmpdir, templates);
 	char *err = NULL;
