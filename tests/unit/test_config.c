@@ -657,6 +657,7 @@ test_lmtp(void)
 	}
 	config_free(cfg);
 	g_free(err);
+	g_free(path);
 	err = first_error(path = write_conf(""), &cfg);
 	TEST_INT(cfg ? (int)cfg->lmtp.listen->len : -1, 0, "lmtp: none without the group");
 	config_free(cfg);
