@@ -79,6 +79,15 @@ struct daemon {
 	GThread			*sender;
 	GThread			*timer;
 	struct pd_lmtp		*lmtp;		/* main thread only; NULL: none */
+	GPtrArray		*lmtp_idle;	/* under lock: struct pooled * */
+};
+
+/* An LMTP connection's ctx kept open for the next connection: a fresh
+ * ctx's first mail costs ~10 ms more (statements prepared, patterns
+ * compiled), and an MTA opens a connection per few mails. */
+struct pooled {
+	struct pd_ctx		 ctx;
+	struct cfgref		*ref;
 };
 
 /* ctx_open runs migrations on first use: one at a time. */
@@ -454,32 +463,81 @@ mailboxes_missing(const struct pd_config *a, const struct pd_config *b)
 	return n;
 }
 
-/* LMTP connections: each opens its own ctx on the config current when
- * it starts, and holds that config until it ends. */
+static void
+pooled_free(struct pooled *p)
+{
+	ctx_close(&p->ctx);
+	cfgref_put(p->ref);
+	g_free(p);
+}
+
+/* Close every idle ctx (after a reload, at the stop). */
+static void
+lmtp_pool_drain(struct daemon *d)
+{
+	GPtrArray *old;
+
+	g_mutex_lock(&d->lock);
+	old = d->lmtp_idle;
+	d->lmtp_idle = g_ptr_array_new();
+	g_mutex_unlock(&d->lock);
+	for (guint i = 0; i < old->len; i++)
+		pooled_free(old->pdata[i]);
+	g_ptr_array_unref(old);
+}
+
+/* LMTP connections: each takes a ctx on the config current when it
+ * starts (an idle one when there is one) and holds that config until it
+ * ends. */
 static int
 lmtp_open(void *arg, struct pd_ctx *ctx, void **token_r, char **error_r)
 {
 	struct daemon *d = arg;
-	struct cfgref *ref;
+	struct pooled *p = NULL;
 	int ex;
 
 	g_mutex_lock(&d->lock);
-	ref = cfgref_get(d->cur);
-	g_mutex_unlock(&d->lock);
-	if (ctx_open_locked(ctx, ref->cfg, &ex, error_r) < 0) {
-		cfgref_put(ref);
-		return -1;
+	while (p == NULL && d->lmtp_idle->len > 0) {
+		p = g_ptr_array_steal_index(d->lmtp_idle, d->lmtp_idle->len - 1);
+		if (p->ref != d->cur) {
+			g_mutex_unlock(&d->lock);
+			pooled_free(p);
+			p = NULL;
+			g_mutex_lock(&d->lock);
+		}
 	}
-	*token_r = ref;
+	if (p == NULL) {
+		p = g_new0(struct pooled, 1);
+		p->ref = cfgref_get(d->cur);
+		g_mutex_unlock(&d->lock);
+		if (ctx_open_locked(&p->ctx, p->ref->cfg, &ex, error_r) < 0) {
+			cfgref_put(p->ref);
+			g_free(p);
+			return -1;
+		}
+	} else
+		g_mutex_unlock(&d->lock);
+	*ctx = p->ctx;
+	*token_r = p;
 	return 0;
 }
 
 static void
 lmtp_close(void *arg, struct pd_ctx *ctx, void *token)
 {
-	(void)arg;
-	ctx_close(ctx);
-	cfgref_put(token);
+	struct daemon *d = arg;
+	struct pooled *p = token;
+
+	p->ctx = *ctx;
+	g_mutex_lock(&d->lock);
+	if (p->ref == d->cur && !d->stopping &&
+	    d->lmtp_idle->len < (guint)p->ref->cfg->lmtp.max_connections) {
+		g_ptr_array_add(d->lmtp_idle, p);
+		p = NULL;
+	}
+	g_mutex_unlock(&d->lock);
+	if (p)
+		pooled_free(p);
 }
 
 /* Listen on cfg's LMTP addresses: 0 when there are none or it listens
@@ -567,6 +625,7 @@ reload(struct daemon *d)
 			log_warnx("lmtp: not listening until the next reload");
 		lmtp_begin(d, srv);
 	}
+	lmtp_pool_drain(d);
 	cfgref_put(old);
 	watchers_start_all(d, ref);
 	log_info("reloaded: %u mailboxes (+%d -%d)", cfg->mailboxes->len, added, removed);
@@ -589,6 +648,7 @@ shutdown_all(struct daemon *d)
 	if (d->lmtp && lmtp_stop(d->lmtp) < 0)
 		return -1;
 	d->lmtp = NULL;
+	lmtp_pool_drain(d);
 	for (guint i = 0; i < d->watchers->len; i++) {
 		struct watcher *w = d->watchers->pdata[i];
 		g_atomic_int_set(&w->stop, 1);
@@ -805,6 +865,7 @@ daemon_serve(const char *conf_path, struct pd_config *cfg)
 	d.conf_path = conf_path;
 	d.cur = cfgref_new(cfg);
 	d.watchers = g_ptr_array_new();
+	d.lmtp_idle = g_ptr_array_new();
 	d.running = 2;
 	d.sender = g_thread_new("outbox", sender_main, &d);
 	d.timer = g_thread_new("timers", timer_main, &d);
@@ -830,6 +891,7 @@ daemon_serve(const char *conf_path, struct pd_config *cfg)
 		return -1;
 	cfgref_put(d.cur);
 	g_ptr_array_unref(d.watchers);
+	g_ptr_array_unref(d.lmtp_idle);
 	g_mutex_clear(&d.lock);
 	g_cond_clear(&d.cond);
 	return 0;
