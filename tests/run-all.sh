@@ -15,7 +15,6 @@ for p in $need; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; 
 if [ -n "${missing// /}" ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing:$missing"
-		# postfix: no system instance (tests run their own, postfix -c DIR)
 		echo 'postfix postfix/main_mailer_type select No configuration' |
 			debconf-set-selections
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
