@@ -1195,7 +1195,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "max_message", "max_attachment",
 	    "allowed_types", "autoreplies_per_hour", "ticket_mails_per_10min",
-	    "staff_mails_per_10min",
+	    "staff_mails_per_10min", "max_participants",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
 	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
 	    "new_tickets_per_sender", NULL };
@@ -1210,6 +1210,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.autoreplies_per_hour = DEF_AUTOREPLIES_PER_HOUR;
 	cfg->limits.ticket_mails_per_10min = DEF_TICKET_MAILS_PER_10MIN;
 	cfg->limits.staff_mails_per_10min = DEF_STAFF_MAILS_PER_10MIN;
+	cfg->limits.max_participants = DEF_MAX_PARTICIPANTS;
 	cfg->limits.new_tickets_per_sender = DEF_NEW_TICKETS_PER_SENDER;
 	cfg->limits.reopen_window = DEF_REOPEN_WINDOW;
 	cfg->limits.autoclose_after = DEF_AUTOCLOSE_AFTER;
@@ -1236,6 +1237,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    &cfg->limits.ticket_mails_per_10min);
 	opt_int(c, g, "staff_mails_per_10min", pre, 0, 1000000,
 	    &cfg->limits.staff_mails_per_10min);
+	opt_int(c, g, "max_participants", pre, 0, 100000, &cfg->limits.max_participants);
 	opt_int(c, g, "new_tickets_per_sender", pre, 0, 1000000,
 	    &cfg->limits.new_tickets_per_sender);
 	opt_int(c, g, "max_mime_depth", pre, 1, 100000,

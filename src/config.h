@@ -18,6 +18,7 @@
 #define DEF_AUTOREPLIES_PER_HOUR 5
 #define DEF_TICKET_MAILS_PER_10MIN 10
 #define DEF_STAFF_MAILS_PER_10MIN 30	/* mails to staff one ticket may cause */
+#define DEF_MAX_PARTICIPANTS	10	/* Cc'd addresses one ticket takes on */
 #define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
@@ -114,6 +115,7 @@ struct pd_config {
 		int	 autoreplies_per_hour;
 		int	 ticket_mails_per_10min;
 		int	 staff_mails_per_10min;
+		int	 max_participants;
 		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
 		gint64	 autoclose_after;

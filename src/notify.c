@@ -125,6 +125,7 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 	gint64 id;
 	int count, rc = -1;
 	const char *held = NULL, *audience = notice_audience(n);
+	GPtrArray *refs = NULL;
 	gint64 until = 0;
 
 	for (guint i = 0; i < rcpts->len; i++) {
@@ -145,7 +146,19 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 	o.html = r->html;
 	o.message_id = msgid;
 	o.in_reply_to = n->in_reply_to;
-	o.references = n->references;
+	/* References: the parent's References, then the parent itself. */
+	refs = g_ptr_array_new();
+	for (guint i = 0; n->references && i < n->references->len; i++)
+		g_ptr_array_add(refs, n->references->pdata[i]);
+	if (n->in_reply_to) {
+		int have = 0;
+
+		for (guint i = 0; i < refs->len && !have; i++)
+			have = strcmp(refs->pdata[i], n->in_reply_to) == 0;
+		if (!have)
+			g_ptr_array_add(refs, (gpointer)n->in_reply_to);
+	}
+	o.references = refs;
 	o.is_auto = n->is_auto;
 	o.human = strcmp(audience, "person") == 0;
 	o.x_loop = q->address;
@@ -215,6 +228,8 @@ out:
 	g_free(msgid);
 	g_free(subject);
 	g_free(from_name);
+	if (refs)
+		g_ptr_array_unref(refs);
 	return rc;
 }
 
@@ -289,6 +304,24 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
 		return -1;
 	}
 	g_hash_table_destroy(vars);
+	if (n->staff) {
+		char *text = g_strconcat(NOTIFY_REPLY_MARKER "\n\n", r.text, NULL);
+
+		g_free(r.text);
+		r.text = text;
+	} else if (n->ticket) {
+		/* The status link in every customer mail (SPEC 6). */
+		char *url = notify_status_url(ctx, n->ticket->ref);
+
+		if (strstr(r.text, url) == NULL) {
+			char *text = g_strdup_printf("%s%s\n-- \nYour request %s: %s\n", r.text,
+			    g_str_has_suffix(r.text, "\n") ? "" : "\n", n->ticket->ref, url);
+
+			g_free(r.text);
+			r.text = text;
+		}
+		g_free(url);
+	}
 	if (n->staff) {
 		/* Each staff member gets a reply address only they were sent. */
 		for (guint i = 0; rc == 0 && i < n->to->len; i++) {

@@ -291,6 +291,12 @@ struct pd_history {
 	gint64	 id;
 };
 int store_history(struct pd_store *, gint64 ticket_id, GPtrArray **rows_r, char **error_r);
+/* The customer's side of the conversation, for a relayed reply's
+ * References: the Message-IDs of the customer's messages and of our
+ * mails to them, oldest first (char *, without <>); *last_customer_r the
+ * customer's latest (g_free; NULL when none). */
+int store_conversation_ids(struct pd_store *, gint64 ticket_id, GPtrArray **ids_r,
+    char **last_customer_r, char **error_r);
 void store_history_free(struct pd_history *);
 /* Outbox mail with that Message-ID: 1 found, 0 not. */
 int store_outbox_by_message_id(struct pd_store *, const char *message_id,

@@ -60,3 +60,37 @@ store_history(struct pd_store *st, gint64 ticket_id, GPtrArray **rows_r, char **
 	return store_collect(st, s, history_row, NULL, (GDestroyNotify)store_history_free,
 	    rows_r, error_r);
 }
+
+static gpointer
+id_row(sqlite3_stmt *s, gpointer unused)
+{
+	(void)unused;
+	return store_col(s, 0);
+}
+
+int
+store_conversation_ids(struct pd_store *st, gint64 ticket_id, GPtrArray **ids_r,
+    char **last_customer_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*last_customer_r = NULL;
+	s = store_query(st, error_r, "SELECT mid FROM ("
+	    " SELECT message_id AS mid, date AS at, id, 0 AS k FROM messages"
+	    "  WHERE ticket_id = ?1 AND kind = 'customer' AND message_id IS NOT NULL"
+	    " UNION ALL SELECT message_id, created_at, id, 1 FROM outbox"
+	    "  WHERE ticket_id = ?1 AND audience != 'staff' AND status != 'held'"
+	    ") ORDER BY at, k, id", "i", ticket_id);
+	if (store_collect(st, s, id_row, NULL, g_free, ids_r, error_r) < 0)
+		return -1;
+	s = store_query(st, error_r, "SELECT message_id FROM messages WHERE ticket_id = ? AND "
+	    "kind = 'customer' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1", "i",
+	    ticket_id);
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*last_customer_r = store_col(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}

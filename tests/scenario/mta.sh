@@ -347,8 +347,10 @@ mutt_compose() {
 
 # settle: postdeskd has taken in every mail of the support INBOX and
 # the outbox and Postfix's queue are empty.
+# Generous: under the sanitizers on a loaded machine a mail can take
+# many seconds through the chain; a timeout is reported.
 settle() {
-	wait_until "${1:-30}" settled
+	wait_until "${1:-120}" settled || echo "# settle: still busy after ${1:-120} s"
 }
 settled() {
 	[ "$(imap_count INBOX)" = 0 ] && outbox_idle

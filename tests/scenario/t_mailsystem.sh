@@ -35,6 +35,8 @@ Date: Wed, 02 Dec 2026 01:00:00 +0000
 Hello, my printer is on fire. Please help.
 MAIL
 send_mail "$TMP/c1.eml"
+tickets_are() { [ "$(sql "SELECT count(*) FROM tickets")" = "$1" ]; }
+wait_until 120 tickets_are 1
 settle
 is "ticket opened" "$(sql "SELECT t.ref || ' ' || c.email || ' ' || t.status FROM tickets t JOIN customers c ON c.id = t.customer_id")" \
 	"TKT-0001 carol@example.org open"
@@ -68,6 +70,16 @@ is "relay: a person's mail, no Auto-Submitted" "$(mail_get $CAROL 2 Auto-Submitt
 is "relay: no X-Auto-Response-Suppress" "$(mail_get $CAROL 2 X-Auto-Response-Suppress)" ""
 ok "relay: the quoted notification is not in it" \
 	not grep -q 'wrote:\|^>' "$TMP/got/$CAROL/2.eml"
+is "relay: In-Reply-To the customer's mail, not the staff client's" "$(mail_get $CAROL 2 In-Reply-To)" "<c1@example.org>"
+ACK_ID=$(mail_get $CAROL 1 Message-ID)
+is "relay: References the customer's mail and our acknowledgement" \
+	"$(mail_get $CAROL 2 References | tr -s ' \t\n' ' ' | sed 's/ $//')" "<c1@example.org> $ACK_ID"
+is "ack: References the customer's mail" "$(mail_get $CAROL 1 References)" "<c1@example.org>"
+ok "relay: the status link in its footer" \
+	eval 'mail_get $CAROL 2 body | grep -q "^Your request TKT-0001: http://127.0.0.1/cgi-bin/postdesk.cgi?t=TKT-0001&k="'
+ok "ack: the status link" eval 'mail_get $CAROL 1 body | grep -q "t=TKT-0001&k="' 
+ok "notification: the reply marker on its first line" \
+	[ "$(mail_get $ALICE 1 body | head -1)" = "##- Please write your reply above this line -##" ]
 is "ticket waiting, first response set" \
 	"$(ticket_field TKT-0001 "status || ' ' || (first_response_at IS NOT NULL)")" "waiting 1"
 is "messages: customer, staff" "$(kinds TKT-0001)" "customer,staff"
@@ -75,16 +87,66 @@ is "no new mail for the staff" "$(count $ALICE) $(count $BOB)" "1 1"
 ok "alice's reply came through the submission port with her login" \
 	grep -q 'postfix/submission/smtpd.*sasl_method=PLAIN, sasl_username=alice@example.com' "$PF/maillog"
 
+# ---- 1b. A reply that holds only commands relays nothing ----
+mutt_reply "~s TKT-0001" "#assign bob"
+settle
+is "commands only (neomutt's > quote): nothing reached the customer" "$(count $CAROL)" 2
+is "commands only: the command applied" "$(sql "SELECT assignee FROM tickets WHERE ref = 'TKT-0001'")" "bob@example.com"
+is "commands only: bob told of the assignment" "$(count $BOB)" 2
+is "commands only: no staff message" "$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")" 1
+# Outlook's header block quoting the notification, through the
+# submission port with alice's login.
+TOKEN=$(mail_get $ALICE 1 Reply-To)
+cat > "$TMP/outlook.eml" <<MAIL
+From: Alice Smith <alice@example.com>
+To: $TOKEN
+Subject: RE: [TKT-0001] New ticket: My printer is on fire
+Message-ID: <outlook-1@example.com>
+Date: Wed, 02 Dec 2026 02:00:00 +0000
+Content-Type: text/plain; charset=utf-8
+
+#priority high
+
+________________________________
+From: Support <support@example.com>
+Sent: Wednesday, December 2, 2026 1:38 AM
+To: alice@example.com
+Subject: [TKT-0001] New ticket: My printer is on fire
+
+##- Please write your reply above this line -##
+
+New ticket TKT-0001 in Support from Carol Customer.
+Hello, my printer is on fire. Please help.
+Reply to this mail to answer the customer. Commands, one per line at the top:
+MAIL
+submit_mail alice@example.com "$TMP/outlook.eml"
+# An HTML reply whose quote is a blockquote.
+cat > "$TMP/html.eml" <<MAIL
+From: Alice Smith <alice@example.com>
+To: $TOKEN
+Subject: Re: [TKT-0001] New ticket: My printer is on fire
+Message-ID: <html-1@example.com>
+Date: Wed, 02 Dec 2026 02:01:00 +0000
+Content-Type: text/html; charset=utf-8
+
+<html><body><div>#label hardware</div><br><blockquote type="cite"><div>##- Please write your reply above this line -##</div><div>New ticket TKT-0001 in Support from Carol Customer.</div><div>Hello, my printer is on fire.</div></blockquote></body></html>
+MAIL
+submit_mail alice@example.com "$TMP/html.eml"
+settle
+is "Outlook and HTML quotes: nothing reached the customer" "$(count $CAROL)" 2
+is "Outlook quote: #priority applied" "$(sql "SELECT priority FROM tickets WHERE ref = 'TKT-0001'")" high
+is "HTML quote: #label applied" "$(sql "SELECT label FROM labels")" hardware
+
 # ---- 2. Fresh staff mail: a note through the note address ----
 mutt_compose support+note@example.com "[TKT-0001] called the customer" \
 	"Secret note: she keeps the printer next to the heater."
 settle
 is "note: nothing reached the customer" "$(count $CAROL)" 2
-is "note: kept as a note" "$(kinds TKT-0001)" "customer,staff,note"
-is "note: the staff were not mailed" "$(count $ALICE) $(count $BOB)" "1 1"
+is "note: kept as a note" "$(sql "SELECT kind FROM messages WHERE body LIKE 'Secret note%'")" "note"
+is "note: the staff were not mailed" "$(count $ALICE) $(count $BOB)" "1 2"
 ok "note: logged as staff mail" grep -q "from alice@example.com via imap support: staff, threaded TKT-0001 - note, 0 mails queued" "$TMP/postdeskd.log"
 is "note: from alice, recognised by her SMTP login" \
-	"$(sql "SELECT from_addr || ' ' || class FROM messages WHERE kind = 'note'")" "alice@example.com staff"
+	"$(sql "SELECT from_addr || ' ' || class FROM messages WHERE body LIKE 'Secret note%'")" "alice@example.com staff"
 
 # ---- 3. Forgeries from outside change nothing ----
 # A stranger's mail with alice's From, a forged Authentication-Results
@@ -105,15 +167,27 @@ Date: Wed, 02 Dec 2026 01:39:58 +0000
 #priority urgent
 Forged text from a stranger.
 MAIL
+PRIO_BEFORE=$(sql "SELECT priority FROM tickets WHERE ref = 'TKT-0001'")
 send_mail "$TMP/forged.eml"
 # The same with the wrong authserv-id above everything.
 sed -e 's/^Authentication-Results: mx.example.com;/Authentication-Results: mx.evil.example.net;/' \
     -e 's/forged-1@/forged-2@/' "$TMP/forged.eml" > "$TMP/forged2.eml"
 send_mail "$TMP/forged2.eml"
 settle
-is "forged: priority unchanged" "$(ticket_field TKT-0001 priority)" "normal"
+is "forged: priority unchanged" "$(ticket_field TKT-0001 priority)" "$PRIO_BEFORE"
 ok "forged: no staff message was recorded" \
 	[ "$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")" = 1 ]
+is "forged: no mail to the staff address as a customer" \
+	"$(sql "SELECT count(*) FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'ticket_created' AND r.addr = 'alice@example.com'")" 0
+is "forged: never a participant" "$(sql "SELECT count(*) FROM participants WHERE email = 'alice@example.com'")" 0
+bob_says() {
+	local n i
+	n=$(mailbox_count $BOB)
+	for i in $(seq 1 "$n"); do mail_get $BOB "$i" body | grep -qF "$1" && return 0; done
+	return 1
+}
+ok "forged: the staff notification flags it" \
+	bob_says "from a staff address but not authenticated: handled as customer mail"
 ok "forged: handled as customer mail (log)" \
 	grep -q 'unauthenticated mail from staff address alice@example.com' "$TMP/postdeskd.log"
 

@@ -149,7 +149,9 @@ db = sqlite3.connect(sys.argv[1])
 for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = 'staff_flood' ORDER BY id LIMIT 1"):
     m = email.message_from_bytes(bytes(raw), policy=email.policy.default)
     print(m["Subject"])
-    print(re.split(r"\n\s*\n", m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))[0].strip().replace("\n", " "))
+    paras = re.split(r"\n\s*\n", m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))
+    paras = [p for p in paras if not p.startswith("##- ")]	# the reply marker of staff mail
+    print(paras[0].strip().replace("\n", " "))
 PYEOF
 }
 is "flood: the notice names the address and the limit" "$(flood_text)" \
