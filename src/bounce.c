@@ -416,8 +416,13 @@ walk_init(struct walk *w, struct pd_message *msg)
 			char *raw = g_mime_object_to_string(
 			    g_mime_message_get_mime_part(msg->mime), NULL);
 
-			g_string_append_len(w->text, raw,
+			/* raw bytes: UTF-8 only once made valid (GRegex
+			 * refuses anything else) */
+			char *valid = g_utf8_make_valid(raw,
 			    (gssize)MIN(strlen(raw), BOUNCE_MAX_TEXT));
+
+			g_string_append(w->text, valid);
+			g_free(valid);
 			g_free(raw);
 		}
 	}
@@ -601,6 +606,10 @@ parse_dsn(struct pd_bounce *b, const char *body)
 			*w++ = *p;
 	*w = '\0';
 	blocks = g_regex_split_simple("\\n[ \\t]*\\n", norm, 0, 0);
+	if (blocks == NULL) {	/* not UTF-8: GRegex gives nothing */
+		g_free(norm);
+		return;
+	}
 	for (int i = 0; blocks[i] && b->rcpts->len < BOUNCE_MAX_RCPTS; i++) {
 		char *fin = block_header(blocks[i], "Final-Recipient");
 		char *orig = block_header(blocks[i], "Original-Recipient");
