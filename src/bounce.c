@@ -552,6 +552,12 @@ one_line(const char *s)
 		sp = 0;
 		g_string_append_c(o, *s);
 	}
+	if (*s) {	/* cut: not inside a character */
+		const char *end;
+
+		g_utf8_validate(o->str, (gssize)o->len, &end);
+		g_string_truncate(o, (gsize)(end - o->str));
+	}
 	return g_string_free(o, FALSE);
 }
 
