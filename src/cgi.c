@@ -10,8 +10,8 @@
 
 #include "cgi.h"
 #include "config.h"
+#include "ctx.h"
 #include "html.h"
-#include "intake.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"

@@ -5,6 +5,7 @@
 
 #include "bounce.h"
 #include "classify.h"
+#include "robots.h"
 #include "util.h"
 
 #define AR_MAX_HEADERS	32	/* Authentication-Results considered */
@@ -167,67 +168,17 @@ header_trimmed_lower(struct pd_message *msg, const char *name)
 	return g_strstrip(s);
 }
 
-/* RFC 3834 and the de-facto headers of autoresponders and lists. */
+/* RFC 3834 and the de-facto headers of autoresponders and lists: the
+ * AUTO rows of the robot table (robots.c). */
 int
 classify_is_auto(struct pd_message *msg, const char **reason_r)
 {
-	static GRegex *re_oof;
-	static gsize once;
-	const char *reason = NULL;
-	char *v;
+	struct robot_verdict v;
 
-	if (g_once_init_enter(&once)) {
-		re_oof = g_regex_new("^\\s*(?:(?:re|aw|sv|vs|antw|wg|fwd?|tr)\\s*:\\s*)*"
-		    "(?:out of (?:the )?office|auto:|automatic reply|"
-		    "auto[- ]?reply|auto[- ]?response|autoresponse|"
-		    "abwesenheitsnotiz|abwesend|r[ée]ponse automatique|"
-		    "absence|vacation|away from (?:the )?office|"
-		    "fuera de la oficina|respuesta autom[áa]tica|"
-		    "risposta automatica|automatisch antwoord|"
-		    "afwezigheidsbericht|frånvaro|自動応答|自动回复)",
-		    G_REGEX_CASELESS, 0, NULL);
-		g_once_init_leave(&once, 1);
-	}
-	if ((v = header_trimmed_lower(msg, "Auto-Submitted")) != NULL) {
-		char *semi = strchr(v, ';');
-
-		if (semi)
-			*semi = '\0';
-		g_strstrip(v);
-		if (strcmp(v, "no") != 0)
-			reason = "Auto-Submitted";
-		g_free(v);
-	}
-	if (reason == NULL && (v = header_trimmed_lower(msg, "Precedence")) != NULL) {
-		if (strcmp(v, "bulk") == 0)
-			reason = "Precedence: bulk";
-		else if (strcmp(v, "junk") == 0)
-			reason = "Precedence: junk";
-		else if (strcmp(v, "list") == 0)
-			reason = "Precedence: list";
-		else if (strcmp(v, "auto_reply") == 0)
-			reason = "Precedence: auto_reply";
-		g_free(v);
-	}
-	if (reason == NULL) {
-		static const char *const hdrs[] = {
-			"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress",
-			"List-Id", "List-Unsubscribe",
-			/* RFC 2369's other list headers and older list servers'. */
-			"List-Subscribe", "List-Help", "List-Post", "List-Owner",
-			"Mailing-List", "X-Mailing-List", "X-ML-Server", "X-MLServer",
-		};
-
-		for (size_t i = 0; i < G_N_ELEMENTS(hdrs) && !reason; i++)
-			if (message_header(msg, hdrs[i]) != NULL)
-				reason = hdrs[i];
-	}
-	if (reason == NULL && msg->subject &&
-	    g_regex_match(re_oof, msg->subject, 0, NULL))
-		reason = "out-of-office subject";
+	robots_check(msg, NULL, &v);
 	if (reason_r)
-		*reason_r = reason;
-	return reason != NULL;
+		*reason_r = v.effect == ROBOT_AUTO ? v.reason : NULL;
+	return v.effect == ROBOT_AUTO;
 }
 
 int
@@ -285,84 +236,259 @@ domain_aligned(const char *d, const char *domain)
 	    g_ascii_strcasecmp(domain + ln - ld, d) == 0;
 }
 
-/* Remove RFC 5322 comments "(...)" (nesting bounded) and quotes. */
-static char *
-strip_comments(const char *s)
-{
-	GString *o = g_string_new(NULL);
-	int depth = 0;
+/* One resinfo of an Authentication-Results header (RFC 8601):
+ * "dkim=pass (comment) header.d=example.com". */
+struct ar_result {
+	char	*method;	/* lower case: "dkim", "spf", "dmarc" */
+	char	*result;	/* lower case: "pass", "fail", ... */
+	GString	*comment;	/* every comment's text, lower case */
+	GPtrArray *props;	/* char *: "header.d=example.com", name lower case */
+};
 
-	for (; *s; s++) {
-		if (*s == '(') {
-			if (depth < 20)
-				depth++;
-			continue;
-		}
-		if (*s == ')' && depth > 0) {
-			depth--;
-			continue;
-		}
-		if (depth == 0 && *s != '"')
-			g_string_append_c(o, *s);
-	}
-	return g_string_free(o, FALSE);
+static void
+ar_result_free(gpointer p)
+{
+	struct ar_result *r = p;
+
+	g_free(r->method);
+	g_free(r->result);
+	g_string_free(r->comment, TRUE);
+	g_ptr_array_free(r->props, TRUE);
+	g_free(r);
 }
 
-/* One Authentication-Results value (RFC 8601) from our authserv-id. */
+/* Tokens of one resinfo to a result; "a = b" and "a= b" become "a=b". */
+static struct ar_result *
+ar_result_new(GPtrArray *tok, GString *comment)
+{
+	GPtrArray *t = g_ptr_array_new_with_free_func(g_free);
+	struct ar_result *r;
+	char *eq;
+
+	for (guint i = 0; i < tok->len; i++) {
+		const char *x = tok->pdata[i];
+
+		if (t->len > 0 && (*x == '=' || g_str_has_suffix(t->pdata[t->len - 1], "="))) {
+			char *j = g_strconcat(t->pdata[t->len - 1], x, NULL);
+
+			g_free(t->pdata[t->len - 1]);
+			t->pdata[t->len - 1] = j;
+		} else
+			g_ptr_array_add(t, g_strdup(x));
+	}
+	if (t->len == 0 || (eq = strchr(t->pdata[0], '=')) == NULL) {
+		g_ptr_array_free(t, TRUE);
+		return NULL;
+	}
+	r = g_new0(struct ar_result, 1);
+	r->method = g_ascii_strdown(t->pdata[0], eq - (char *)t->pdata[0]);
+	r->result = g_ascii_strdown(eq + 1, -1);
+	r->comment = g_string_new(comment->str);
+	r->props = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 1; i < t->len; i++) {
+		char *v = t->pdata[i], *e = strchr(v, '=');
+
+		if (e == NULL)
+			continue;
+		for (char *c = v; c < e; c++)
+			*c = g_ascii_tolower(*c);
+		g_ptr_array_add(r->props, g_strdup(v));
+	}
+	g_ptr_array_free(t, TRUE);
+	return r;
+}
+
+#define AR_MAX_RESULTS	50	/* resinfos read from one header */
+
+/* The results of one Authentication-Results value when it comes from
+ * authserv_id, else NULL.  Comments (nested) and quoted strings are
+ * honoured: "dkim=pass" inside a comment or a reason="..." is not a
+ * result.  Caller frees with g_ptr_array_free. */
+static GPtrArray *
+ar_parse(const char *value, const char *authserv_id)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(ar_result_free);
+	GPtrArray *tok = g_ptr_array_new_with_free_func(g_free);
+	GString *cur = g_string_new(NULL), *comment = g_string_new(NULL);
+	int depth = 0, quoted = 0, part = 0, ours = 0;
+
+	for (const char *p = value;; p++) {
+		char c = *p;
+
+		if (c != '\0' && depth > 0) {
+			if (c == '\\' && p[1] != '\0')
+				g_string_append_c(comment, g_ascii_tolower(*++p));
+			else if (c == '(' && depth < 20)
+				depth++;
+			else if (c == ')')
+				depth--;
+			else
+				g_string_append_c(comment, g_ascii_tolower(c));
+			if (depth == 0)
+				g_string_append_c(comment, ' ');
+			continue;
+		}
+		if (c != '\0' && quoted) {
+			if (c == '\\' && p[1] != '\0')
+				g_string_append_c(cur, *++p);
+			else if (c == '"')
+				quoted = 0;
+			else
+				g_string_append_c(cur, c);
+			continue;
+		}
+		if (c == '"') {
+			quoted = 1;
+			continue;
+		}
+		if (c == '(') {
+			depth = 1;
+			continue;
+		}
+		if (c == '\0' || c == ';' || g_ascii_isspace(c)) {
+			if (cur->len > 0)
+				g_ptr_array_add(tok, g_string_free(g_string_new_len(cur->str,
+				    (gssize)cur->len), FALSE));
+			g_string_truncate(cur, 0);
+			if (c != '\0' && c != ';')
+				continue;
+			if (part == 0)	/* authserv-id [version] */
+				ours = tok->len > 0 && authserv_id &&
+				    g_ascii_strcasecmp(tok->pdata[0], authserv_id) == 0;
+			else if (ours && out->len < AR_MAX_RESULTS) {
+				struct ar_result *r = ar_result_new(tok, comment);
+
+				if (r)
+					g_ptr_array_add(out, r);
+			}
+			part++;
+			g_ptr_array_set_size(tok, 0);
+			g_string_truncate(comment, 0);
+			if (c == '\0' || !ours)
+				break;
+			continue;
+		}
+		g_string_append_c(cur, c);
+	}
+	g_ptr_array_free(tok, TRUE);
+	g_string_free(cur, TRUE);
+	g_string_free(comment, TRUE);
+	if (!ours) {
+		g_ptr_array_free(out, TRUE);
+		return NULL;
+	}
+	return out;
+}
+
+/* The value of property name ("header.d") in r, or NULL. */
+static const char *
+ar_prop(const struct ar_result *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (guint i = 0; i < r->props->len; i++) {
+		const char *p = r->props->pdata[i];
+
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return p + n + 1;
+	}
+	return NULL;
+}
+
+/* Every result from our authserv-id, over all the headers (at most
+ * AR_MAX_HEADERS of them).  Caller frees. */
+static GPtrArray *
+ar_results(const struct pd_config *cfg, struct pd_message *msg)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(ar_result_free);
+	GPtrArray *ar;
+
+	if (cfg->auth.authserv_id == NULL || *cfg->auth.authserv_id == '\0')
+		return all;
+	ar = header_values(msg, "Authentication-Results", AR_MAX_HEADERS);
+	for (guint i = 0; i < ar->len; i++) {
+		GPtrArray *one = ar_parse(ar->pdata[i], cfg->auth.authserv_id);
+
+		for (guint j = 0; one && j < one->len; j++) {
+			g_ptr_array_add(all, one->pdata[j]);
+			one->pdata[j] = NULL;
+		}
+		if (one) {
+			g_ptr_array_set_free_func(one, NULL);
+			g_ptr_array_free(one, TRUE);
+		}
+	}
+	g_ptr_array_free(ar, TRUE);
+	return all;
+}
+
+/* Staff evidence in one result set. */
 static enum pd_staff_auth
-auth_results(const char *value, const char *authserv_id, const char *domain)
+auth_results(GPtrArray *results, const char *domain)
 {
 	enum pd_staff_auth r = AUTH_NONE;
-	char *clean = strip_comments(value);
-	char **parts = g_strsplit(clean, ";", 50);
-	char **id;
 
-	if (parts[0] == NULL) {	/* empty, or nothing but comments */
-		g_strfreev(parts);
-		g_free(clean);
-		return AUTH_NONE;
-	}
-	id = g_strsplit_set(g_strstrip(parts[0]), " \t\r\n", 2);
-	if (id[0] == NULL || g_ascii_strcasecmp(id[0], authserv_id) != 0)
-		goto out;
-	for (int i = 1; parts[i] && r != AUTH_DKIM; i++) {
-		char **tok = g_strsplit_set(g_strstrip(parts[i]), " \t\r\n", 50);
-		int dkim = 0, spf = 0, aligned = 0;
+	for (guint i = 0; i < results->len && r != AUTH_DKIM; i++) {
+		const struct ar_result *a = results->pdata[i];
+		const char *v;
 
-		for (int j = 0; tok[j]; j++) {
-			char *t = tok[j];
-			char *eq = strchr(t, '=');
-			const char *val;
-
-			if (eq == NULL)
-				continue;
-			val = eq + 1;
-			if (g_ascii_strcasecmp(t, "dkim=pass") == 0)
-				dkim = 1;
-			else if (g_ascii_strcasecmp(t, "spf=pass") == 0)
-				spf = 1;
-			else if (g_ascii_strncasecmp(t, "header.d=", 9) == 0 &&
-			    domain_aligned(val, domain))
-				aligned |= 1;
-			else if (g_ascii_strncasecmp(t, "header.i=", 9) == 0 &&
-			    strchr(val, '@') && domain_aligned(strchr(val, '@') + 1, domain))
-				aligned |= 1;
-			else if (g_ascii_strncasecmp(t, "smtp.mailfrom=", 14) == 0 &&
-			    domain_aligned(strchr(val, '@') ? strchr(val, '@') + 1 : val,
-			    domain))
-				aligned |= 2;
-		}
-		if (dkim && (aligned & 1))
-			r = AUTH_DKIM;
-		else if (spf && (aligned & 2) && r == AUTH_NONE)
+		if (strcmp(a->result, "pass") != 0)
+			continue;
+		if (strcmp(a->method, "dkim") == 0) {
+			if (((v = ar_prop(a, "header.d")) != NULL && domain_aligned(v, domain)) ||
+			    ((v = ar_prop(a, "header.i")) != NULL && strchr(v, '@') &&
+			    domain_aligned(strchr(v, '@') + 1, domain)))
+				r = AUTH_DKIM;
+		} else if (strcmp(a->method, "spf") == 0 &&
+		    (v = ar_prop(a, "smtp.mailfrom")) != NULL &&
+		    domain_aligned(strchr(v, '@') ? strchr(v, '@') + 1 : v, domain))
 			r = AUTH_SPF;
-		g_strfreev(tok);
 	}
-out:
-	g_strfreev(id);
-	g_strfreev(parts);
-	g_free(clean);
 	return r;
+}
+
+/* SPEC 3 "Answer only people": our MTA says the sender is forged.
+ * DMARC counts when the domain asks for reject or quarantine (in a
+ * comment "(p=reject)", "policy.dmarc=quarantine", Microsoft's
+ * "action=oreject"); p=none asks receivers to do nothing. */
+static const char *
+auth_failure(const struct pd_config *cfg, struct pd_message *msg)
+{
+	static GRegex *re_policy;
+	static gsize once;
+	GPtrArray *results;
+	const char *why = NULL;
+
+	if (!cfg->auth.no_answer_dmarc && !cfg->auth.no_answer_spf)
+		return NULL;
+	if (g_once_init_enter(&once)) {
+		re_policy = g_regex_new("(?:^|[\\s;,])(?:p|policy|action)\\s*=\\s*"
+		    "\"?(?:o|pct\\.)?(?:reject|quarantine)\\b", G_REGEX_CASELESS, 0, NULL);
+		g_once_init_leave(&once, 1);
+	}
+	results = ar_results(cfg, msg);
+	for (guint i = 0; i < results->len && why == NULL; i++) {
+		const struct ar_result *a = results->pdata[i];
+
+		if (strcmp(a->result, "fail") != 0)
+			continue;
+		if (cfg->auth.no_answer_dmarc && strcmp(a->method, "dmarc") == 0) {
+			int policy = g_regex_match(re_policy, a->comment->str, 0, NULL);
+
+			for (guint j = 0; j < a->props->len && !policy; j++) {
+				const char *p = a->props->pdata[j];
+
+				policy = (g_str_has_prefix(p, "policy.") || g_str_has_prefix(p,
+				    "action=")) && g_regex_match_simple("=(?:o|pct\\.)?"
+				    "(?:reject|quarantine)$", p, G_REGEX_CASELESS, 0);
+			}
+			if (policy)
+				why = "DMARC failed";
+		} else if (cfg->auth.no_answer_spf && strcmp(a->method, "spf") == 0)
+			why = "SPF failed";
+	}
+	g_ptr_array_free(results, TRUE);
+	return why;
 }
 
 /* SPEC 5 "Authentication": strongest evidence first. */
@@ -379,18 +505,11 @@ classify_staff_auth(const struct pd_config *cfg, const struct pd_secret *secret,
 	domain = domain ? domain + 1 : NULL;
 
 	/* only our own MTA's results count: others are forgeable */
-	if (cfg->auth.authserv_id && *cfg->auth.authserv_id && domain) {
-		GPtrArray *ar = header_values(msg, "Authentication-Results",
-		    AR_MAX_HEADERS);
+	if (domain) {
+		GPtrArray *results = ar_results(cfg, msg);
 
-		for (guint i = 0; i < ar->len && r != AUTH_DKIM; i++) {
-			enum pd_staff_auth a = auth_results(ar->pdata[i],
-			    cfg->auth.authserv_id, domain);
-
-			if (a != AUTH_NONE)
-				r = a;
-		}
-		g_ptr_array_free(ar, TRUE);
+		r = auth_results(results, domain);
+		g_ptr_array_free(results, TRUE);
 		if (r != AUTH_NONE)
 			return r;
 	}
@@ -429,8 +548,9 @@ classify_staff_auth(const struct pd_config *cfg, const struct pd_secret *secret,
 
 void
 classify(const struct pd_config *cfg, const struct pd_secret *secret,
-    struct pd_message *msg, struct pd_classification *r)
+    struct pd_message *msg, const char *envelope_sender, struct pd_classification *r)
 {
+	struct robot_verdict robot;
 	const char *reason;
 	int max_hops;
 
@@ -447,9 +567,10 @@ classify(const struct pd_config *cfg, const struct pd_secret *secret,
 		r->reason = "bounce or feedback report";
 		return;
 	}
-	if (classify_is_auto(msg, &reason)) {
+	robots_check(msg, envelope_sender, &robot);
+	if (robot.effect == ROBOT_AUTO) {
 		r->cls = CLASS_AUTO;
-		r->reason = reason;
+		r->reason = robot.reason;
 		return;
 	}
 	max_hops = cfg->limits.max_hops > 0 ? cfg->limits.max_hops : DEF_MAX_HOPS;
@@ -480,8 +601,36 @@ classify(const struct pd_config *cfg, const struct pd_secret *secret,
 		}
 		r->cls = CLASS_CUSTOMER;
 		r->reason = "staff From without authentication";
-		return;
+	} else {
+		r->cls = CLASS_CUSTOMER;
+		r->reason = "customer";
 	}
-	r->cls = CLASS_CUSTOMER;
-	r->reason = "customer";
+	/* Customer mail that is stored and shown, but whose sender is a
+	 * robot, a bulk sender or forged: nothing is sent to it. */
+	if (robot.effect == ROBOT_NOANSWER)
+		r->no_answer = robot.reason;
+	else
+		r->no_answer = auth_failure(cfg, msg);
+}
+
+void
+classify_apply_filter(struct pd_classification *r, enum pd_filter_action action,
+    const char *reason)
+{
+	if (r->cls != CLASS_CUSTOMER && r->cls != CLASS_STAFF)
+		return;		/* decided before spam (SPEC 3 order) */
+	switch (action) {
+	case FILTER_REJECT:
+		r->cls = CLASS_SPAM;
+		r->reason = reason;
+		r->staff = NULL;
+		r->auth = AUTH_NONE;
+		break;
+	case FILTER_SUSPECT:
+		if (r->cls == CLASS_CUSTOMER && r->no_answer == NULL)
+			r->no_answer = reason;
+		break;
+	case FILTER_NONE:
+		break;
+	}
 }

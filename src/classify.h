@@ -30,11 +30,27 @@ struct pd_classification {
 	struct pd_staff	*staff;		/* CLASS_STAFF, or a staff From that failed
 					 * authentication (cls CUSTOMER then) */
 	enum pd_staff_auth auth;
+	const char	*no_answer;	/* CLASS_CUSTOMER only: static text saying
+					 * why the sender is sent nothing ("sender
+					 * is a no-reply address", "DMARC failed"),
+					 * or NULL: an ordinary customer */
 };
 
-/* Classify msg.  Never fails. */
+/* What a spam filter asked about the mail said (spam.c). */
+enum pd_filter_action {
+	FILTER_NONE,		/* no verdict, or "no action" */
+	FILTER_REJECT,		/* quarantine as spam */
+	FILTER_SUSPECT		/* store, but answer nothing */
+};
+
+/* Classify msg.  envelope_sender is the MTA's envelope sender when the
+ * source knows it ("" the null sender), else NULL.  Never fails. */
 void classify(const struct pd_config *, const struct pd_secret *,
-    struct pd_message *msg, struct pd_classification *r);
+    struct pd_message *msg, const char *envelope_sender, struct pd_classification *r);
+/* A spam filter's verdict, applied where SPEC 3 puts spam: after loop,
+ * bounce, automatic mail and hops.  reason is static text. */
+void classify_apply_filter(struct pd_classification *r, enum pd_filter_action action,
+    const char *reason);
 const char *classify_name(enum pd_class);	/* "loop", "bounce", "auto", ... */
 
 /* The individual tests, exposed for tests and for intake. */

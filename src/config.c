@@ -887,14 +887,42 @@ parse_mailboxes(struct ctx *c, config_setting_t *root)
 static void
 parse_auth(struct ctx *c, config_setting_t *root)
 {
-	static const char *const known[] = { "authserv_id", "trust_from", NULL };
-	config_setting_t *g = get_group(c, root, "auth");
+	static const char *const known[] = { "authserv_id", "trust_from",
+	    "no_answer_on_fail", NULL };
+	config_setting_t *g = get_group(c, root, "auth"), *s;
+	GPtrArray *raw;
 
+	/* Forged senders are not answered by default (SPEC 3). */
+	c->cfg->auth.no_answer_dmarc = 1;
+	c->cfg->auth.no_answer_spf = 1;
 	if (g == NULL)
 		return;
 	check_members(c, g, "auth", known);
 	c->cfg->auth.authserv_id = opt_str(c, g, "authserv_id", "auth", NULL);
 	opt_bool(c, g, "trust_from", "auth", &c->cfg->auth.trust_from);
+	raw = g_ptr_array_new_with_free_func(g_free);
+	if ((s = get_strings(c, g, "no_answer_on_fail", "auth", raw)) != NULL) {
+		c->cfg->auth.no_answer_dmarc = 0;
+		c->cfg->auth.no_answer_spf = 0;
+		for (guint i = 0; i < raw->len; i++) {
+			const char *v = raw->pdata[i];
+
+			if (v == NULL)
+				continue;
+			if (g_ascii_strcasecmp(v, "dmarc") == 0)
+				c->cfg->auth.no_answer_dmarc = 1;
+			else if (g_ascii_strcasecmp(v, "spf") == 0)
+				c->cfg->auth.no_answer_spf = 1;
+			else {
+				char *p = util_printable(v, 60);
+				cerr(c, config_setting_get_elem(s, i),
+				    "auth.no_answer_on_fail[%u]: \"%s\" is not \"dmarc\" "
+				    "or \"spf\"", i, p);
+				g_free(p);
+			}
+		}
+	}
+	g_ptr_array_unref(raw);
 }
 
 /* sla = { NAME = { urgent = [ first, resolution ]; ... }; ... } */

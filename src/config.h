@@ -85,6 +85,10 @@ struct pd_config {
 	struct {
 		char	*authserv_id;
 		int	 trust_from;
+		/* a failed check in our authserv_id's Authentication-Results
+		 * means the sender is not answered (auth.no_answer_on_fail) */
+		int	 no_answer_dmarc;	/* dmarc=fail, policy reject/quarantine */
+		int	 no_answer_spf;		/* spf=fail */
 	} auth;
 
 	GPtrArray *slas;	/* struct pd_sla * */

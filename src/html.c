@@ -56,6 +56,9 @@ struct render {
 	int	 pre;		/* inside <pre> */
 	int	 bol;		/* at the beginning of a line */
 	int	 text_quote;	/* quote depth of the last text */
+	int	 sticky;	/* an Outlook reply header began: all is quote */
+	guint64	 divs;		/* per open <div>, a bit: it opened a quote */
+	int	 ndivs;		/* open <div>s, the first 64 tracked */
 	char	*href;		/* the open link's target */
 	gsize	 link_start;	/* where the link text began in out */
 };
@@ -326,6 +329,74 @@ link_close(struct render *r)
 	g_clear_pointer(&r->href, g_free);
 }
 
+/* Containers of the quoted original, by class: Gmail, Yahoo, Zoho,
+ * Outlook for Mac, Apple's and Thunderbird's cite. */
+static const char *const quote_classes[] = { "gmail_quote", "yahoo_quoted",
+	"zmail_extra", "moz-cite-prefix", "protonmail_quote",
+	"OutlookMessageHeader", NULL };
+/* Ids after which everything is the quoted original: Outlook web and
+ * mobile, old Hotmail, Outlook for Mac. */
+static const char *const reply_ids[] = { "divRplyFwdMsg", "appendonsend",
+	"stopSpelling", "OLK_SRC_BODY_SECTION", "mail-editor-reference-message-container",
+	NULL };
+
+static int
+word_in(const char *value, const char *const *words)
+{
+	for (; *words; words++)
+		if (value && strstr(value, *words) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Where a reply's quoted original begins in HTML: a quote container
+ * (class gmail_quote...) returns 1, the start of the rest-is-quote
+ * (Outlook's divRplyFwdMsg, its header block with a border on top) 2. */
+static int
+quote_start(const char *attrs, const char *aend)
+{
+	char *cls = tag_attr(attrs, aend, "class");
+	char *id = tag_attr(attrs, aend, "id");
+	char *style = tag_attr(attrs, aend, "style");
+	int r = 0;
+
+	if (word_in(cls, quote_classes))
+		r = 1;
+	else if (word_in(id, reply_ids))
+		r = 2;
+	else if (style != NULL) {
+		char *f = g_ascii_strdown(style, -1);
+		GString *t = g_string_new(NULL);
+
+		for (const char *c = f; *c; c++)
+			if (*c != ' ')
+				g_string_append_c(t, *c);
+		/* Outlook: "border:none;border-top:solid #E1E1E1 1.0pt;padding:..." */
+		if (strstr(t->str, "border:none") != NULL &&
+		    strstr(t->str, "border-top:solid") != NULL &&
+		    strstr(t->str, "padding") != NULL)
+			r = 2;
+		g_string_free(t, TRUE);
+		g_free(f);
+	}
+	g_free(cls);
+	g_free(id);
+	g_free(style);
+	return r;
+}
+
+static void
+quote_open(struct render *r, int how)
+{
+	if (how == 2) {
+		if (!r->sticky && r->quote < 20) {
+			r->sticky = 1;
+			r->quote++;
+		}
+	} else if (how == 1 && r->quote < 20)
+		r->quote++;
+}
+
 /* Act on one tag: name lower-cased, attributes in [attrs, aend). */
 static void
 handle_tag(struct render *r, const char *name, int closing, const char *attrs,
@@ -342,6 +413,28 @@ handle_tag(struct render *r, const char *name, int closing, const char *attrs,
 			r->pending_nl = 0;
 		return;
 	}
+	if (strcmp(name, "div") == 0) {
+		int how = closing ? 0 : quote_start(attrs, aend);
+
+		want_newlines(r, 1);
+		if (closing) {
+			if (r->ndivs > 0 && --r->ndivs < 64 &&
+			    (r->divs & ((guint64)1 << r->ndivs)) && r->quote > 0) {
+				r->quote--;
+				r->divs &= ~((guint64)1 << r->ndivs);
+			}
+			return;
+		}
+		quote_open(r, how);
+		if (r->ndivs < 64 && how == 1)
+			r->divs |= (guint64)1 << r->ndivs;
+		if (r->ndivs < G_MAXINT)
+			r->ndivs++;
+		return;
+	}
+	if (strcmp(name, "hr") == 0 && !closing &&
+	    quote_start(attrs, aend) == 2)
+		quote_open(r, 2);
 	if (strcmp(name, "blockquote") == 0) {
 		want_newlines(r, 2);
 		if (closing && r->quote > 0)
@@ -515,6 +608,12 @@ html_to_text(const char *html, size_t len)
 
 		while (t > 0 && s[t - 1] == ' ')
 			t--;
+		/* empty paragraphs (Outlook's <p>&nbsp;</p>): one blank line */
+		if (t == 0 && fin->len >= 2 && fin->str[fin->len - 1] == '\n' &&
+		    fin->str[fin->len - 2] == '\n') {
+			s += l + (eol ? 1 : 0);
+			continue;
+		}
 		g_string_append_len(fin, s, (gssize)t);
 		if (eol)
 			g_string_append_c(fin, '\n');

@@ -29,33 +29,6 @@ struct intake {
 	struct pd_classification cls;
 };
 
-int
-ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r)
-{
-	memset(ctx, 0, sizeof *ctx);
-	ctx->cfg = cfg;
-	message_init();
-	if (token_load_secret(cfg->secret_file, &ctx->secret, error_r) < 0) {
-		*exit_r = EX_CONFIG;
-		return -1;
-	}
-	if (util_mkdirs(cfg->spool, 0750, error_r) < 0 ||
-	    store_open(cfg->database, &ctx->store, error_r) < 0) {
-		token_secret_clear(&ctx->secret);
-		*exit_r = EX_TEMPFAIL;
-		return -1;
-	}
-	return 0;
-}
-
-void
-ctx_close(struct pd_ctx *ctx)
-{
-	store_close(ctx->store);
-	ctx->store = NULL;
-	token_secret_clear(&ctx->secret);
-}
-
 const char *
 intake_outcome_name(enum pd_outcome o)
 {
@@ -330,7 +303,8 @@ tell_refused(struct intake *in, const struct pd_ticket *t, const char *refused,
 	GPtrArray *to;
 	int rc;
 
-	if (refused == NULL || in->cls.cls == CLASS_AUTO || in->msg->from.addr == NULL)
+	if (refused == NULL || in->cls.cls == CLASS_AUTO || in->cls.no_answer ||
+	    in->msg->from.addr == NULL)
 		return 0;
 	to = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(to, g_strdup(in->msg->from.addr));
@@ -452,9 +426,15 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	if (!is_auto) {
 		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 		GPtrArray *staff = staff_recipients(ctx->cfg, t);
+		/* Answer only people (SPEC 3): staff are told why not. */
+		char *why = in->cls.no_answer ? g_strdup_printf("not acknowledged: %s",
+		    in->cls.no_answer) : NULL;
 		int r2 = 0;
 		g_ptr_array_add(to, g_strdup(m->from.addr));
-		if (created)
+		if (why)
+			r2 = store_event_add(ctx->store, tid, in->now, "postdesk", "not_answered",
+			    why, error_r);
+		else if (created)
 			r2 = notice(in, "ticket_created", t, to, 0, 1, NULL, m->text, NULL, NULL,
 			    error_r);
 		else if (reopened)
@@ -462,9 +442,10 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 			    error_r);
 		if (r2 == 0)
 			r2 = notice(in, created ? "staff_new_ticket" : "staff_customer_reply", t,
-			    staff, 1, 0, NULL, m->text, NULL, NULL, error_r);
+			    staff, 1, 0, NULL, m->text, why ? "reason" : NULL, why, error_r);
 		if (r2 == 0)
 			r2 = tell_refused(in, t, refused, error_r);
+		g_free(why);
 		g_ptr_array_unref(to);
 		g_ptr_array_unref(staff);
 		if (r2 < 0)
@@ -862,7 +843,7 @@ intake_classified(struct intake *in, char **error_r)
 	int is_note;
 	char *why;
 
-	classify(ctx->cfg, &ctx->secret, m, &in->cls);
+	classify(ctx->cfg, &ctx->secret, m, in->src->sender, &in->cls);
 	switch (in->cls.cls) {
 	case CLASS_LOOP:
 		return loop_mail(in, error_r);

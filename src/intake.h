@@ -7,22 +7,9 @@
 #include <glib.h>
 
 #include "config.h"
+#include "ctx.h"
 #include "message.h"
 #include "store.h"
-#include "token.h"
-
-/* What a command or the daemon holds open while it works. */
-struct pd_ctx {
-	struct pd_config	*cfg;
-	struct pd_store		*store;
-	struct pd_secret	 secret;
-};
-
-/* Open the store and load the secret for cfg.  0 ok; -1 with *error_r,
- * *exit_r the sysexits code (78 config, 75 temporary). */
-int ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r);
-/* Close the store and clear the secret (cfg is not freed). */
-void ctx_close(struct pd_ctx *ctx);
 
 struct pd_source {
 	const char	*kind;		/* "deliver" "import" "imap" "maildir" "retry" */
@@ -30,6 +17,8 @@ struct pd_source {
 	guint32		 uidvalidity;	/* IMAP only, else 0 */
 	guint32		 uid;
 	const char	*recipient;	/* envelope recipient if known, or NULL */
+	const char	*sender;	/* envelope sender if known ("" the null
+					 * sender), or NULL: Return-Path counts */
 	gint64		 size;		/* the real size when raw was cut at the
 					 * message size limit, else 0 */
 	int		 force;		/* quarantine retry: skip the seen check */

@@ -3,7 +3,7 @@
 #ifndef PD_NOTIFY_H
 #define PD_NOTIFY_H
 
-#include "intake.h"
+#include "ctx.h"
 #include "message.h"
 #include "store.h"
 

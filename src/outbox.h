@@ -5,7 +5,7 @@
 #ifndef PD_OUTBOX_H
 #define PD_OUTBOX_H
 
-#include "intake.h"
+#include "ctx.h"
 
 struct pd_flush_stats {
 	int	 sent;		/* mails accepted for every recipient */

@@ -2,17 +2,47 @@
 #ifndef PD_QUOTE_H
 #define PD_QUOTE_H
 
-/* Strip, from UTF-8 text: the quoted block and its attribution line
- * ("On ... wrote:", "Am ... schrieb", "-----Original Message-----",
- * Outlook's "From: ... Sent: ..." block, "> " lines), the signature
- * ("-- " line, "Sent from my iPhone" and alike, and the given one when
- * not NULL), and trailing blank lines.  Lines inline between quotes
- * (answers interleaved) are kept.  Never returns NULL; when everything
- * would be stripped the trimmed original is returned.  Caller frees. */
+/* What quote_visible found. */
+enum {
+	QUOTE_CUT	= 1 << 0,	/* a quote, attribution or original went */
+	QUOTE_SIG	= 1 << 1,	/* a signature went */
+	QUOTE_EMPTY	= 1 << 2,	/* no new text at all: text is "" */
+	QUOTE_UNSURE	= 1 << 3,	/* quote-like text with no attribution kept */
+	QUOTE_FORWARD	= 1 << 4	/* a forwarded mail: kept whole */
+};
+
+/* Flags for quote_visible's `opts`. */
+enum {
+	QUOTE_KEEP_SIG	= 1 << 0,	/* leave signatures alone */
+	QUOTE_IS_FORWARD = 1 << 1	/* the mail is a forward (quote_subject_forward) */
+};
+
+/*
+ * The new text of a reply (UTF-8): without the quoted block and its
+ * attribution ("On ... wrote:" and its translations, Zoho's "---- On
+ * ... wrote ----", Outlook's "From:/Sent:/To:" block in many languages,
+ * "-----Original Message-----" and translations, "____" before From:),
+ * quoted lines under an attribution (interleaved answers are kept, the
+ * quote between them goes), a mailing-list footer after the quote, and
+ * unless QUOTE_KEEP_SIG the signature ("-- " line, `signature` when not
+ * NULL, "Sent from my iPhone" and its translations).  A forwarded mail
+ * (a "Forwarded message" line, or QUOTE_IS_FORWARD) is kept whole, and
+ * so is quote-like text that no pattern explains (QUOTE_UNSURE).
+ * Never returns NULL: "" with QUOTE_EMPTY when nothing new is left.
+ * *flags_r (may be NULL) gets the QUOTE_CUT... bits.  Caller frees.
+ */
+char *quote_visible(const char *text, const char *signature, unsigned opts,
+    unsigned *flags_r);
+
+/* The same, but when nothing new is left the trimmed original comes
+ * back instead of "" (for text that must not go blank).  Caller frees. */
 char *quote_strip(const char *text, const char *signature);
 
-/* The same without touching signatures: only the quoted block, its
- * attribution and list footers go.  Caller frees. */
+/* quote_strip without touching signatures.  Caller frees. */
 char *quote_strip_quotes(const char *text);
+
+/* 1 when the subject says the mail is a forward ("Fwd:", "FW:", "WG:",
+ * "TR:", "RV:", "I:", "Doorst:", "VS:", "VB:", "PD:", "Пересл:", ...). */
+int quote_subject_forward(const char *subject);
 
 #endif

@@ -10,24 +10,14 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_private.h"
 #include "util.h"
 
 extern const char *const sql_migrations[];
 
-struct pd_store {
-	sqlite3		*db;
-	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
-	int		 last_rc;
-	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
-	char		*unsynced;	/* a spool written without fsync, or NULL */
-	GHashTable	*dirs;		/* spool folders known to exist */
-};
-
 #define BUSY_TIMEOUT_MS	10000
 
-static int count_query(struct pd_store *, sqlite3_stmt *, int *, char **);
-
-static int
+int
 store_fail(struct pd_store *st, char **error_r, const char *what)
 {
 	st->last_rc = sqlite3_extended_errcode(st->db);
@@ -36,8 +26,8 @@ store_fail(struct pd_store *st, char **error_r, const char *what)
 	return -1;
 }
 
-static sqlite3_stmt *
-stmt(struct pd_store *st, const char *sql, char **error_r)
+sqlite3_stmt *
+store_stmt(struct pd_store *st, const char *sql, char **error_r)
 {
 	sqlite3_stmt *s = g_hash_table_lookup(st->stmts, sql);
 
@@ -92,10 +82,10 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 }
 
 /* Prepare (cached), bind and return the statement ready to step. */
-static sqlite3_stmt *
-query(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
+sqlite3_stmt *
+store_query(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s = stmt(st, sql, error_r);
+	sqlite3_stmt *s = store_stmt(st, sql, error_r);
 	va_list ap;
 
 	if (s == NULL)
@@ -111,10 +101,10 @@ query(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...
 }
 
 /* Run a statement that returns no rows. */
-static int
-exec(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
+int
+store_exec(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s = stmt(st, sql, error_r);
+	sqlite3_stmt *s = store_stmt(st, sql, error_r);
 	va_list ap;
 	int rc;
 
@@ -135,8 +125,8 @@ exec(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...)
 }
 
 /* Step a single-row query: 1 row, 0 none, -1 error. */
-static int
-step_row(struct pd_store *st, sqlite3_stmt *s, char **error_r)
+int
+store_step(struct pd_store *st, sqlite3_stmt *s, char **error_r)
 {
 	int rc = sqlite3_step(s);
 
@@ -148,8 +138,8 @@ step_row(struct pd_store *st, sqlite3_stmt *s, char **error_r)
 	return -1;
 }
 
-static char *
-col_str(sqlite3_stmt *s, int i)
+char *
+store_col(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? g_strdup((const char *)t) : NULL;
@@ -157,10 +147,8 @@ col_str(sqlite3_stmt *s, int i)
 
 /* One object per row of s, made by fn(s, arg), into *out_r (a new
  * array that frees them with free_fn).  0 ok, -1 error; s is reset. */
-typedef gpointer (*row_fn)(sqlite3_stmt *s, gpointer arg);
-
-static int
-collect(struct pd_store *st, sqlite3_stmt *s, row_fn fn, gpointer arg,
+int
+store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
     GDestroyNotify free_fn, GPtrArray **out_r, char **error_r)
 {
 	GPtrArray *out;
@@ -169,7 +157,7 @@ collect(struct pd_store *st, sqlite3_stmt *s, row_fn fn, gpointer arg,
 	if (s == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func(free_fn);
-	while ((rc = step_row(st, s, error_r)) == 1)
+	while ((rc = store_step(st, s, error_r)) == 1)
 		g_ptr_array_add(out, fn(s, arg));
 	sqlite3_reset(s);
 	if (rc < 0) {
@@ -180,11 +168,24 @@ collect(struct pd_store *st, sqlite3_stmt *s, row_fn fn, gpointer arg,
 	return 0;
 }
 
+/* The count of a "SELECT count(*)" statement; s is reset. */
+int
+store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+{
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	*count_r = rc ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	return 0;
+}
+
 static gpointer
 first_column(sqlite3_stmt *s, gpointer arg)
 {
 	(void)arg;
-	return col_str(s, 0);
+	return store_col(s, 0);
 }
 
 static int
@@ -355,7 +356,7 @@ store_begin(struct pd_store *st, char **error_r)
 {
 	if (st->in_tx == 0)
 		write_lock();
-	if (exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
+	if (store_exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
 		if (st->in_tx == 0)
 			write_unlock();
 		return -1;
@@ -389,14 +390,14 @@ int
 store_commit(struct pd_store *st, char **error_r)
 {
 	if (st->in_tx > 1) {
-		if (exec(st, error_r, "RELEASE pd", "") < 0) {
+		if (store_exec(st, error_r, "RELEASE pd", "") < 0) {
 			store_rollback(st);
 			return -1;
 		}
 		st->in_tx--;
 		return 0;
 	}
-	if (sync_spool(st, error_r) < 0 || exec(st, error_r, "COMMIT", "") < 0) {
+	if (sync_spool(st, error_r) < 0 || store_exec(st, error_r, "COMMIT", "") < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -450,12 +451,12 @@ store_next_ref(struct pd_store *st, const char *prefix, char **ref_r, char **err
 	sqlite3_stmt *s;
 	gint64 n;
 
-	if (exec(st, error_r, "INSERT OR IGNORE INTO ref_counter (prefix, next) VALUES (?, 1)",
+	if (store_exec(st, error_r, "INSERT OR IGNORE INTO ref_counter (prefix, next) VALUES (?, 1)",
 	    "s", prefix) < 0)
 		return -1;
-	s = query(st, error_r, "UPDATE ref_counter SET next = next + 1 WHERE prefix = ? "
+	s = store_query(st, error_r, "UPDATE ref_counter SET next = next + 1 WHERE prefix = ? "
 	    "RETURNING next - 1", "s", prefix);
-	if (s == NULL || step_row(st, s, error_r) != 1) {
+	if (s == NULL || store_step(st, s, error_r) != 1) {
 		if (s && error_r && *error_r == NULL)
 			*error_r = g_strdup("database: no ref counter");
 		return -1;
@@ -466,163 +467,6 @@ store_next_ref(struct pd_store *st, const char *prefix, char **ref_r, char **err
 	return 0;
 }
 
-static char *
-spool_path(const char *spool, const char *kind, const char *sha256)
-{
-	char sub[3] = { sha256[0], sha256[1], '\0' };
-	return g_build_filename(spool, kind, sub, sha256, NULL);
-}
-
-char *
-store_raw_path(const char *spool, const char *sha256)
-{
-	return spool_path(spool, "raw", sha256);
-}
-
-char *
-store_blob_path(const char *spool, const char *sha256)
-{
-	return spool_path(spool, "att", sha256);
-}
-
-/* Content-addressed: a file that exists already has these bytes.
- * Inside a bulk transaction (savepoints) files are not fsynced one by
- * one: the outer commit syncs the file system once. */
-static int
-spool_put(struct pd_store *st, const char *spool, const char *path, const void *data,
-    size_t len, char **error_r)
-{
-	char *dir;
-	int rc, bulk = st->in_tx > 1;
-
-	if (access(path, F_OK) == 0)
-		return 0;
-	dir = g_path_get_dirname(path);
-	if (!g_hash_table_contains(st->dirs, dir)) {
-		if (util_mkdirs(dir, 0750, error_r) < 0) {
-			g_free(dir);
-			st->last_rc = SQLITE_IOERR;
-			return -1;
-		}
-		g_hash_table_add(st->dirs, dir);
-	} else
-		g_free(dir);
-	rc = util_write_file(path, data, len, 0640, !bulk, error_r);
-	if (rc < 0)
-		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
-	else if (bulk && st->unsynced == NULL)
-		st->unsynced = g_strdup(spool);
-	return rc;
-}
-
-int
-store_blob_put(struct pd_store *st, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r)
-{
-	char *path = store_blob_path(spool, sha256);
-	int rc = spool_put(st, spool, path, data, len, error_r);
-
-	g_free(path);
-	return rc;
-}
-
-int
-store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r)
-{
-	char *path;
-	int rc;
-
-	if (len <= STORE_RAW_INLINE)
-		return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at, "
-		    "data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len, util_now(), data, len);
-	path = store_raw_path(spool, sha256);
-	rc = spool_put(st, spool, path, data, len, error_r);
-	g_free(path);
-	if (rc < 0)
-		return -1;
-	return exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
-	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
-}
-
-int
-store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes **raw_r,
-    char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT data IS NOT NULL, data FROM raw_mail "
-	    "WHERE sha256 = ?", "s", sha256);
-	GByteArray *a;
-	char *path;
-	int rc, inline_;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 0) {
-		sqlite3_reset(s);
-		return 0;
-	}
-	inline_ = sqlite3_column_int(s, 0);
-	if (inline_)
-		*raw_r = g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
-	sqlite3_reset(s);
-	if (inline_)
-		return 1;
-	path = store_raw_path(spool, sha256);
-	rc = util_read_file(path, 0, &a, error_r);
-	g_free(path);
-	if (rc < 0)
-		return -1;
-	*raw_r = g_byte_array_free_to_bytes(a);
-	return 1;
-}
-
-int
-store_seen_check(struct pd_store *st, const char *message_id, const char *sha256,
-    int *seen_r, char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? AND "
-	    "raw_sha256 = ?", "ss", message_id ? message_id : "", sha256);
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
-}
-
-int
-store_seen_add(struct pd_store *st, const char *message_id, const char *sha256,
-    gint64 now, const char *outcome, char **error_r)
-{
-	return exec(st, error_r, "INSERT OR IGNORE INTO seen (message_id, raw_sha256, at, "
-	    "outcome) VALUES (?, ?, ?, ?)", "ssis", message_id ? message_id : "", sha256,
-	    now, outcome);
-}
-
-int
-store_imap_seen_check(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
-    guint32 uid, int *seen_r, char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? AND "
-	    "uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid);
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
-}
-
-int
-store_imap_seen_add(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
-    guint32 uid, gint64 now, char **error_r)
-{
-	return exec(st, error_r, "INSERT OR IGNORE INTO imap_seen (mailbox, uidvalidity, uid, "
-	    "at) VALUES (?, ?, ?, ?)", "siii", mailbox, (gint64)uidvalidity, (gint64)uid, now);
-}
-
 int
 store_customer_get_or_add(struct pd_store *st, const char *email, const char *name,
     gint64 now, gint64 *id_r, char **error_r)
@@ -630,10 +474,10 @@ store_customer_get_or_add(struct pd_store *st, const char *email, const char *na
 	sqlite3_stmt *s;
 	int rc;
 
-	s = query(st, error_r, "INSERT INTO customers (email, name, created_at) VALUES (?, ?, ?) "
+	s = store_query(st, error_r, "INSERT INTO customers (email, name, created_at) VALUES (?, ?, ?) "
 	    "ON CONFLICT (email) DO UPDATE SET name = coalesce(customers.name, excluded.name) "
 	    "RETURNING id", "ssi", email, (name && *name) ? name : NULL, now);
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	*id_r = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -644,7 +488,7 @@ int
 store_customer_mark_bouncing(struct pd_store *st, const char *email, const char *status,
     char **error_r)
 {
-	return exec(st, error_r, "UPDATE customers SET bouncing = 1, bounce_status = ? "
+	return store_exec(st, error_r, "UPDATE customers SET bouncing = 1, bounce_status = ? "
 	    "WHERE email = ?", "ss", status, email);
 }
 
@@ -652,7 +496,7 @@ int
 store_ticket_create(struct pd_store *st, const struct pd_ticket *t, gint64 *id_r,
     char **error_r)
 {
-	if (exec(st, error_r, "INSERT INTO tickets (ref, subject, status, priority, queue, "
+	if (store_exec(st, error_r, "INSERT INTO tickets (ref, subject, status, priority, queue, "
 	    "assignee, customer_id, created_at, updated_at, follows, first_response_due, "
 	    "resolution_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssssssiiinnn",
 	    t->ref, t->subject, t->status ? t->status : "open",
@@ -681,22 +525,22 @@ ticket_from_row(sqlite3_stmt *s)
 	const char *labels;
 
 	t->id = sqlite3_column_int64(s, 0);
-	t->ref = col_str(s, 1);
-	t->subject = col_str(s, 2);
-	t->status = col_str(s, 3);
-	t->priority = col_str(s, 4);
-	t->queue = col_str(s, 5);
-	t->assignee = col_str(s, 6);
+	t->ref = store_col(s, 1);
+	t->subject = store_col(s, 2);
+	t->status = store_col(s, 3);
+	t->priority = store_col(s, 4);
+	t->queue = store_col(s, 5);
+	t->assignee = store_col(s, 6);
 	t->customer_id = sqlite3_column_int64(s, 7);
-	t->customer_email = col_str(s, 8);
-	t->customer_name = col_str(s, 9);
+	t->customer_email = store_col(s, 8);
+	t->customer_name = store_col(s, 9);
 	t->created_at = sqlite3_column_int64(s, 10);
 	t->updated_at = sqlite3_column_int64(s, 11);
 	t->first_response_at = sqlite3_column_int64(s, 12);
 	t->resolved_at = sqlite3_column_int64(s, 13);
 	t->closed_at = sqlite3_column_int64(s, 14);
 	t->merged_into = sqlite3_column_int64(s, 15);
-	t->merged_into_ref = col_str(s, 16);
+	t->merged_into_ref = store_col(s, 16);
 	t->follows = sqlite3_column_int64(s, 17);
 	t->first_response_due = sqlite3_column_int64(s, 18);
 	t->resolution_due = sqlite3_column_int64(s, 19);
@@ -745,7 +589,7 @@ ticket_get(struct pd_store *st, sqlite3_stmt *s, struct pd_ticket **t_r, char **
 {
 	int rc;
 
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 1)
 		*t_r = ticket_from_row(s);
@@ -756,7 +600,7 @@ ticket_get(struct pd_store *st, sqlite3_stmt *s, struct pd_ticket **t_r, char **
 int
 store_ticket_get(struct pd_store *st, gint64 id, struct pd_ticket **t_r, char **error_r)
 {
-	return ticket_get(st, query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	return ticket_get(st, store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 	    "WHERE t.id = ?", "i", id), t_r, error_r);
 }
 
@@ -764,7 +608,7 @@ int
 store_ticket_get_by_ref(struct pd_store *st, const char *ref, struct pd_ticket **t_r,
     char **error_r)
 {
-	return ticket_get(st, query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	return ticket_get(st, store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 	    "WHERE t.ref = ? COLLATE NOCASE", "s", ref), t_r, error_r);
 }
 
@@ -806,7 +650,7 @@ store_ticket_set(struct pd_store *st, gint64 id, const char *column, const char 
 	if (ticket_columns[c].is_int && value)
 		return store_ticket_set_int(st, id, column, g_ascii_strtoll(value, NULL, 10),
 		    now, error_r);
-	return exec(st, error_r, ticket_columns[c].sql, "sii", value, now, id);
+	return store_exec(st, error_r, ticket_columns[c].sql, "sii", value, now, id);
 }
 
 int
@@ -817,7 +661,7 @@ store_ticket_set_int(struct pd_store *st, gint64 id, const char *column, gint64 
 
 	if (c < 0)
 		return -1;
-	return exec(st, error_r, ticket_columns[c].sql, ticket_columns[c].is_int == 2 ?
+	return store_exec(st, error_r, ticket_columns[c].sql, ticket_columns[c].is_int == 2 ?
 	    "iii" : "nii", value, now, id);
 }
 
@@ -828,10 +672,10 @@ store_ticket_by_message_id(struct pd_store *st, const char *message_id,
 	sqlite3_stmt *s;
 	int rc;
 
-	s = query(st, error_r, "SELECT ticket_id FROM messages WHERE message_id = ? "
+	s = store_query(st, error_r, "SELECT ticket_id FROM messages WHERE message_id = ? "
 	    "UNION ALL SELECT ticket_id FROM outbox WHERE message_id = ? AND "
 	    "ticket_id IS NOT NULL LIMIT 1", "ss", message_id, message_id);
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 1)
 		*ticket_id_r = sqlite3_column_int64(s, 0);
@@ -870,7 +714,7 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
 
-	s = query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+	s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 	    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 COLLATE NOCASE) "
 	    "AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND (?4 IS NULL OR t.id IN "
 	    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
@@ -879,24 +723,24 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	    f->status, f->queue, f->assignee, fts,
 	    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
 	g_free(fts);
-	return collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
+	return store_collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
 }
 
 int
 store_ticket_merge(struct pd_store *st, gint64 from, gint64 into, gint64 now,
     char **error_r)
 {
-	if (exec(st, error_r, "UPDATE messages SET ticket_id = ?2 WHERE ticket_id = ?1",
+	if (store_exec(st, error_r, "UPDATE messages SET ticket_id = ?2 WHERE ticket_id = ?1",
 	    "ii", from, into) < 0 ||
-	    exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
+	    store_exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
 	    "SELECT ?2, email, name FROM participants WHERE ticket_id = ?1 UNION ALL "
 	    "SELECT ?2, c.email, c.name FROM tickets t JOIN customers c ON c.id = t.customer_id "
 	    "WHERE t.id = ?1", "ii", from, into) < 0 ||
-	    exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) SELECT ?2, label "
+	    store_exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) SELECT ?2, label "
 	    "FROM labels WHERE ticket_id = ?1", "ii", from, into) < 0 ||
-	    exec(st, error_r, "UPDATE tickets SET merged_into = ?2, status = 'closed', "
+	    store_exec(st, error_r, "UPDATE tickets SET merged_into = ?2, status = 'closed', "
 	    "closed_at = ?3, updated_at = ?3 WHERE id = ?1", "iii", from, into, now) < 0 ||
-	    exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
+	    store_exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
 	    into, now) < 0)
 		return -1;
 	return 0;
@@ -915,7 +759,7 @@ id_list(struct pd_store *st, sqlite3_stmt *s, GArray **ids_r, char **error_r)
 	if (s == NULL)
 		return -1;
 	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	while ((rc = step_row(st, s, error_r)) == 1) {
+	while ((rc = store_step(st, s, error_r)) == 1) {
 		gint64 id = sqlite3_column_int64(s, 0);
 		g_array_append_val(ids, id);
 	}
@@ -934,14 +778,14 @@ store_timers_due(struct pd_store *st, gint64 now, int warn_num, int warn_den,
     char **error_r)
 {
 	*warn_r = *breach_r = *close_r = NULL;
-	if (id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
+	if (id_list(st, store_query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
 	    "AND sla_breached = 0 AND ?1 >= resolution_due ORDER BY resolution_due", "i",
 	    now), breach_r, error_r) < 0 ||
-	    id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
+	    id_list(st, store_query(st, error_r, "SELECT id FROM tickets WHERE " TIMER_ACTIVE
 	    "AND sla_breached = 0 AND sla_warned = 0 AND ?1 < resolution_due AND ?1 >= "
 	    TIMER_WARN_AT " ORDER BY resolution_due", "iii", now, (gint64)warn_num,
 	    (gint64)warn_den), warn_r, error_r) < 0 ||
-	    id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE status = 'resolved' "
+	    id_list(st, store_query(st, error_r, "SELECT id FROM tickets WHERE status = 'resolved' "
 	    "AND resolved_at IS NOT NULL AND resolved_at <= ? ORDER BY resolved_at", "i",
 	    now - autoclose_after), close_r, error_r) < 0) {
 		if (*warn_r)
@@ -957,7 +801,7 @@ store_timers_due(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 int
 store_timers_first_due(struct pd_store *st, gint64 now, GArray **ids_r, char **error_r)
 {
-	return id_list(st, query(st, error_r, "SELECT id FROM tickets WHERE status IN "
+	return id_list(st, store_query(st, error_r, "SELECT id FROM tickets WHERE status IN "
 	    "('open', 'in_progress', 'waiting', 'on_hold') AND merged_into IS NULL AND "
 	    "first_response_due IS NOT NULL AND first_response_at IS NULL AND "
 	    "sla_first_breached = 0 AND first_response_due <= ? ORDER BY first_response_due",
@@ -968,7 +812,7 @@ int
 store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
     gint64 autoclose_after, gint64 *next_r, char **error_r)
 {
-	sqlite3_stmt *s = query(st, error_r, "SELECT min(t) FROM ("
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT min(t) FROM ("
 	    "SELECT " TIMER_WARN_AT " AS t FROM tickets WHERE " TIMER_ACTIVE
 	    "AND sla_warned = 0 AND sla_breached = 0 UNION ALL "
 	    "SELECT resolution_due FROM tickets WHERE " TIMER_ACTIVE "AND sla_breached = 0 "
@@ -978,7 +822,7 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 	    "WHERE t > ?1", "iiii", now, (gint64)warn_num, (gint64)warn_den, autoclose_after);
 	int rc;
 
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
@@ -992,10 +836,10 @@ store_ticket_knows(struct pd_store *st, gint64 ticket_id, const char *email,
 	sqlite3_stmt *s;
 	int rc;
 
-	s = query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c ON c.id = "
+	s = store_query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c ON c.id = "
 	    "t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
 	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email);
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	*knows_r = rc;
 	sqlite3_reset(s);
@@ -1006,7 +850,7 @@ int
 store_participant_add(struct pd_store *st, gint64 ticket_id, const char *email,
     const char *name, char **error_r)
 {
-	return exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
+	return store_exec(st, error_r, "INSERT OR IGNORE INTO participants (ticket_id, email, name) "
 	    "VALUES (?, ?, ?)", "iss", ticket_id, email, name);
 }
 
@@ -1014,16 +858,16 @@ int
 store_participants(struct pd_store *st, gint64 ticket_id, GPtrArray **emails_r,
     char **error_r)
 {
-	sqlite3_stmt *s = query(st, error_r, "SELECT email FROM participants WHERE "
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT email FROM participants WHERE "
 	    "ticket_id = ? ORDER BY email", "i", ticket_id);
 
-	return collect(st, s, first_column, NULL, g_free, emails_r, error_r);
+	return store_collect(st, s, first_column, NULL, g_free, emails_r, error_r);
 }
 
 int
 store_label_add(struct pd_store *st, gint64 ticket_id, const char *label, char **error_r)
 {
-	return exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) VALUES (?, ?)",
+	return store_exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) VALUES (?, ?)",
 	    "is", ticket_id, label);
 }
 
@@ -1031,7 +875,7 @@ int
 store_label_remove(struct pd_store *st, gint64 ticket_id, const char *label,
     char **error_r)
 {
-	return exec(st, error_r, "DELETE FROM labels WHERE ticket_id = ? AND label = ?",
+	return store_exec(st, error_r, "DELETE FROM labels WHERE ticket_id = ? AND label = ?",
 	    "is", ticket_id, label);
 }
 
@@ -1039,7 +883,7 @@ int
 store_event_add(struct pd_store *st, gint64 ticket_id, gint64 at, const char *actor,
     const char *kind, const char *detail, char **error_r)
 {
-	return exec(st, error_r, "INSERT INTO events (ticket_id, at, actor, kind, detail) "
+	return store_exec(st, error_r, "INSERT INTO events (ticket_id, at, actor, kind, detail) "
 	    "VALUES (?, ?, ?, ?, ?)", "niss" "s", ticket_id, at, actor, kind, detail);
 }
 
@@ -1049,14 +893,14 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 {
 	gint64 id;
 
-	if (exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
+	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
 	    "from_name, date, subject, body, raw_sha256, class, auto) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssissssi", m->ticket_id, m->kind,
 	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
 	    m->body ? m->body : "", m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
-	if (exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, from_addr, "
+	if (store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, from_addr, "
 	    "from_name) VALUES (?, ?, ?, ?, ?)", "issss", id, m->subject ? m->subject : "",
 	    m->body ? m->body : "", m->from_addr, m->from_name) < 0)
 		return -1;
@@ -1069,7 +913,7 @@ int
 store_attachment_add(struct pd_store *st, gint64 message_row,
     const struct pd_stored_attachment *a, char **error_r)
 {
-	return exec(st, error_r, "INSERT INTO attachments (message_id, filename, content_type, "
+	return store_exec(st, error_r, "INSERT INTO attachments (message_id, filename, content_type, "
 	    "size, sha256, refused) VALUES (?, ?, ?, ?, ?, ?)", "ississ", message_row,
 	    a->filename, a->content_type, a->size, a->sha256, a->refused);
 }
@@ -1113,7 +957,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	GHashTable *byid;
 	int rc;
 
-	s = query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
+	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
 	    "date, subject, body, raw_sha256, class, auto FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);
@@ -1121,19 +965,19 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 		return -1;
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)store_message_free);
 	byid = g_hash_table_new(g_int64_hash, g_int64_equal);
-	while ((rc = step_row(st, s, error_r)) == 1) {
+	while ((rc = store_step(st, s, error_r)) == 1) {
 		struct pd_stored_message *m = g_new0(struct pd_stored_message, 1);
 		m->id = sqlite3_column_int64(s, 0);
 		m->ticket_id = sqlite3_column_int64(s, 1);
-		m->kind = col_str(s, 2);
-		m->message_id = col_str(s, 3);
-		m->from_addr = col_str(s, 4);
-		m->from_name = col_str(s, 5);
+		m->kind = store_col(s, 2);
+		m->message_id = store_col(s, 3);
+		m->from_addr = store_col(s, 4);
+		m->from_name = store_col(s, 5);
 		m->date = sqlite3_column_int64(s, 6);
-		m->subject = col_str(s, 7);
-		m->body = col_str(s, 8);
-		m->raw_sha256 = col_str(s, 9);
-		m->class = col_str(s, 10);
+		m->subject = store_col(s, 7);
+		m->body = store_col(s, 8);
+		m->raw_sha256 = store_col(s, 9);
+		m->class = store_col(s, 10);
 		m->is_auto = sqlite3_column_int(s, 11);
 		m->attachments = g_ptr_array_new_with_free_func(attachment_free);
 		g_ptr_array_add(out, m);
@@ -1141,23 +985,23 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	}
 	sqlite3_reset(s);
 	if (rc == 0) {
-		s = query(st, error_r, "SELECT a.message_id, a.filename, a.content_type, a.size, "
+		s = store_query(st, error_r, "SELECT a.message_id, a.filename, a.content_type, a.size, "
 		    "a.sha256, a.refused FROM attachments a JOIN messages m ON m.id = "
 		    "a.message_id WHERE m.ticket_id = ? ORDER BY a.id", "i", ticket_id);
 		if (s == NULL)
 			rc = -1;
-		while (s && (rc = step_row(st, s, error_r)) == 1) {
+		while (s && (rc = store_step(st, s, error_r)) == 1) {
 			gint64 mid = sqlite3_column_int64(s, 0);
 			struct pd_stored_message *m = g_hash_table_lookup(byid, &mid);
 			struct pd_stored_attachment *a;
 			if (m == NULL)
 				continue;
 			a = g_new0(struct pd_stored_attachment, 1);
-			a->filename = col_str(s, 1);
-			a->content_type = col_str(s, 2);
+			a->filename = store_col(s, 1);
+			a->content_type = store_col(s, 2);
 			a->size = sqlite3_column_int64(s, 3);
-			a->sha256 = col_str(s, 4);
-			a->refused = col_str(s, 5);
+			a->sha256 = store_col(s, 4);
+			a->refused = store_col(s, 5);
 			g_ptr_array_add(m->attachments, a);
 		}
 		if (s)
@@ -1173,348 +1017,13 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 }
 
 int
-store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
-    const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
-    size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r)
-{
-	gint64 id;
-
-	if (exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
-	    "raw, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "nsssbiii",
-	    ticket_id, event, message_id, mail_from, raw, len, (gint64)is_auto, now, now) < 0)
-		return -1;
-	id = sqlite3_last_insert_rowid(st->db);
-	for (guint i = 0; i < rcpts->len; i++)
-		if (exec(st, error_r, "INSERT OR IGNORE INTO outbox_rcpts (outbox_id, addr) "
-		    "VALUES (?, ?)", "is", id, (const char *)rcpts->pdata[i]) < 0)
-			return -1;
-	if (id_r)
-		*id_r = id;
-	return 0;
-}
-
-static struct pd_outbox_row *
-outbox_row_from(sqlite3_stmt *s, int with_raw)
-{
-	struct pd_outbox_row *r = g_new0(struct pd_outbox_row, 1);
-	const char *rc_list = (const char *)sqlite3_column_text(s, 13);
-
-	r->id = sqlite3_column_int64(s, 0);
-	r->ticket_id = sqlite3_column_int64(s, 1);
-	r->ticket_ref = col_str(s, 2);
-	r->event = col_str(s, 3);
-	r->message_id = col_str(s, 4);
-	r->mail_from = col_str(s, 5);
-	r->is_auto = sqlite3_column_int(s, 6);
-	r->status = col_str(s, 7);
-	r->created_at = sqlite3_column_int64(s, 8);
-	r->next_try = sqlite3_column_int64(s, 9);
-	r->sent_at = sqlite3_column_int64(s, 10);
-	r->tries = sqlite3_column_int(s, 11);
-	r->last_error = col_str(s, 12);
-	r->rcpts = g_ptr_array_new_with_free_func(g_free);
-	if (rc_list) {
-		char **v = g_strsplit(rc_list, "\n", -1);
-		for (char **p = v; *p; p++)
-			g_ptr_array_add(r->rcpts, *p);
-		g_free(v);
-	}
-	if (with_raw)
-		r->raw = g_bytes_new(sqlite3_column_blob(s, 14),
-		    (gsize)sqlite3_column_bytes(s, 14));
-	return r;
-}
-
-static gpointer
-outbox_row(sqlite3_stmt *s, gpointer with_raw)
-{
-	return outbox_row_from(s, GPOINTER_TO_INT(with_raw));
-}
-
-int
-store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
-    char **error_r)
-{
-	sqlite3_stmt *s;
-
-	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
-	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
-	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
-	    "r.outbox_id = o.id AND r.status = 'queued') FROM outbox o LEFT JOIN "
-	    "tickets t ON t.id = o.ticket_id WHERE o.status = 'queued' AND o.next_try <= ? "
-	    "ORDER BY o.next_try, o.id LIMIT ?", "ii", now, (gint64)limit);
-	return collect(st, s, outbox_row, GINT_TO_POINTER(0), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
-}
-
-int
-store_outbox_raw(struct pd_store *st, gint64 id, GBytes **raw_r, char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT raw FROM outbox WHERE id = ?", "i", id);
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 0) {
-		sqlite3_reset(s);
-		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT " vanished", id);
-		return -1;
-	}
-	*raw_r = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
-	sqlite3_reset(s);
-	return 0;
-}
-
-int
-store_outbox_rcpt_set(struct pd_store *st, gint64 outbox_id, const char *addr,
-    const char *status, const char *code, char **error_r)
-{
-	return exec(st, error_r, "UPDATE outbox_rcpts SET status = ?, code = ? WHERE "
-	    "outbox_id = ? AND addr = ?", "ssis", status, code, outbox_id, addr);
-}
-
-int
-store_outbox_update(struct pd_store *st, gint64 id, const char *status, int tries,
-    gint64 next_try, const char *last_error, gint64 now, char **error_r)
-{
-	return exec(st, error_r, "UPDATE outbox SET status = ?1, tries = ?2, next_try = ?3, "
-	    "last_error = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END "
-	    "WHERE id = ?6", "siisii", status, (gint64)tries, next_try, last_error, now, id);
-}
-
-int
-store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **error_r)
-{
-	return exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
-	    "next_try <= ?", "ii", next_try, now);
-}
-
-int
-store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
-{
-	if (exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "
-	    "sent_at < ? AND length(raw) > 0", "i", t) < 0)
-		return -1;
-	*n_r = sqlite3_changes(st->db);
-	return 0;
-}
-
-int
-store_outbox_next_try(struct pd_store *st, gint64 *next_r, char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "
-	    "status = 'queued'", "");
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return 0;
-}
-
-int
-store_outbox_count_waiting(struct pd_store *st, int *count_r, char **error_r)
-{
-	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox WHERE "
-	    "status = 'queued'", ""), count_r, error_r);
-}
-
-int
-store_outbox_hold(struct pd_store *st, gint64 id, const char *reason, char **error_r)
-{
-	return exec(st, error_r, "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
-	    "si", reason, id);
-}
-
-int
-store_outbox_by_message_id(struct pd_store *st, const char *message_id,
-    gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, "SELECT id, ticket_id FROM outbox WHERE "
-	    "message_id = ?", "s", message_id);
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 1) {
-		*outbox_id_r = sqlite3_column_int64(s, 0);
-		*ticket_id_r = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-static int
-count_query(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
-{
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	*count_r = rc ? sqlite3_column_int(s, 0) : 0;
-	sqlite3_reset(s);
-	return 0;
-}
-
-int
-store_outbox_count_auto_to(struct pd_store *st, const char *addr, gint64 since,
-    int *count_r, char **error_r)
-{
-	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox_rcpts r JOIN "
-	    "outbox o ON o.id = r.outbox_id WHERE r.addr = ? AND o.auto AND o.created_at >= ?",
-	    "si", addr, since), count_r, error_r);
-}
-
-int
-store_outbox_count_ticket(struct pd_store *st, gint64 ticket_id, gint64 since,
-    int *count_r, char **error_r)
-{
-	return count_query(st, query(st, error_r, "SELECT count(*) FROM outbox WHERE "
-	    "ticket_id = ? AND created_at >= ? AND status != 'held'", "ii", ticket_id, since),
-	    count_r, error_r);
-}
-
-void
-store_outbox_row_free(struct pd_outbox_row *r)
-{
-	if (r == NULL)
-		return;
-	g_free(r->ticket_ref);
-	g_free(r->event);
-	g_free(r->message_id);
-	g_free(r->mail_from);
-	if (r->rcpts)
-		g_ptr_array_unref(r->rcpts);
-	if (r->raw)
-		g_bytes_unref(r->raw);
-	g_free(r->status);
-	g_free(r->last_error);
-	g_free(r);
-}
-
-int
-store_outbox_list(struct pd_store *st, const char *status, int with_raw,
-    GPtrArray **rows_r, char **error_r)
-{
-	sqlite3_stmt *s;
-
-	s = query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
-	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
-	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
-	    "r.outbox_id = o.id), CASE WHEN ? THEN o.raw END FROM outbox o LEFT JOIN "
-	    "tickets t ON t.id = o.ticket_id WHERE (?2 IS NULL OR o.status = ?2) "
-	    "ORDER BY o.next_try, o.id", "is", (gint64)with_raw, status);
-	return collect(st, s, outbox_row, GINT_TO_POINTER(with_raw), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
-}
-
-int
-store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
-    const char *recipient, const char *status, int reply_code, const char *diagnostic,
-    int feedback, const char *raw_sha256, gint64 at, char **error_r)
-{
-	return exec(st, error_r, "INSERT INTO bounces (ticket_id, outbox_id, recipient, status, "
-	    "reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    "nnssnsisi", ticket_id, outbox_id, recipient, status, (gint64)reply_code,
-	    diagnostic, (gint64)feedback, raw_sha256, at);
-}
-
-int
-store_quarantine_add(struct pd_store *st, const char *reason, const char *raw_sha256,
-    const char *source, const char *mailbox, const char *from_addr, const char *subject,
-    gint64 at, gint64 *id_r, char **error_r)
-{
-	if (exec(st, error_r, "INSERT INTO quarantine (at, reason, raw_sha256, source, mailbox, "
-	    "from_addr, subject) VALUES (?, ?, ?, ?, ?, ?, ?)", "isssss" "s", at, reason,
-	    raw_sha256, source, mailbox, from_addr, subject) < 0)
-		return -1;
-	if (id_r)
-		*id_r = sqlite3_last_insert_rowid(st->db);
-	return 0;
-}
-
-void
-store_quarantine_free(struct pd_quarantined *q)
-{
-	if (q == NULL)
-		return;
-	g_free(q->reason);
-	g_free(q->raw_sha256);
-	g_free(q->source);
-	g_free(q->mailbox);
-	g_free(q->from_addr);
-	g_free(q->subject);
-	g_free(q->state);
-	g_free(q);
-}
-
-static struct pd_quarantined *
-quarantine_from_row(sqlite3_stmt *s)
-{
-	struct pd_quarantined *q = g_new0(struct pd_quarantined, 1);
-
-	q->id = sqlite3_column_int64(s, 0);
-	q->at = sqlite3_column_int64(s, 1);
-	q->reason = col_str(s, 2);
-	q->raw_sha256 = col_str(s, 3);
-	q->source = col_str(s, 4);
-	q->mailbox = col_str(s, 5);
-	q->from_addr = col_str(s, 6);
-	q->subject = col_str(s, 7);
-	q->state = col_str(s, 8);
-	return q;
-}
-
-static gpointer
-quarantine_row(sqlite3_stmt *s, gpointer arg)
-{
-	(void)arg;
-	return quarantine_from_row(s);
-}
-
-#define QUARANTINE_COLUMNS "SELECT id, at, reason, raw_sha256, source, mailbox, " \
-	"from_addr, subject, state FROM quarantine "
-
-int
-store_quarantine_list(struct pd_store *st, const char *state, GPtrArray **rows_r,
-    char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, QUARANTINE_COLUMNS "WHERE (?1 IS NULL OR "
-	    "state = ?1) ORDER BY id", "s", state);
-
-	return collect(st, s, quarantine_row, NULL, (GDestroyNotify)store_quarantine_free, rows_r, error_r);
-}
-
-int
-store_quarantine_get(struct pd_store *st, gint64 id, struct pd_quarantined **q_r,
-    char **error_r)
-{
-	sqlite3_stmt *s = query(st, error_r, QUARANTINE_COLUMNS "WHERE id = ?", "i", id);
-	int rc;
-
-	if (s == NULL || (rc = step_row(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 1)
-		*q_r = quarantine_from_row(s);
-	sqlite3_reset(s);
-	return rc;
-}
-
-int
-store_quarantine_set_state(struct pd_store *st, gint64 id, const char *state,
-    char **error_r)
-{
-	return exec(st, error_r, "UPDATE quarantine SET state = ? WHERE id = ?", "si", state,
-	    id);
-}
-
-int
 store_stats(struct pd_store *st, GPtrArray **pairs_r, char **error_r)
 {
 	sqlite3_stmt *s;
 	GPtrArray *out;
 	int rc;
 
-	s = query(st, error_r,
+	s = store_query(st, error_r,
 	    "SELECT 'tickets', count(*) FROM tickets UNION ALL "
 	    "SELECT 'tickets_' || status, count(*) FROM tickets GROUP BY status UNION ALL "
 	    "SELECT 'messages', count(*) FROM messages UNION ALL "
@@ -1526,9 +1035,9 @@ store_stats(struct pd_store *st, GPtrArray **pairs_r, char **error_r)
 	if (s == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func(g_free);
-	while ((rc = step_row(st, s, error_r)) == 1) {
-		g_ptr_array_add(out, col_str(s, 0));
-		g_ptr_array_add(out, col_str(s, 1));
+	while ((rc = store_step(st, s, error_r)) == 1) {
+		g_ptr_array_add(out, store_col(s, 0));
+		g_ptr_array_add(out, store_col(s, 1));
 	}
 	sqlite3_reset(s);
 	if (rc < 0) {

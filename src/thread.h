@@ -2,7 +2,7 @@
 #ifndef PD_THREAD_H
 #define PD_THREAD_H
 
-#include "intake.h"
+#include "ctx.h"
 #include "message.h"
 
 enum pd_thread_how {

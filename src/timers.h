@@ -7,7 +7,7 @@
 #ifndef PD_TIMERS_H
 #define PD_TIMERS_H
 
-#include "intake.h"
+#include "ctx.h"
 
 struct pd_timer_stats {
 	int	 warned;

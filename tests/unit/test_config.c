@@ -170,6 +170,8 @@ test_minimal(void)
 	TEST_INT(cfg->slas->len, 0, "no sla");
 	TEST_STR(cfg->auth.authserv_id, NULL, "no authserv_id");
 	TEST_INT(cfg->auth.trust_from, 0, "trust_from false");
+	TEST_INT(cfg->auth.no_answer_dmarc, 1, "no_answer_on_fail default: dmarc");
+	TEST_INT(cfg->auth.no_answer_spf, 1, "no_answer_on_fail default: spf");
 	TEST_INT(cfg->queues->len, 1, "one queue");
 	q = cfg->queues->pdata[0];
 	TEST_STR(q->name, "Support", "queue name");
@@ -350,6 +352,8 @@ test_full(void)
 
 	TEST_STR(cfg->auth.authserv_id, "mx.example.com", "authserv_id");
 	TEST_INT(cfg->auth.trust_from, 1, "trust_from");
+	TEST_INT(cfg->auth.no_answer_dmarc, 0, "no_answer_on_fail [spf]: not dmarc");
+	TEST_INT(cfg->auth.no_answer_spf, 1, "no_answer_on_fail [spf]: spf");
 	TEST_STR(cfg->hours.timezone, "America/New_York", "timezone");
 	TEST_INT(cfg->hours.days, 0x15, "Mon,Wed,Fri");
 	TEST_INT(cfg->hours.start_min, 510, "08:30");

@@ -313,7 +313,7 @@ run_step(const char *name)
 	static const char *const known[] = { "now", "recipient", "outcome", "ref", "detail",
 	    "queued", "held", "mails", "tickets", "quarantines", "quarantine", "ticket",
 	    "status", "messages", "kind", "body", "attachments", "participants", "follows",
-	    "first_response", "mail_has", "not_in_mail", NULL };
+	    "first_response", "mail_has", "not_in_mail", "sender", NULL };
 	static gint64 now;
 	char *eml = g_strdup_printf("%s/%s.eml", fixdir, name);
 	char *expf = g_strdup_printf("%s/%s.expected", fixdir, name);
@@ -351,6 +351,7 @@ run_step(const char *name)
 	raw = load_fixture(eml);
 	src.kind = "deliver";
 	src.recipient = kv_get(kv, "recipient");
+	src.sender = kv_get(kv, "sender");	/* deliver --sender */
 	before = outbox_max_id();
 	rc = intake_process(&ctx, raw->data, raw->len, &src, &r, &err);
 	TEST_INT(rc, 0, "%s: intake_process %s", name, err ? err : "");

@@ -1,7 +1,10 @@
 /* test_quote.c: reply stripping, on a table of small replies, on the
  * talon corpus (real clients), on the email_reply_parser corpus with
  * our expected results in tests/mail/quote/, and on a 767 KB quote. */
+#include <string.h>
+
 #include "test.h"
+#include "html.h"
 #include "message.h"
 #include "quote.h"
 
@@ -40,14 +43,17 @@ static const struct {
 	/* a From: line alone is text */
 	{ "From: the billing team\nYour invoice is attached.\n", NULL,
 	    "From: the billing team\nYour invoice is attached." },
-	{ "Reply\n\n> quoted\n> more\n\n", NULL, "Reply" },
+	/* a quote nothing explains stays: it may be the customer's log */
+	{ "Reply\n\n> quoted\n> more\n\n", NULL, "Reply\n\n> quoted\n> more" },
 	/* bottom posting */
 	{ "On 04/02/2012 06:26 PM, Megan wrote:\n> Hi\nHello\n", NULL, "Hello" },
-	/* interleaved answers keep their context */
-	{ "> Question one?\nAnswer one.\n\n> Question two?\nAnswer two.\n\n> bye\n",
-	    NULL, "> Question one?\nAnswer one.\n\n> Question two?\nAnswer two." },
+	/* interleaved answers stay, the quote between them goes */
+	{ "On 04/02/2012 06:26 PM, Megan <m@x.org> wrote:\n> Question one?\nAnswer one.\n\n> Question two?\nAnswer two.\n\n> bye\n",
+	    NULL, "Answer one.\n\nAnswer two." },
+	/* without an attribution nothing says it is a quote */
+	{ "> Question one?\nAnswer one.\n", NULL, "> Question one?\nAnswer one." },
 	/* a wrapped quote line is still quote */
-	{ "Sure.\n\n> a long line that was\nwrapped by the client\n> and went on\n",
+	{ "Sure.\n\nOn 2 Jan 2026, at 10:00, Bob <b@x.org> wrote:\n> a long line that was\nwrapped by the client\n> and went on\n",
 	    NULL, "Sure." },
 	{ "Regards\n-- \nAlice\nExample Corp\n", NULL, "Regards" },
 	{ "Regards\n--\nAlice\n", NULL, "Regards" },
@@ -77,6 +83,95 @@ static const struct {
 	{ "Hi\n\n_______________________________________________\nfoo-users mailing list\nfoo@lists.example.org\n",
 	    NULL, "Hi" },
 };
+
+
+/* What quote_visible reports, for intake to rely on. */
+static const struct {
+	const char	*in;
+	unsigned	 opts;
+	const char	*want;
+	unsigned	 flags;
+} flag_rows[] = {
+	{ "Just text.\n", 0, "Just text.", 0 },
+	{ "", 0, "", QUOTE_EMPTY },
+	{ "On Mon, Jan 5, 2026 at 10:00 AM Bob <b@x.org> wrote:\n> hi\n", 0, "",
+	    QUOTE_CUT | QUOTE_EMPTY },
+	{ "\n\n-- \nAlice\n", 0, "", QUOTE_SIG | QUOTE_EMPTY },
+	{ "Ok\n\nOn Mon, Jan 5, 2026 at 10:00 AM Bob <b@x.org> wrote:\n> hi\n", 0, "Ok",
+	    QUOTE_CUT },
+	{ "Ok\n\nSent from my iPhone\n", 0, "Ok", QUOTE_SIG },
+	{ "Ok\n\nSent from my iPhone\n", QUOTE_KEEP_SIG, "Ok\n\nSent from my iPhone", 0 },
+	{ "Ok\n\n> what I saw\n", 0, "Ok\n\n> what I saw", QUOTE_UNSURE },
+	/* an Outlook forward ("FW:" subject) is read whole */
+	{ "See below.\n\nFrom: Supplier <o@s.example>\nSent: Monday\nTo: me\nSubject: Order\n\nLate.\n",
+	    QUOTE_IS_FORWARD,
+	    "See below.\n\nFrom: Supplier <o@s.example>\nSent: Monday\nTo: me\nSubject: Order\n\nLate.",
+	    QUOTE_FORWARD },
+	{ "See below.\n\n---------- Forwarded message ---------\nFrom: S <o@s.example>\n\nLate.\n", 0,
+	    "See below.\n\n---------- Forwarded message ---------\nFrom: S <o@s.example>\n\nLate.",
+	    QUOTE_FORWARD },
+};
+
+static const struct {
+	const char	*subject;
+	int		 fwd;
+} subjects[] = {
+	{ "Fwd: Order 4711", 1 }, { "FW: Order", 1 }, { "WG: Bestellung", 1 },
+	{ "TR: Commande", 1 }, { "RV: Pedido", 1 }, { "[Fwd: x]", 1 },
+	{ "Пересл: заказ", 1 }, { "转发：订单", 1 }, { "Re: Order", 0 },
+	{ "AW: Bestellung", 0 }, { "Order: late", 0 }, { NULL, 0 }, { "", 0 },
+};
+
+/* Whitespace runs as one space: "close" when only layout differs. */
+static char *
+squeeze(const char *s)
+{
+	GString *o = g_string_new(NULL);
+	int sp = 0;
+
+	for (; *s; s++) {
+		if (g_ascii_isspace(*s)) {
+			sp = 1;
+			continue;
+		}
+		if (sp && o->len > 0)
+			g_string_append_c(o, ' ');
+		sp = 0;
+		g_string_append_c(o, *s);
+	}
+	return g_string_free(o, FALSE);
+}
+
+struct tally {
+	const char	*set;
+	int		 exact, close, wrong;
+};
+
+static void
+tally_add(struct tally *t, const char *got, const char *want)
+{
+	char *a, *b;
+
+	if (strcmp(got, want) == 0) {
+		t->exact++;
+		return;
+	}
+	a = squeeze(got);
+	b = squeeze(want);
+	if (strcmp(a, b) == 0)
+		t->close++;
+	else
+		t->wrong++;
+	g_free(a);
+	g_free(b);
+}
+
+static void
+tally_print(const struct tally *t)
+{
+	printf("# %s: %d exact, %d close, %d wrong\n", t->set, t->exact,
+	    t->close, t->wrong);
+}
 
 /* The decoded body text of a mail, as intake hands it to quote_strip. */
 static char *
@@ -110,45 +205,178 @@ read_text(const char *path)
 	return s;
 }
 
+/* The text quote_visible sees for a fixture: HTML is rendered first. */
+static char *
+fixture_text(const char *path)
+{
+	char *raw = read_text(path), *t;
+
+	if (raw == NULL || !g_str_has_suffix(path, ".html"))
+		return raw;
+	t = html_to_text(raw, strlen(raw));
+	g_free(raw);
+	return t;
+}
+
+/*
+ * tests/mail/quote/NAME.txt or NAME.html with NAME.visible: every
+ * client x language reply, and the false positives kept whole.
+ */
+static void
+fixtures(void)
+{
+	char *dir = test_src("tests/mail/quote");
+	struct tally t = { "fixtures", 0, 0, 0 };
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *f;
+	int n = 0, langs = 0, keep = 0;
+
+	TEST_OK(d != NULL, "open %s", dir);
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
+		char *name, *path, *vpath, *text, *want, *got;
+		unsigned flags;
+
+		if (!g_str_has_suffix(f, ".txt") && !g_str_has_suffix(f, ".html"))
+			continue;
+		name = g_strndup(f, strrchr(f, '.') - f);
+		path = g_build_filename(dir, f, NULL);
+		vpath = g_strdup_printf("%s/%s.visible", dir, name);
+		text = fixture_text(path);
+		want = read_text(vpath);
+		TEST_OK(text != NULL && want != NULL, "fixture %s: files", f);
+		if (text != NULL && want != NULL) {
+			g_strchomp(want);
+			got = quote_visible(text, NULL, 0, &flags);
+			TEST_STR(got, want, "fixture %s", f);
+			tally_add(&t, got, want);
+			if (g_str_has_prefix(name, "keep-")) {
+				keep++;
+				TEST_OK(!(flags & QUOTE_CUT), "fixture %s: nothing cut", f);
+			}
+			if (strlen(name) > 3 && name[2] == '-')
+				langs++;
+			g_free(got);
+			n++;
+		}
+		g_free(name);
+		g_free(path);
+		g_free(vpath);
+		g_free(text);
+		g_free(want);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	tally_print(&t);
+	/* 19 languages x (15 plain + 8 HTML clients) */
+	TEST_INT(langs, 19 * 23, "fixtures: client x language");
+	TEST_INT(keep, 11, "fixtures: false positives kept whole");
+	TEST_INT(t.exact, n, "fixtures: all %d exact", n);
+	g_free(dir);
+}
+
 /* Every standard reply: the visible reply is "Hello" unless
  * NAME_reply_text gives it (talon keeps the signature in it). */
 static void
 talon(const char *corpus)
 {
-	static const char *const names[] = {
-		"android", "aol", "apple_mail", "apple_mail_2", "comcast",
-		"gmail", "hotmail", "iphone", "outlook", "sparrow",
-		"thunderbird", "yahoo",
-	};
 	char *dir = g_build_filename(corpus, "replies/talon/standard_replies",
 	    NULL);
-	size_t i;
+	struct tally t = { "talon standard_replies", 0, 0, 0 };
+	struct tally ts = { "talon standard_replies, signatures kept", 0, 0, 0 };
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *f;
+	int n = 0;
 
-	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	if (d == NULL) {
 		printf("# skip talon corpus: %s absent\n", dir);
 		g_free(dir);
 		return;
 	}
-	for (i = 0; i < G_N_ELEMENTS(names); i++) {
-		char *eml = g_strdup_printf("%s/%s.eml", dir, names[i]);
-		char *rt = g_strdup_printf("%s/%s_reply_text", dir, names[i]);
-		char *body = eml_text(eml), *want = read_text(rt), *got;
+	while ((f = g_dir_read_name(d)) != NULL) {
+		char *name, *eml, *rt, *body, *want, *got;
 
-		TEST_OK(body != NULL, "talon %s: body", names[i]);
+		if (!g_str_has_suffix(f, ".eml"))
+			continue;
+		name = g_strndup(f, strlen(f) - 4);
+		eml = g_build_filename(dir, f, NULL);
+		rt = g_strdup_printf("%s/%s_reply_text", dir, name);
+		body = eml_text(eml);
+		want = read_text(rt);
+		TEST_OK(body != NULL, "talon %s: body", name);
 		if (body != NULL) {
 			got = quote_strip(body, NULL);
-			TEST_STR(got, "Hello", "talon %s: quote_strip", names[i]);
+			TEST_STR(got, "Hello", "talon %s: quote_strip", name);
+			tally_add(&t, got, "Hello");
 			g_free(got);
 			got = quote_strip_quotes(body);
 			TEST_STR(got, want ? g_strchomp(want) : "Hello",
-			    "talon %s: quote_strip_quotes", names[i]);
+			    "talon %s: quote_strip_quotes", name);
+			tally_add(&ts, got, want ? want : "Hello");
 			g_free(got);
+			n++;
 		}
 		g_free(body);
 		g_free(want);
 		g_free(eml);
 		g_free(rt);
+		g_free(name);
 	}
+	g_dir_close(d);
+	tally_print(&t);
+	tally_print(&ts);
+	TEST_INT(n, 12, "talon: replies found");
+	TEST_INT(t.exact, 12, "talon: exact floor");
+	TEST_INT(ts.exact, 12, "talon, signatures kept: exact floor");
+	g_free(dir);
+}
+
+/* talon's HTML replies: the text before the quoted block. */
+static void
+talon_html(const char *corpus)
+{
+	char *dir = g_build_filename(corpus, "replies/talon/html_replies", NULL);
+	struct tally t = { "talon html_replies", 0, 0, 0 };
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *f, *want = "Hi. I am fine.\n\nThanks,\nAlex";
+	int n = 0;
+
+	if (d == NULL) {
+		printf("# skip talon html: %s absent\n", dir);
+		g_free(dir);
+		return;
+	}
+	while ((f = g_dir_read_name(d)) != NULL) {
+		char *path, *text, *got;
+		unsigned flags;
+
+		if (!g_str_has_suffix(f, ".html"))
+			continue;
+		path = g_build_filename(dir, f, NULL);
+		text = fixture_text(path);
+		TEST_OK(text != NULL, "talon html %s: read", f);
+		if (text != NULL) {
+			got = quote_visible(text, NULL, 0, &flags);
+			tally_add(&t, got, want);
+			{
+				char *a = squeeze(got), *b = squeeze(want);
+
+				TEST_STR(a, b, "talon html %s", f);
+				g_free(a);
+				g_free(b);
+			}
+			TEST_OK(flags & QUOTE_CUT, "talon html %s: quote found", f);
+			g_free(got);
+			n++;
+		}
+		g_free(text);
+		g_free(path);
+	}
+	g_dir_close(d);
+	tally_print(&t);
+	TEST_INT(n, 9, "talon html: replies found");
+	/* Outlook's <p> per line gives "Thanks,\n\nAlex": close, not exact */
+	TEST_OK(t.exact >= 6 && t.exact + t.close == 9,
+	    "talon html: %d exact (floor 6), %d close", t.exact, t.close);
 	g_free(dir);
 }
 
@@ -159,6 +387,7 @@ github(const char *corpus)
 {
 	char *dir = g_build_filename(corpus, "replies/github", NULL);
 	char *fixtures = test_src("tests/mail/quote");
+	struct tally t = { "github bodies", 0, 0, 0 };
 	GDir *d;
 	const char *f;
 	int count = 0;
@@ -185,6 +414,7 @@ github(const char *corpus)
 		if (text != NULL && want != NULL) {
 			got = quote_strip(text, NULL);
 			TEST_STR(got, g_strchomp(want), "github %s", name);
+			tally_add(&t, got, want);
 			g_free(got);
 		}
 		count++;
@@ -196,7 +426,9 @@ github(const char *corpus)
 	}
 	if (d != NULL)
 		g_dir_close(d);
-	TEST_INT(count, 16, "github fixtures found");
+	tally_print(&t);
+	TEST_INT(count, 21, "github fixtures found");
+	TEST_INT(t.exact, 21, "github: exact floor");
 	g_free(dir);
 	g_free(fixtures);
 }
@@ -218,7 +450,9 @@ long_quote(const char *corpus)
 	t0 = g_get_monotonic_time();
 	got = quote_strip(text, "a signature\nthat is not there");
 	t1 = g_get_monotonic_time();
-	/* the answer sits between the quotes, the list footer goes */
+	printf("# long quote (%zu bytes) stripped in %lld us\n", strlen(text),
+	    (long long)(t1 - t0));
+	/* no attribution explains the '>' line: it stays, the footer goes */
 	cut = strstr(text, "\n\n\n____");
 	TEST_OK(cut != NULL, "long quote: footer found");
 	if (cut != NULL) {
@@ -236,7 +470,8 @@ long_quote(const char *corpus)
 int
 main(void)
 {
-	char *corpus = test_src("../shared/corpus");
+	const char *env = g_getenv("POSTDESK_CORPUS");
+	char *corpus = env ? g_strdup(env) : test_src("../shared/corpus");
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -251,9 +486,24 @@ main(void)
 		TEST_STR(got, "", "NULL text");
 		g_free(got);
 	}
+	for (i = 0; i < G_N_ELEMENTS(flag_rows); i++) {
+		unsigned flags = 0xffff;
+		char *got = quote_visible(flag_rows[i].in, NULL,
+		    flag_rows[i].opts, &flags);
+
+		TEST_STR(got, flag_rows[i].want, "flag row %zu: text", i);
+		TEST_INT(flags, flag_rows[i].flags, "flag row %zu: flags", i);
+		g_free(got);
+	}
+	for (i = 0; i < G_N_ELEMENTS(subjects); i++)
+		TEST_INT(quote_subject_forward(subjects[i].subject),
+		    subjects[i].fwd, "forward subject %s",
+		    subjects[i].subject ? subjects[i].subject : "(null)");
 
 	message_init();
+	fixtures();
 	talon(corpus);
+	talon_html(corpus);
 	github(corpus);
 	long_quote(corpus);
 	g_free(corpus);

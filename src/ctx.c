@@ -1,0 +1,33 @@
+/* ctx.c: open what every unit of work needs (ctx.h). */
+#include <string.h>
+
+#include "ctx.h"
+#include "message.h"
+#include "util.h"
+
+int
+ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->cfg = cfg;
+	message_init();
+	if (token_load_secret(cfg->secret_file, &ctx->secret, error_r) < 0) {
+		*exit_r = EX_CONFIG;
+		return -1;
+	}
+	if (util_mkdirs(cfg->spool, 0750, error_r) < 0 ||
+	    store_open(cfg->database, &ctx->store, error_r) < 0) {
+		token_secret_clear(&ctx->secret);
+		*exit_r = EX_TEMPFAIL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctx_close(struct pd_ctx *ctx)
+{
+	store_close(ctx->store);
+	ctx->store = NULL;
+	token_secret_clear(&ctx->secret);
+}

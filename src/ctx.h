@@ -1,0 +1,23 @@
+/* ctx.h: what a command, a CGI request or a daemon thread holds open
+ * while it works: the loaded config (not owned), the store and the
+ * secret.  Every module below the mains takes a struct pd_ctx. */
+#ifndef PD_CTX_H
+#define PD_CTX_H
+
+#include "config.h"
+#include "store.h"
+#include "token.h"
+
+struct pd_ctx {
+	struct pd_config	*cfg;
+	struct pd_store		*store;
+	struct pd_secret	 secret;
+};
+
+/* Open the store and load the secret for cfg.  0 ok; -1 with *error_r,
+ * *exit_r the sysexits code (78 config, 75 temporary). */
+int ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r);
+/* Close the store and clear the secret (cfg is not freed). */
+void ctx_close(struct pd_ctx *ctx);
+
+#endif

@@ -1,0 +1,247 @@
+/* store_outbox.c: the outbox of queued mail, its recipients and the
+ * bounces recorded against it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_private.h"
+#include "util.h"
+
+int
+store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
+    size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r)
+{
+	gint64 id;
+
+	if (store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
+	    "raw, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "nsssbiii",
+	    ticket_id, event, message_id, mail_from, raw, len, (gint64)is_auto, now, now) < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (guint i = 0; i < rcpts->len; i++)
+		if (store_exec(st, error_r, "INSERT OR IGNORE INTO outbox_rcpts (outbox_id, addr) "
+		    "VALUES (?, ?)", "is", id, (const char *)rcpts->pdata[i]) < 0)
+			return -1;
+	if (id_r)
+		*id_r = id;
+	return 0;
+}
+
+static struct pd_outbox_row *
+outbox_row_from(sqlite3_stmt *s, int with_raw)
+{
+	struct pd_outbox_row *r = g_new0(struct pd_outbox_row, 1);
+	const char *rc_list = (const char *)sqlite3_column_text(s, 13);
+
+	r->id = sqlite3_column_int64(s, 0);
+	r->ticket_id = sqlite3_column_int64(s, 1);
+	r->ticket_ref = store_col(s, 2);
+	r->event = store_col(s, 3);
+	r->message_id = store_col(s, 4);
+	r->mail_from = store_col(s, 5);
+	r->is_auto = sqlite3_column_int(s, 6);
+	r->status = store_col(s, 7);
+	r->created_at = sqlite3_column_int64(s, 8);
+	r->next_try = sqlite3_column_int64(s, 9);
+	r->sent_at = sqlite3_column_int64(s, 10);
+	r->tries = sqlite3_column_int(s, 11);
+	r->last_error = store_col(s, 12);
+	r->rcpts = g_ptr_array_new_with_free_func(g_free);
+	if (rc_list) {
+		char **v = g_strsplit(rc_list, "\n", -1);
+		for (char **p = v; *p; p++)
+			g_ptr_array_add(r->rcpts, *p);
+		g_free(v);
+	}
+	if (with_raw)
+		r->raw = g_bytes_new(sqlite3_column_blob(s, 14),
+		    (gsize)sqlite3_column_bytes(s, 14));
+	return r;
+}
+
+static gpointer
+outbox_row(sqlite3_stmt *s, gpointer with_raw)
+{
+	return outbox_row_from(s, GPOINTER_TO_INT(with_raw));
+}
+
+int
+store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
+    char **error_r)
+{
+	sqlite3_stmt *s;
+
+	s = store_query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
+	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
+	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
+	    "r.outbox_id = o.id AND r.status = 'queued') FROM outbox o LEFT JOIN "
+	    "tickets t ON t.id = o.ticket_id WHERE o.status = 'queued' AND o.next_try <= ? "
+	    "ORDER BY o.next_try, o.id LIMIT ?", "ii", now, (gint64)limit);
+	return store_collect(st, s, outbox_row, GINT_TO_POINTER(0), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
+}
+
+int
+store_outbox_raw(struct pd_store *st, gint64 id, GBytes **raw_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT raw FROM outbox WHERE id = ?", "i", id);
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 0) {
+		sqlite3_reset(s);
+		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT " vanished", id);
+		return -1;
+	}
+	*raw_r = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_outbox_rcpt_set(struct pd_store *st, gint64 outbox_id, const char *addr,
+    const char *status, const char *code, char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox_rcpts SET status = ?, code = ? WHERE "
+	    "outbox_id = ? AND addr = ?", "ssis", status, code, outbox_id, addr);
+}
+
+int
+store_outbox_update(struct pd_store *st, gint64 id, const char *status, int tries,
+    gint64 next_try, const char *last_error, gint64 now, char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox SET status = ?1, tries = ?2, next_try = ?3, "
+	    "last_error = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?5 ELSE sent_at END "
+	    "WHERE id = ?6", "siisii", status, (gint64)tries, next_try, last_error, now, id);
+}
+
+int
+store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
+	    "next_try <= ?", "ii", next_try, now);
+}
+
+int
+store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
+{
+	if (store_exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "
+	    "sent_at < ? AND length(raw) > 0", "i", t) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_outbox_next_try(struct pd_store *st, gint64 *next_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "
+	    "status = 'queued'", "");
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_outbox_count_waiting(struct pd_store *st, int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "status = 'queued'", ""), count_r, error_r);
+}
+
+int
+store_outbox_hold(struct pd_store *st, gint64 id, const char *reason, char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
+	    "si", reason, id);
+}
+
+int
+store_outbox_by_message_id(struct pd_store *st, const char *message_id,
+    gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT id, ticket_id FROM outbox WHERE "
+	    "message_id = ?", "s", message_id);
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1) {
+		*outbox_id_r = sqlite3_column_int64(s, 0);
+		*ticket_id_r = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_outbox_count_auto_to(struct pd_store *st, const char *addr, gint64 since,
+    int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox_rcpts r JOIN "
+	    "outbox o ON o.id = r.outbox_id WHERE r.addr = ? AND o.auto AND o.created_at >= ?",
+	    "si", addr, since), count_r, error_r);
+}
+
+int
+store_outbox_count_ticket(struct pd_store *st, gint64 ticket_id, gint64 since,
+    int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "ticket_id = ? AND created_at >= ? AND status != 'held'", "ii", ticket_id, since),
+	    count_r, error_r);
+}
+
+void
+store_outbox_row_free(struct pd_outbox_row *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->ticket_ref);
+	g_free(r->event);
+	g_free(r->message_id);
+	g_free(r->mail_from);
+	if (r->rcpts)
+		g_ptr_array_unref(r->rcpts);
+	if (r->raw)
+		g_bytes_unref(r->raw);
+	g_free(r->status);
+	g_free(r->last_error);
+	g_free(r);
+}
+
+int
+store_outbox_list(struct pd_store *st, const char *status, int with_raw,
+    GPtrArray **rows_r, char **error_r)
+{
+	sqlite3_stmt *s;
+
+	s = store_query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, o.message_id, "
+	    "o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, o.tries, "
+	    "o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r WHERE "
+	    "r.outbox_id = o.id), CASE WHEN ? THEN o.raw END FROM outbox o LEFT JOIN "
+	    "tickets t ON t.id = o.ticket_id WHERE (?2 IS NULL OR o.status = ?2) "
+	    "ORDER BY o.next_try, o.id", "is", (gint64)with_raw, status);
+	return store_collect(st, s, outbox_row, GINT_TO_POINTER(with_raw), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
+}
+
+int
+store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
+    const char *recipient, const char *status, int reply_code, const char *diagnostic,
+    int feedback, const char *raw_sha256, gint64 at, char **error_r)
+{
+	return store_exec(st, error_r, "INSERT INTO bounces (ticket_id, outbox_id, recipient, status, "
+	    "reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "nnssnsisi", ticket_id, outbox_id, recipient, status, (gint64)reply_code,
+	    diagnostic, (gint64)feedback, raw_sha256, at);
+}

@@ -1,0 +1,44 @@
+/* store_private.h: what store.c, store_raw.c and store_outbox.c share
+ * and nothing else may see: the handle and the statement helpers.  Only
+ * the store*.c files include it. */
+#ifndef PD_STORE_PRIVATE_H
+#define PD_STORE_PRIVATE_H
+
+#include <glib.h>
+#include <sqlite3.h>
+
+struct pd_store {
+	sqlite3		*db;
+	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
+	int		 last_rc;
+	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
+	char		*unsynced;	/* a spool written without fsync, or NULL */
+	GHashTable	*dirs;		/* spool folders known to exist */
+};
+
+/* Remember the error for store_error_transient and say what failed.
+ * Always -1. */
+int store_fail(struct pd_store *st, char **error_r, const char *what);
+/* The prepared statement for sql (cached by the text's address: pass a
+ * string literal), reset and unbound.  NULL on error. */
+sqlite3_stmt *store_stmt(struct pd_store *st, const char *sql, char **error_r);
+/* Prepare (cached) and bind: fmt 's' text (NULL binds NULL), 'i' gint64,
+ * 'n' gint64 where 0 binds NULL, 'b' blob (ptr, size_t).  Ready to step. */
+sqlite3_stmt *store_query(struct pd_store *st, char **error_r, const char *sql,
+    const char *fmt, ...);
+/* Run a statement that returns no rows.  0 ok, -1 error. */
+int store_exec(struct pd_store *st, char **error_r, const char *sql, const char *fmt, ...);
+/* Step a single-row query: 1 row, 0 none, -1 error. */
+int store_step(struct pd_store *st, sqlite3_stmt *s, char **error_r);
+/* Column i as a new string (g_free), NULL for NULL. */
+char *store_col(sqlite3_stmt *s, int i);
+typedef gpointer (*store_row_fn)(sqlite3_stmt *s, gpointer arg);
+/* One object per row of s, made by fn(s, arg), into *out_r (a new array
+ * that frees them with free_fn).  0 ok, -1 error; s is reset. */
+int store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
+    GDestroyNotify free_fn, GPtrArray **out_r, char **error_r);
+/* The first column of a one-row count query into *count_r (0 when no
+ * row).  0 ok, -1 error; s is reset. */
+int store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r);
+
+#endif

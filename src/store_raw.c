@@ -1,0 +1,260 @@
+/* store_raw.c: the bytes the store keeps: raw mail (inline or in the
+ * spool), attachments in the spool, the exactly-once "seen" records and
+ * the quarantine of mail that could not be taken in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_private.h"
+#include "util.h"
+
+static char *
+spool_path(const char *spool, const char *kind, const char *sha256)
+{
+	char sub[3] = { sha256[0], sha256[1], '\0' };
+	return g_build_filename(spool, kind, sub, sha256, NULL);
+}
+
+char *
+store_raw_path(const char *spool, const char *sha256)
+{
+	return spool_path(spool, "raw", sha256);
+}
+
+char *
+store_blob_path(const char *spool, const char *sha256)
+{
+	return spool_path(spool, "att", sha256);
+}
+
+/* Content-addressed: a file that exists already has these bytes.
+ * Inside a bulk transaction (savepoints) files are not fsynced one by
+ * one: the outer commit syncs the file system once. */
+static int
+spool_put(struct pd_store *st, const char *spool, const char *path, const void *data,
+    size_t len, char **error_r)
+{
+	char *dir;
+	int rc, bulk = st->in_tx > 1;
+
+	if (access(path, F_OK) == 0)
+		return 0;
+	dir = g_path_get_dirname(path);
+	if (!g_hash_table_contains(st->dirs, dir)) {
+		if (util_mkdirs(dir, 0750, error_r) < 0) {
+			g_free(dir);
+			st->last_rc = SQLITE_IOERR;
+			return -1;
+		}
+		g_hash_table_add(st->dirs, dir);
+	} else
+		g_free(dir);
+	rc = util_write_file(path, data, len, 0640, !bulk, error_r);
+	if (rc < 0)
+		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
+	else if (bulk && st->unsynced == NULL)
+		st->unsynced = g_strdup(spool);
+	return rc;
+}
+
+int
+store_blob_put(struct pd_store *st, const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r)
+{
+	char *path = store_blob_path(spool, sha256);
+	int rc = spool_put(st, spool, path, data, len, error_r);
+
+	g_free(path);
+	return rc;
+}
+
+int
+store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
+    const char *sha256, char **error_r)
+{
+	char *path;
+	int rc;
+
+	if (len <= STORE_RAW_INLINE)
+		return store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at, "
+		    "data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len, util_now(), data, len);
+	path = store_raw_path(spool, sha256);
+	rc = spool_put(st, spool, path, data, len, error_r);
+	g_free(path);
+	if (rc < 0)
+		return -1;
+	return store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
+	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
+}
+
+int
+store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes **raw_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT data IS NOT NULL, data FROM raw_mail "
+	    "WHERE sha256 = ?", "s", sha256);
+	GByteArray *a;
+	char *path;
+	int rc, inline_;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 0) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	inline_ = sqlite3_column_int(s, 0);
+	if (inline_)
+		*raw_r = g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
+	sqlite3_reset(s);
+	if (inline_)
+		return 1;
+	path = store_raw_path(spool, sha256);
+	rc = util_read_file(path, 0, &a, error_r);
+	g_free(path);
+	if (rc < 0)
+		return -1;
+	*raw_r = g_byte_array_free_to_bytes(a);
+	return 1;
+}
+
+int
+store_seen_check(struct pd_store *st, const char *message_id, const char *sha256,
+    int *seen_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? AND "
+	    "raw_sha256 = ?", "ss", message_id ? message_id : "", sha256);
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	*seen_r = rc;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_seen_add(struct pd_store *st, const char *message_id, const char *sha256,
+    gint64 now, const char *outcome, char **error_r)
+{
+	return store_exec(st, error_r, "INSERT OR IGNORE INTO seen (message_id, raw_sha256, at, "
+	    "outcome) VALUES (?, ?, ?, ?)", "ssis", message_id ? message_id : "", sha256,
+	    now, outcome);
+}
+
+int
+store_imap_seen_check(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, int *seen_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? AND "
+	    "uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid);
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	*seen_r = rc;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_imap_seen_add(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
+    guint32 uid, gint64 now, char **error_r)
+{
+	return store_exec(st, error_r, "INSERT OR IGNORE INTO imap_seen (mailbox, uidvalidity, uid, "
+	    "at) VALUES (?, ?, ?, ?)", "siii", mailbox, (gint64)uidvalidity, (gint64)uid, now);
+}
+
+int
+store_quarantine_add(struct pd_store *st, const char *reason, const char *raw_sha256,
+    const char *source, const char *mailbox, const char *from_addr, const char *subject,
+    gint64 at, gint64 *id_r, char **error_r)
+{
+	if (store_exec(st, error_r, "INSERT INTO quarantine (at, reason, raw_sha256, source, mailbox, "
+	    "from_addr, subject) VALUES (?, ?, ?, ?, ?, ?, ?)", "isssss" "s", at, reason,
+	    raw_sha256, source, mailbox, from_addr, subject) < 0)
+		return -1;
+	if (id_r)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+void
+store_quarantine_free(struct pd_quarantined *q)
+{
+	if (q == NULL)
+		return;
+	g_free(q->reason);
+	g_free(q->raw_sha256);
+	g_free(q->source);
+	g_free(q->mailbox);
+	g_free(q->from_addr);
+	g_free(q->subject);
+	g_free(q->state);
+	g_free(q);
+}
+
+static struct pd_quarantined *
+quarantine_from_row(sqlite3_stmt *s)
+{
+	struct pd_quarantined *q = g_new0(struct pd_quarantined, 1);
+
+	q->id = sqlite3_column_int64(s, 0);
+	q->at = sqlite3_column_int64(s, 1);
+	q->reason = store_col(s, 2);
+	q->raw_sha256 = store_col(s, 3);
+	q->source = store_col(s, 4);
+	q->mailbox = store_col(s, 5);
+	q->from_addr = store_col(s, 6);
+	q->subject = store_col(s, 7);
+	q->state = store_col(s, 8);
+	return q;
+}
+
+static gpointer
+quarantine_row(sqlite3_stmt *s, gpointer arg)
+{
+	(void)arg;
+	return quarantine_from_row(s);
+}
+
+#define QUARANTINE_COLUMNS "SELECT id, at, reason, raw_sha256, source, mailbox, " \
+	"from_addr, subject, state FROM quarantine "
+
+int
+store_quarantine_list(struct pd_store *st, const char *state, GPtrArray **rows_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, QUARANTINE_COLUMNS "WHERE (?1 IS NULL OR "
+	    "state = ?1) ORDER BY id", "s", state);
+
+	return store_collect(st, s, quarantine_row, NULL, (GDestroyNotify)store_quarantine_free, rows_r, error_r);
+}
+
+int
+store_quarantine_get(struct pd_store *st, gint64 id, struct pd_quarantined **q_r,
+    char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, QUARANTINE_COLUMNS "WHERE id = ?", "i", id);
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*q_r = quarantine_from_row(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_quarantine_set_state(struct pd_store *st, gint64 id, const char *state,
+    char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE quarantine SET state = ? WHERE id = ?", "si", state,
+	    id);
+}
