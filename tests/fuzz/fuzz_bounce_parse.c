@@ -41,7 +41,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_free(err);
 		return 0;
 	}
-	classify(cfg, &secret, msg, &c);
+	classify(cfg, &secret, msg, NULL, &c);	/* no envelope: Return-Path counts */
+	(void)classify_name(c.cls);
+	classify(cfg, &secret, msg, "", &c);	/* the null envelope sender */
 	(void)classify_name(c.cls);
 	(void)bounce_detect(msg);
 	b = bounce_parse(msg);

@@ -50,7 +50,8 @@ build_seeds() {
 	seed bounce_parse "$src"/tests/mail/bounce/*.eml "$src"/tests/mail/crash/*.eml \
 		"$src"/tests/mail/intake/2[3-7]*.eml
 	[ -d "$shared" ] && seed bounce_parse "$shared"/bounces/*.eml "$shared"/autoreplies/*.eml
-	seed html_to_text "$src"/conf/templates/*.html "$src"/contrib/demo/05-html.eml
+	seed html_to_text "$src"/conf/templates/*.html "$src"/contrib/demo/05-html.eml \
+		$(find "$src/tests/mail" -name "*.html")
 	[ -d "$shared" ] && seed html_to_text "$shared"/replies/talon/html_replies/*
 	seed_text html_to_text '<p>Hello &amp; welcome<br>line</p><blockquote>quoted</blockquote><a href="http://x">y</a>'
 	seed quote_strip "$src"/tests/mail/quote/*
