@@ -48,6 +48,7 @@ static const char css[] =
 	"vertical-align:top}"
 	"pre{white-space:pre-wrap;word-wrap:break-word;font-family:inherit;margin:.3em 0}"
 	".msg{border:1px solid #ccc;border-radius:4px;padding:.5em;margin:.6em 0}"
+	"summary{color:#555;cursor:pointer}"
 	".staff{background:#f2f7ff}.note{background:#fff8e0}.system{background:#f4f4f4}"
 	".meta{color:#555;font-size:.9em}"
 	".tabs a{display:inline-block;margin:.2em .4em .2em 0}"
@@ -304,8 +305,15 @@ render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t
 		g_string_append(b, " &middot; ");
 		html_escape_append(b, when);
 		g_string_append(b, "</div>\n<pre>");
-		html_escape_append(b, m->body ? m->body : "");
+		html_escape_append(b, m->visible_text ? m->visible_text : m->body);
 		g_string_append(b, "</pre>\n");
+		/* the quoted rest one click away, without JavaScript */
+		if (m->visible_text && m->body && strcmp(m->visible_text, m->body) != 0) {
+			g_string_append(b, "<details><summary>show quoted text</summary>"
+			    "<pre>");
+			html_escape_append(b, m->body);
+			g_string_append(b, "</pre></details>\n");
+		}
 		if (m->attachments && m->attachments->len) {
 			g_string_append(b, "<ul>\n");
 			for (guint j = 0; j < m->attachments->len; j++) {

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "notify.h"
+#include "quote.h"
 #include "store.h"
 #include "timers.h"
 #include "util.h"
@@ -98,6 +99,7 @@ cli_json_ticket(GString *o, const struct pd_ticket *t, GPtrArray *msgs)
 			json_kv_time(o, "date", m->date, 0);
 			json_kv_string(o, "subject", m->subject, 0);
 			json_kv_string(o, "text", m->body, 0);
+			json_kv_string(o, "visible_text", m->visible_text, 0);
 			json_key(o, "attachments", 0);
 			g_string_append_c(o, '[');
 			for (guint j = 0; m->attachments && j < m->attachments->len; j++) {
@@ -311,6 +313,11 @@ show_text(struct cli *c, const struct pd_ticket *t, GPtrArray *msgs)
 		s = cli_clean(m->subject, 200);
 		printf("Subject: %s\n\n", s);
 		g_free(s);
+		/* the new text first, the whole mail below a marker */
+		if (m->visible_text && strcmp(m->visible_text, m->body) != 0) {
+			print_text(m->visible_text);
+			printf("\n%s\n", QUOTE_FULL_MARKER);
+		}
 		print_text(m->body);
 		for (guint j = 0; m->attachments && j < m->attachments->len; j++) {
 			const struct pd_stored_attachment *a = m->attachments->pdata[j];

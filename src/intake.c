@@ -152,6 +152,8 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 {
 	struct pd_message *m = in->msg;
 	struct pd_stored_message sm = { 0 };
+	char *vis;
+	int rc;
 
 	sm.ticket_id = ticket_id;
 	sm.kind = (char *)kind;
@@ -161,10 +163,15 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.date = m->date ? m->date : in->now;
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
+	/* a mail as written gets its new text; what we composed is all new */
+	vis = body ? NULL : quote_mail_visible(m->text, m->subject);
+	sm.visible_text = vis;
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
-	if (store_message_add(in->ctx->store, &sm, row_r, error_r) < 0)
+	rc = store_message_add(in->ctx->store, &sm, row_r, error_r);
+	g_free(vis);
+	if (rc < 0)
 		return -1;
 	return store_attachments(in, *row_r, refused_r, error_r);
 }
@@ -440,9 +447,16 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 		else if (reopened)
 			r2 = notice(in, "ticket_reopened", t, to, 0, 1, NULL, m->text, NULL, NULL,
 			    error_r);
-		if (r2 == 0)
+		if (r2 == 0) {
+			/* staff read the new text; the whole mail is below it */
+			char *vis = quote_mail_visible(m->text, m->subject);
+			char *text = quote_with_full(vis, m->text);
+
 			r2 = notice(in, created ? "staff_new_ticket" : "staff_customer_reply", t,
-			    staff, 1, 0, NULL, m->text, why ? "reason" : NULL, why, error_r);
+			    staff, 1, 0, NULL, text, why ? "reason" : NULL, why, error_r);
+			g_free(text);
+			g_free(vis);
+		}
 		if (r2 == 0)
 			r2 = tell_refused(in, t, refused, error_r);
 		g_free(why);

@@ -1079,3 +1079,30 @@ quote_subject_forward(const char *subject)
 		return 0;
 	return folded_in(s, len, forward_subjects, G_N_ELEMENTS(forward_subjects));
 }
+
+char *
+quote_mail_visible(const char *text, const char *subject)
+{
+	unsigned flags;
+	char *v = quote_visible(text, NULL,
+	    quote_subject_forward(subject) ? QUOTE_IS_FORWARD : 0, &flags);
+
+	if (flags & QUOTE_EMPTY) {
+		g_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+char *
+quote_with_full(const char *visible, const char *full)
+{
+	char *f = trimmed_copy(full ? full : "");
+	char *out;
+
+	if (visible == NULL || strcmp(visible, f) == 0)
+		return f;
+	out = g_strdup_printf("%s\n\n\n%s\n\n%s", visible, QUOTE_FULL_MARKER, f);
+	g_free(f);
+	return out;
+}

@@ -41,6 +41,18 @@ char *quote_strip(const char *text, const char *signature);
 /* quote_strip without touching signatures.  Caller frees. */
 char *quote_strip_quotes(const char *text);
 
+/* The visible text of a mail as a customer wrote it: quote_visible with
+ * QUOTE_IS_FORWARD for a forward's subject; NULL when nothing new is
+ * left (the full text is then all there is to show).  Caller frees. */
+char *quote_mail_visible(const char *text, const char *subject);
+
+/* For staff: the visible text, then QUOTE_FULL_MARKER and the full text
+ * when they differ; the full text alone when they do not or visible is
+ * NULL.  Caller frees. */
+#define QUOTE_FULL_MARKER \
+	"-------- The whole message, with the text it quotes --------"
+char *quote_with_full(const char *visible, const char *full);
+
 /* 1 when the subject says the mail is a forward ("Fwd:", "FW:", "WG:",
  * "TR:", "RV:", "I:", "Doorst:", "VS:", "VB:", "PD:", "Пересл:", ...). */
 int quote_subject_forward(const char *subject);

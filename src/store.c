@@ -893,11 +893,15 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 {
 	gint64 id;
 
+	const char *vis = m->visible_text;
+
+	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)
+		vis = NULL;
 	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
-	    "from_name, date, subject, body, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssissssi", m->ticket_id, m->kind,
+	    "from_name, date, subject, body, visible_text, raw_sha256, class, auto) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssssi", m->ticket_id, m->kind,
 	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
-	    m->body ? m->body : "", m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, from_addr, "
@@ -941,6 +945,7 @@ store_message_free(struct pd_stored_message *m)
 	g_free(m->from_name);
 	g_free(m->subject);
 	g_free(m->body);
+	g_free(m->visible_text);
 	g_free(m->raw_sha256);
 	g_free(m->class);
 	if (m->attachments)
@@ -958,7 +963,8 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	int rc;
 
 	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
-	    "date, subject, body, raw_sha256, class, auto FROM messages WHERE ticket_id = ? "
+	    "date, subject, body, raw_sha256, class, auto, COALESCE(visible_text, body) "
+	    "FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);
 	if (s == NULL)
@@ -979,6 +985,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 		m->raw_sha256 = store_col(s, 9);
 		m->class = store_col(s, 10);
 		m->is_auto = sqlite3_column_int(s, 11);
+		m->visible_text = store_col(s, 12);
 		m->attachments = g_ptr_array_new_with_free_func(attachment_free);
 		g_ptr_array_add(out, m);
 		g_hash_table_insert(byid, &m->id, m);

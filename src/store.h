@@ -51,7 +51,8 @@ struct pd_stored_message {
 	char	*from_name;
 	gint64	 date;
 	char	*subject;
-	char	*body;
+	char	*body;			/* the full text */
+	char	*visible_text;		/* the new text only; the body when NULL */
 	char	*raw_sha256;
 	char	*class;
 	int	 is_auto;
@@ -212,13 +213,14 @@ int store_event_add(struct pd_store *, gint64 ticket_id, gint64 at, const char *
     const char *kind, const char *detail, char **error_r);
 
 /* m->ticket_id, kind, message_id, from_*, date, subject, body,
- * raw_sha256, class, is_auto; indexes it for search. */
+ * visible_text (NULL or equal to body: stored as NULL), raw_sha256,
+ * class, is_auto; indexes it for search. */
 int store_message_add(struct pd_store *, const struct pd_stored_message *m, gint64 *id_r,
     char **error_r);
 int store_attachment_add(struct pd_store *, gint64 message_row,
     const struct pd_stored_attachment *a, char **error_r);
 /* Messages of a ticket, oldest first, with attachments; notes and
- * system messages only when all is set. */
+ * system messages only when all is set.  visible_text is never NULL. */
 int store_messages(struct pd_store *, gint64 ticket_id, int all, GPtrArray **msgs_r,
     char **error_r);
 void store_message_free(struct pd_stored_message *);
