@@ -17,12 +17,15 @@
 #define DEF_MAX_HOPS		50		/* Received headers */
 #define DEF_AUTOREPLIES_PER_HOUR 5
 #define DEF_TICKET_MAILS_PER_10MIN 10
+#define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
 #define DEF_SMTP_TIMEOUT	60
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
+#define DEF_LMTP_MAX_CONNECTIONS 32
+#define DEF_LMTP_TIMEOUT	300		/* seconds a client may stay silent */
 
 struct pd_staff {
 	char	*name;
@@ -107,6 +110,7 @@ struct pd_config {
 		GPtrArray *allowed_types; /* "image/..." patterns; empty: all allowed */
 		int	 autoreplies_per_hour;
 		int	 ticket_mails_per_10min;
+		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
 		gint64	 autoclose_after;
 		gint64	 keep_sent;	/* sent mail's bytes dropped after this */
@@ -115,6 +119,14 @@ struct pd_config {
 		int	 max_hops;
 		gint64	 max_header;
 	} limits;
+
+	/* LMTP server of postdeskd; listen is empty when there is none. */
+	struct {
+		GPtrArray *listen;	/* char *: "unix:/abs/path" or
+					 * "inet:ADDRESS:PORT" (IPv6 in []) */
+		int	 max_connections;
+		gint64	 timeout;
+	} lmtp;
 
 	struct {
 		char	*header;	/* extra spam header, or NULL */
