@@ -126,8 +126,9 @@ int store_error_transient(struct pd_store *);
 int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **error_r);
 
 /* Raw bytes kept once by their SHA-256: in the raw_mail row up to
- * STORE_RAW_INLINE bytes, else in spool/raw/AB/SHA256 (written and
- * fsynced once). */
+ * STORE_RAW_INLINE bytes (gzip-compressed when that is smaller: then
+ * length(data) < size), else in spool/raw/AB/SHA256 (written and fsynced
+ * once). */
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r);
