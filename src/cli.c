@@ -39,6 +39,7 @@ static const char usage_text[] =
 "  quarantine [list [--json] | show ID | retry ID|all]\n"
 "  outbox [list [--json] | flush]\n"
 "  stats [--json]\n"
+"  vacuum                           drop sent mail past keep_sent, give space back\n"
 "\n"
 "options:\n"
 "  -c CONF   config file (default: $POSTDESK_CONF, else " PD_DEFAULT_CONF ")\n"
@@ -222,6 +223,7 @@ static const struct {
 	{ "quarantine", cli_cmd_quarantine },
 	{ "outbox", cli_cmd_outbox },
 	{ "stats", cli_cmd_stats },
+	{ "vacuum", cli_cmd_vacuum },
 };
 
 int

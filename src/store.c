@@ -1050,6 +1050,45 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	return 0;
 }
 
+/* Bytes of the database file and its WAL. */
+static gint64
+db_bytes(struct pd_store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	char *wal;
+	struct stat sb;
+	gint64 n = 0;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if (stat(path, &sb) == 0)
+		n += sb.st_size;
+	wal = g_strconcat(path, "-wal", NULL);
+	if (stat(wal, &sb) == 0)
+		n += sb.st_size;
+	g_free(wal);
+	return n;
+}
+
+int
+store_vacuum(struct pd_store *st, gint64 *before_r, gint64 *after_r, char **error_r)
+{
+	int rc;
+
+	if (st->in_tx) {
+		*error_r = g_strdup("vacuum: inside a transaction");
+		return -1;
+	}
+	*before_r = db_bytes(st);
+	write_lock();
+	rc = exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", error_r) < 0 ||
+	    exec_plain(st, "VACUUM", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", error_r) < 0 ? -1 : 0;
+	write_unlock();
+	*after_r = db_bytes(st);
+	return rc;
+}
+
 int
 store_stats(struct pd_store *st, GPtrArray **pairs_r, char **error_r)
 {

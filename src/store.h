@@ -295,5 +295,9 @@ void store_quarantine_free(struct pd_quarantined *);
  * status, messages, attachments, outbox per status, quarantine held,
  * bounces.  GPtrArray of char * alternating name, value. */
 int store_stats(struct pd_store *, GPtrArray **pairs_r, char **error_r);
+/* Give the free pages back to the file system: WAL checkpointed, VACUUM,
+ * checkpointed again.  *before_r and *after_r are the database's bytes
+ * (main file + WAL).  Not inside a transaction.  0 ok, -1 error. */
+int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **error_r);
 
 #endif
