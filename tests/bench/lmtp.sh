@@ -87,11 +87,15 @@ timeout "$T_LMTP" smtp-source -L -s 4 -m "$N_LMTP" -l 5000 -f bench@example.org 
 src_rc=$?
 t1=$(date +%s.%N)
 c1=$(dcpu)
-n=$(sql "SELECT count(*) FROM messages WHERE kind = 'customer'")
-conns=$(grep -c 'lmtp#[0-9]*: from=' "$TMP/daemon.err")
+# Every mail answered 250 counts, whatever intake made of it: smtp-source
+# sends them all from one sender, so past the flood limit (issue 9) they
+# are kept in quarantine, not made tickets.
+n=$(grep -c 'lmtp#[0-9]*: from=<.*> size=[0-9]*: ' "$TMP/daemon.err")
+nmsg=$(sql "SELECT count(*) FROM messages WHERE kind = 'customer'")
+nq=$(sql "SELECT count(*) FROM quarantine")
 secs=$($PY -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$t1")
 fig lmtp.rate "$($PY -c "import sys; print('%.1f' % (int(sys.argv[1]) / float(sys.argv[2])))" "$n" "$secs")" mails/s \
-	"smtp-source -L -s 4 -m $N_LMTP -l 5000 (Postfix's LMTP test client, 4 sessions, a new connection per mail as smtp-source does) to postdeskd's unix socket; each reply after the commit (WAL, synchronous=FULL); $n messages stored in ${secs}s, exit $src_rc; the outbox sender queues and sends acks to smtp-sink meanwhile; $MACHINE"
+	"smtp-source -L -s 4 -m $N_LMTP -l 5000 (Postfix's LMTP test client, 4 sessions, a new connection per mail as smtp-source does) to postdeskd's unix socket; each reply after the commit (WAL, synchronous=FULL); $n mails answered 250 in ${secs}s ($nmsg became messages, $nq quarantined: one sender, flood limit), exit $src_rc; the outbox sender queues and sends acks to smtp-sink meanwhile; $MACHINE"
 ccpu=$($PY -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$c0" "$c1")
 fig lmtp.rate.cpu "$($PY -c "import sys; print('%.1f' % (int(sys.argv[1]) / max(0.001, float(sys.argv[2]))))" "$n" "$ccpu")" mails/s \
 	"same run: mails / CPU seconds of postdeskd during it (${ccpu}s, outbox sender included; 7 workers share the 2 cores, load $(cut -d' ' -f1 /proc/loadavg))"
@@ -105,8 +109,9 @@ fig lmtp.daemon.rss.after "$(mb "$(rss VmRSS)")" MiB \
 dbk=$(du -ck "$TMP/var/postdesk.db"* | tail -1 | cut -f1)
 spk=$(du -sk "$TMP/var/spool" | cut -f1)
 raw=$(sql "SELECT sum(size) FROM raw_mail")
+n=$(sql "SELECT count(*) FROM raw_mail")
 fig lmtp.disk_per_mail "$(( (dbk + spk) * 1024 / (n > 0 ? n : 1) ))" B/mail \
-	"(db incl. -wal + spool, du) / $n messages, after the LMTP ingest; raw mail $(( ${raw:-0} / (n > 0 ? n : 1) )) B/mail avg; outbox rows included (acks, staff notices)"
+	"(db incl. -wal + spool, du) / $n mails kept (raw_mail rows), after the LMTP ingest; raw mail $(( ${raw:-0} / (n > 0 ? n : 1) )) B/mail avg; outbox rows included (acks, staff notices)"
 fig lmtp.disk_ratio "$($PY -c "import sys; print('%.2f' % ((int(sys.argv[1]) * 1024) / max(1, int(sys.argv[2] or 0))))" "$((dbk + spk))" "${raw:-0}")" x \
 	"disk / raw bytes of the stored mail, same run"
 
