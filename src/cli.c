@@ -40,6 +40,7 @@ static const char usage_text[] =
 "  outbox [list [--json] | flush | release ID|REF|all]\n"
 "  history REF [--json]\n"
 "  stats [--json]\n"
+"  vacuum                           drop sent mail past keep_sent, give space back\n"
 "\n"
 "options:\n"
 "  -c CONF   config file (default: $POSTDESK_CONF, else " PD_DEFAULT_CONF ")\n"
@@ -224,6 +225,7 @@ static const struct {
 	{ "outbox", cli_cmd_outbox },
 	{ "stats", cli_cmd_stats },
 	{ "history", cli_cmd_history },
+	{ "vacuum", cli_cmd_vacuum },
 };
 
 int

@@ -55,6 +55,7 @@ int cli_cmd_check_config(struct cli *c, int argc, char **argv);
 int cli_cmd_outbox(struct cli *c, int argc, char **argv);
 int cli_cmd_stats(struct cli *c, int argc, char **argv);
 int cli_cmd_history(struct cli *c, int argc, char **argv);
+int cli_cmd_vacuum(struct cli *c, int argc, char **argv);
 int cli_cmd_deliver(struct cli *c, int argc, char **argv);
 int cli_cmd_import(struct cli *c, int argc, char **argv);
 int cli_cmd_quarantine(struct cli *c, int argc, char **argv);

@@ -126,8 +126,9 @@ int store_error_transient(struct pd_store *);
 int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **error_r);
 
 /* Raw bytes kept once by their SHA-256: in the raw_mail row up to
- * STORE_RAW_INLINE bytes, else in spool/raw/AB/SHA256 (written and
- * fsynced once). */
+ * STORE_RAW_INLINE bytes (gzip-compressed when that is smaller: then
+ * length(data) < size), else in spool/raw/AB/SHA256 (written and fsynced
+ * once). */
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r);
@@ -334,5 +335,9 @@ void store_quarantine_free(struct pd_quarantined *);
  * status, messages, attachments, outbox per status, quarantine held,
  * bounces.  GPtrArray of char * alternating name, value. */
 int store_stats(struct pd_store *, GPtrArray **pairs_r, char **error_r);
+/* Give the free pages back to the file system: WAL checkpointed, VACUUM,
+ * checkpointed again.  *before_r and *after_r are the database's bytes
+ * (main file + WAL).  Not inside a transaction.  0 ok, -1 error. */
+int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **error_r);
 
 #endif

@@ -9,15 +9,17 @@ deliver() {	# deliver FILE: exit status in $rc, stderr in $TMP/err
 }
 raw_kept() {	# raw_kept FILE: the database or the spool holds these exact bytes
 	$PY - "$TMP/var/postdesk.db" "$TMP/var/spool" "$1" <<'PYEOF'
-import hashlib, os, sqlite3, sys
+import hashlib, os, sqlite3, sys, zlib
 raw = open(sys.argv[3], "rb").read()
 sha = hashlib.sha256(raw).hexdigest()
 row = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT data FROM raw_mail WHERE sha256 = ?", (sha,)).fetchone()
+    "SELECT data, size FROM raw_mail WHERE sha256 = ?", (sha,)).fetchone()
 if row is None:
     sys.exit(1)
 data = row[0] if row[0] is not None else open(
     os.path.join(sys.argv[2], "raw", sha[:2], sha), "rb").read()
+if len(data) < row[1]:		# kept gzip-compressed
+    data = zlib.decompress(data, 16 + 15)
 sys.exit(0 if data == raw else 1)
 PYEOF
 }
