@@ -56,6 +56,8 @@ struct pd_lmtp {
 	char			*hostname;
 	guint			 seq;		/* connection numbers for the log */
 	GPtrArray		*jobs;		/* under lock: struct job *, waiting */
+	GPtrArray		*finished;	/* under lock: GThread * of connection
+						 * threads that are returning, to join */
 	int			 committing;	/* under lock: a leader is at work */
 	GCond			 jobs_cond;
 };
@@ -650,9 +652,26 @@ done:
 	conn_free(c);
 	g_mutex_lock(&srv->lock);
 	srv->active--;
+	g_ptr_array_add(srv->finished, g_thread_self());
 	g_cond_broadcast(&srv->cond);
 	g_mutex_unlock(&srv->lock);
 	return NULL;
+}
+
+/* Join the connection threads that have returned, so that none is still
+ * tearing down (and holding its memory) when the daemon exits. */
+static void
+reap_threads(struct pd_lmtp *srv)
+{
+	GPtrArray *done;
+
+	g_mutex_lock(&srv->lock);
+	done = srv->finished;
+	srv->finished = g_ptr_array_new();
+	g_mutex_unlock(&srv->lock);
+	for (guint i = 0; i < done->len; i++)
+		g_thread_join(done->pdata[i]);
+	g_ptr_array_unref(done);
 }
 
 /* Best effort, never blocking: the accept thread must not wait on a
@@ -680,6 +699,7 @@ acceptor_main(gpointer arg)
 		GThread *t;
 		char *line;
 
+		reap_threads(srv);
 		if (sc == NULL) {
 			if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 				g_error_free(err);
@@ -733,7 +753,7 @@ acceptor_main(gpointer arg)
 			g_mutex_unlock(&srv->lock);
 			continue;
 		}
-		g_thread_unref(t);
+		(void)t;	/* joined by reap_threads once it returns */
 	}
 	return NULL;
 }
@@ -825,6 +845,7 @@ lmtp_free(struct pd_lmtp *srv)
 	g_object_unref(srv->listener);
 	g_object_unref(srv->cancel);
 	g_ptr_array_unref(srv->jobs);
+	g_ptr_array_unref(srv->finished);
 	g_cond_clear(&srv->jobs_cond);
 	g_mutex_clear(&srv->lock);
 	g_cond_clear(&srv->cond);
@@ -841,6 +862,7 @@ lmtp_start(const struct pd_config *cfg, char **error_r)
 	g_cond_init(&srv->cond);
 	g_cond_init(&srv->jobs_cond);
 	srv->jobs = g_ptr_array_new();
+	srv->finished = g_ptr_array_new();
 	srv->cancel = g_cancellable_new();
 	srv->listener = g_socket_listener_new();
 	srv->unix_paths = g_ptr_array_new_with_free_func(g_free);
@@ -884,6 +906,7 @@ lmtp_stop(struct pd_lmtp *srv)
 		g_cond_wait_until(&srv->cond, &srv->lock, deadline);
 	left = srv->active;
 	g_mutex_unlock(&srv->lock);
+	reap_threads(srv);
 	if (left > 0) {
 		log_warnx("lmtp: stopping with %d connection%s still busy", left,
 		    left == 1 ? "" : "s");
