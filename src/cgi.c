@@ -365,9 +365,9 @@ static int
 send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 {
 	const struct pd_stored_attachment *a = NULL;
-	GByteArray *data = NULL;
+	GBytes *data = NULL;
 	GString *fn;
-	char *path, *err = NULL, *star;
+	char *err = NULL, *star;
 	const char *ctype;
 
 	for (guint i = 0; a == NULL && i < msgs->len; i++) {
@@ -384,14 +384,11 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	}
 	if (a == NULL)
 		return 1;
-	path = store_blob_path(ctx->cfg->spool, a->sha256);
-	if (util_read_file(path, 0, &data, &err) < 0) {
-		log_warnx("attachment %s: %s", path, err);
+	if (store_blob_get(ctx->store, a->sha256, &data, &err) <= 0) {
+		log_warnx("attachment %s: %s", a->sha256, err ? err : "missing from the spool");
 		g_free(err);
-		g_free(path);
 		return -1;
 	}
-	g_free(path);
 	ctype = a->content_type;
 	if (ctype == NULL || !header_safe(ctype) || strpbrk(ctype, ";\"\\,") ||
 	    strchr(ctype, '/') == NULL || strlen(ctype) > 127)
@@ -411,11 +408,11 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	emit_headers(200, "OK", ctype);
 	printf("Content-Disposition: attachment; filename=\"%s\"; filename*=UTF-8''%s\r\n",
 	    fn->str, star);
-	printf("Content-Length: %u\r\n\r\n", data->len);
-	fwrite(data->data, 1, data->len, stdout);
+	printf("Content-Length: %zu\r\n\r\n", g_bytes_get_size(data));
+	fwrite(g_bytes_get_data(data, NULL), 1, g_bytes_get_size(data), stdout);
 	g_string_free(fn, TRUE);
 	g_free(star);
-	g_byte_array_unref(data);
+	g_bytes_unref(data);
 	return 0;
 }
 

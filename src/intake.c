@@ -128,7 +128,7 @@ store_attachments(struct intake *in, gint64 msg_row, char **refused_r, char **er
 		if (a->data && !a->refused) {
 			gsize len;
 			const void *d = g_bytes_get_data(a->data, &len);
-			if (store_blob_put(in->ctx->store, in->ctx->cfg->spool, d, len, a->sha256, error_r) < 0)
+			if (store_blob_put(in->ctx->store, d, len, a->sha256, error_r) < 0)
 				goto fail;
 		}
 		if (a->refused)
@@ -734,7 +734,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 			goto out;
 		}
 	}
-	if (store_raw_put(ctx->store, ctx->cfg->spool, raw, len, sha, &err) < 0)
+	if (store_raw_put(ctx->store, raw, len, sha, &err) < 0)
 		goto tempfail;
 	if (!parsed)
 		rc = quarantine(&in, perr, &err);
@@ -760,7 +760,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 		err = NULL;
 		in.src = &s2;
 		if (store_begin(ctx->store, &err) < 0 ||
-		    store_raw_put(ctx->store, ctx->cfg->spool, raw, len, sha, &err) < 0 ||
+		    store_raw_put(ctx->store, raw, len, sha, &err) < 0 ||
 		    quarantine(&in, why, &err) < 0 ||
 		    store_seen_add(ctx->store, parsed ? in.msg->message_id : NULL, sha, in.now,
 		    "quarantined", &err) < 0 ||

@@ -261,7 +261,7 @@ store_migrate(struct pd_store *st, char **error_r)
 }
 
 int
-store_open(const char *path, struct pd_store **st_r, char **error_r)
+store_open(const char *path, const char *spool, struct pd_store **st_r, char **error_r)
 {
 	struct pd_store *st = g_new0(struct pd_store, 1);
 	int rc;
@@ -279,6 +279,7 @@ store_open(const char *path, struct pd_store **st_r, char **error_r)
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	sqlite3_extended_result_codes(st->db, 1);
 	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	st->spool = g_strdup(spool);
 	/* FULL: once deliver exits 0 the MTA forgets the mail, so the
 	 * commit must be on disk, power failure included. */
 	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
@@ -304,7 +305,7 @@ store_close(struct pd_store *st)
 		store_rollback(st);
 	g_hash_table_destroy(st->stmts);
 	g_hash_table_destroy(st->dirs);
-	g_free(st->unsynced);
+	g_free(st->spool);
 	sqlite3_close(st->db);
 	g_free(st);
 }
@@ -372,17 +373,17 @@ sync_spool(struct pd_store *st, char **error_r)
 {
 	int fd, rc = 0;
 
-	if (st->unsynced == NULL)
+	if (!st->unsynced || st->spool == NULL)
 		return 0;
-	fd = open(st->unsynced, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st->unsynced = 0;
+	fd = open(st->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) < 0) {
 		st->last_rc = SQLITE_IOERR;
-		*error_r = g_strdup_printf("%s: sync: %s", st->unsynced, g_strerror(errno));
+		*error_r = g_strdup_printf("%s: sync: %s", st->spool, g_strerror(errno));
 		rc = -1;
 	}
 	if (fd >= 0)
 		close(fd);
-	g_clear_pointer(&st->unsynced, g_free);
 	return rc;
 }
 

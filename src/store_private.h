@@ -12,7 +12,8 @@ struct pd_store {
 	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
 	int		 last_rc;
 	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
-	char		*unsynced;	/* a spool written without fsync, or NULL */
+	char		*spool;		/* the spool folder, or NULL */
+	int		 unsynced;	/* spool files written without fsync */
 	GHashTable	*dirs;		/* spool folders known to exist */
 };
 
