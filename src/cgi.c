@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "store.h"
 #include "ticket.h"
+#include "ticket_view.h"
 #include "token.h"
 #include "util.h"
 
@@ -226,6 +227,27 @@ row_time(GString *b, const char *name, gint64 t)
 
 	row(b, name, s);
 	g_free(s);
+}
+
+/* The ticket's fields for view (ticket_view.c), one row each. */
+static void
+rows(GString *b, const struct pd_ticket *t, unsigned view)
+{
+	for (const struct pd_field *f = ticket_view_fields; f->key; f++) {
+		const char *label = view == VIEW_PAGE && f->page_label ? f->page_label :
+		    f->label;
+
+		if (!ticket_view_shown(t, f, view))
+			continue;
+		if (f->is_time)
+			row_time(b, label, ticket_view_time(t, f));
+		else {
+			char *v = ticket_view_text(t, f);
+
+			row(b, label, v);
+			g_free(v);
+		}
+	}
 }
 
 /* Append a query string "?k=v&k2=v2" built from NULL-terminated pairs,
@@ -516,19 +538,7 @@ page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
 	else if (done && strcmp(done, "rated") == 0)
 		g_string_append(b, "<p><strong>Thank you for your rating.</strong></p>\n");
 	g_string_append(b, "<table>\n");
-	row(b, "Reference", t->ref);
-	row(b, "Subject", t->subject);
-	row(b, "Status", t->status);
-	row(b, "Priority", t->priority);
-	row(b, "Queue", t->queue);
-	row_time(b, "Created", t->created_at);
-	row_time(b, "Last update", t->updated_at);
-	if (t->first_response_at == 0 && t->first_response_due > 0)
-		row_time(b, "Expected response", t->first_response_due);
-	if (t->resolution_due > 0 && t->resolved_at == 0)
-		row_time(b, "Expected resolution", t->resolution_due);
-	if (t->resolved_at > 0)
-		row_time(b, "Resolved", t->resolved_at);
+	rows(b, t, VIEW_PAGE);
 	g_string_append(b, "</table>\n");
 	render_thread(b, ctx->cfg, t, msgs, 0, k);
 	g_string_append(b, "<p>To add to your request, reply to any of our mails.</p>\n");
@@ -909,26 +919,7 @@ staff_ticket(struct pd_ctx *ctx, const struct req *r, struct page *p)
 	}
 	page_head(p, t->subject && *t->subject ? t->subject : t->ref);
 	g_string_append(b, "<p><a href=\"?view=staff\">&larr; all tickets</a></p>\n<table>\n");
-	row(b, "Reference", t->ref);
-	row(b, "Status", t->status);
-	row(b, "Priority", t->priority);
-	row(b, "Queue", t->queue);
-	row(b, "Assignee", t->assignee);
-	row(b, "Customer", t->customer_email);
-	row(b, "Customer name", t->customer_name);
-	g_string_append(b, "<tr><th>Labels</th><td>");
-	for (guint i = 0; t->labels && i < t->labels->len; i++) {
-		if (i)
-			g_string_append(b, ", ");
-		html_escape_append(b, t->labels->pdata[i]);
-	}
-	g_string_append(b, "</td></tr>\n");
-	row_time(b, "Created", t->created_at);
-	row_time(b, "Last update", t->updated_at);
-	row_time(b, "First response due", t->first_response_due);
-	row_time(b, "First response", t->first_response_at);
-	row_time(b, "Resolution due", t->resolution_due);
-	row_time(b, "Resolved", t->resolved_at);
+	rows(b, t, VIEW_STAFF);
 	g_string_append(b, "</table>\n");
 	render_thread(b, ctx->cfg, t, msgs, 1, NULL);
 	page_foot(p);
