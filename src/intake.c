@@ -604,7 +604,7 @@ flood_check(struct intake *in, const struct pd_queue *q, int *flood_r, char **er
 	struct pd_ctx *ctx = in->ctx;
 	const char *from = in->msg->from.addr;
 	int limit = ctx->cfg->limits.new_tickets_per_sender, n, told;
-	struct pd_notice note = { 0 };
+	struct pd_event_mail note = { 0 };
 	char *why;
 
 	*flood_r = 0;
@@ -622,14 +622,12 @@ flood_check(struct intake *in, const struct pd_queue *q, int *flood_r, char **er
 		return 0;
 	why = g_strdup_printf("%d new tickets in the last hour, the limit is %d", n, limit);
 	log_info("flood: %s: %s; further new mail from it is kept in quarantine", from, why);
-	note.event = "staff_flood";
 	note.queue = q;
-	note.to = q->staff;
-	note.customer_name = from;
+	note.message = NULL;
 	note.extra_name = "reason";
 	note.extra_value = why;
-	note.staff = 1;
-	n = notify_queue(ctx, &note, in->now, &told, error_r);
+	note.sender = from;
+	n = notify_event(ctx, "staff_flood", NULL, &note, in->now, &told, error_r);
 	in->r->queued += told;
 	g_free(why);
 	return n;

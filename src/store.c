@@ -168,16 +168,30 @@ store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer ar
 	return 0;
 }
 
-/* The count of a "SELECT count(*)" statement; s is reset. */
 int
-store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+store_one(struct pd_store *st, sqlite3_stmt *s, gint64 *value_r, int *found_r,
+    char **error_r)
 {
 	int rc;
 
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
-	*count_r = rc ? sqlite3_column_int(s, 0) : 0;
+	if (value_r)
+		*value_r = rc ? sqlite3_column_int64(s, 0) : 0;
+	if (found_r)
+		*found_r = rc;
 	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+{
+	gint64 n;
+
+	if (store_one(st, s, &n, NULL, error_r) < 0)
+		return -1;
+	*count_r = (int)n;
 	return 0;
 }
 
@@ -821,13 +835,8 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 	    "UNION ALL SELECT first_response_due FROM tickets WHERE " TIMER_ACTIVE
 	    "AND first_response_at IS NULL AND sla_first_breached = 0) "
 	    "WHERE t > ?1", "iiii", now, (gint64)warn_num, (gint64)warn_den, autoclose_after);
-	int rc;
 
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, s, next_r, NULL, error_r);
 }
 
 int
@@ -843,17 +852,10 @@ int
 store_ticket_knows(struct pd_store *st, gint64 ticket_id, const char *email,
     int *knows_r, char **error_r)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	s = store_query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c ON c.id = "
-	    "t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
-	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email);
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*knows_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c "
+	    "ON c.id = t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
+	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email), NULL,
+	    knows_r, error_r);
 }
 
 int

@@ -156,15 +156,9 @@ int
 store_seen_check(struct pd_store *st, const char *message_id, const char *sha256,
     int *seen_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? AND "
-	    "raw_sha256 = ?", "ss", message_id ? message_id : "", sha256);
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? "
+	    "AND raw_sha256 = ?", "ss", message_id ? message_id : "", sha256), NULL, seen_r,
+	    error_r);
 }
 
 int
@@ -180,15 +174,9 @@ int
 store_imap_seen_check(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
     guint32 uid, int *seen_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? AND "
-	    "uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid);
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? "
+	    "AND uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid),
+	    NULL, seen_r, error_r);
 }
 
 int
