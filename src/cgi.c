@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "store.h"
 #include "ticket.h"
+#include "ticket_view.h"
 #include "token.h"
 #include "util.h"
 
@@ -228,6 +229,27 @@ row_time(GString *b, const char *name, gint64 t)
 	g_free(s);
 }
 
+/* The ticket's fields for view (ticket_view.c), one row each. */
+static void
+rows(GString *b, const struct pd_ticket *t, unsigned view)
+{
+	for (const struct pd_field *f = ticket_view_fields; f->key; f++) {
+		const char *label = view == VIEW_PAGE && f->page_label ? f->page_label :
+		    f->label;
+
+		if (!ticket_view_shown(t, f, view))
+			continue;
+		if (f->is_time)
+			row_time(b, label, ticket_view_time(t, f));
+		else {
+			char *v = ticket_view_text(t, f);
+
+			row(b, label, v);
+			g_free(v);
+		}
+	}
+}
+
 /* Append a query string "?k=v&k2=v2" built from NULL-terminated pairs,
  * HTML-escaped for an attribute; empty values are left out. */
 static void
@@ -365,9 +387,9 @@ static int
 send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 {
 	const struct pd_stored_attachment *a = NULL;
-	GByteArray *data = NULL;
+	GBytes *data = NULL;
 	GString *fn;
-	char *path, *err = NULL, *star;
+	char *err = NULL, *star;
 	const char *ctype;
 
 	for (guint i = 0; a == NULL && i < msgs->len; i++) {
@@ -384,14 +406,11 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	}
 	if (a == NULL)
 		return 1;
-	path = store_blob_path(ctx->cfg->spool, a->sha256);
-	if (util_read_file(path, 0, &data, &err) < 0) {
-		log_warnx("attachment %s: %s", path, err);
+	if (store_blob_get(ctx->store, a->sha256, &data, &err) <= 0) {
+		log_warnx("attachment %s: %s", a->sha256, err ? err : "missing from the spool");
 		g_free(err);
-		g_free(path);
 		return -1;
 	}
-	g_free(path);
 	ctype = a->content_type;
 	if (ctype == NULL || !header_safe(ctype) || strpbrk(ctype, ";\"\\,") ||
 	    strchr(ctype, '/') == NULL || strlen(ctype) > 127)
@@ -411,11 +430,11 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	emit_headers(200, "OK", ctype);
 	printf("Content-Disposition: attachment; filename=\"%s\"; filename*=UTF-8''%s\r\n",
 	    fn->str, star);
-	printf("Content-Length: %u\r\n\r\n", data->len);
-	fwrite(data->data, 1, data->len, stdout);
+	printf("Content-Length: %zu\r\n\r\n", g_bytes_get_size(data));
+	fwrite(g_bytes_get_data(data, NULL), 1, g_bytes_get_size(data), stdout);
 	g_string_free(fn, TRUE);
 	g_free(star);
-	g_byte_array_unref(data);
+	g_bytes_unref(data);
 	return 0;
 }
 
@@ -519,19 +538,7 @@ page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
 	else if (done && strcmp(done, "rated") == 0)
 		g_string_append(b, "<p><strong>Thank you for your rating.</strong></p>\n");
 	g_string_append(b, "<table>\n");
-	row(b, "Reference", t->ref);
-	row(b, "Subject", t->subject);
-	row(b, "Status", t->status);
-	row(b, "Priority", t->priority);
-	row(b, "Queue", t->queue);
-	row_time(b, "Created", t->created_at);
-	row_time(b, "Last update", t->updated_at);
-	if (t->first_response_at == 0 && t->first_response_due > 0)
-		row_time(b, "Expected response", t->first_response_due);
-	if (t->resolution_due > 0 && t->resolved_at == 0)
-		row_time(b, "Expected resolution", t->resolution_due);
-	if (t->resolved_at > 0)
-		row_time(b, "Resolved", t->resolved_at);
+	rows(b, t, VIEW_PAGE);
 	g_string_append(b, "</table>\n");
 	render_thread(b, ctx->cfg, t, msgs, 0, k);
 	g_string_append(b, "<p>To add to your request, reply to any of our mails.</p>\n");
@@ -912,26 +919,7 @@ staff_ticket(struct pd_ctx *ctx, const struct req *r, struct page *p)
 	}
 	page_head(p, t->subject && *t->subject ? t->subject : t->ref);
 	g_string_append(b, "<p><a href=\"?view=staff\">&larr; all tickets</a></p>\n<table>\n");
-	row(b, "Reference", t->ref);
-	row(b, "Status", t->status);
-	row(b, "Priority", t->priority);
-	row(b, "Queue", t->queue);
-	row(b, "Assignee", t->assignee);
-	row(b, "Customer", t->customer_email);
-	row(b, "Customer name", t->customer_name);
-	g_string_append(b, "<tr><th>Labels</th><td>");
-	for (guint i = 0; t->labels && i < t->labels->len; i++) {
-		if (i)
-			g_string_append(b, ", ");
-		html_escape_append(b, t->labels->pdata[i]);
-	}
-	g_string_append(b, "</td></tr>\n");
-	row_time(b, "Created", t->created_at);
-	row_time(b, "Last update", t->updated_at);
-	row_time(b, "First response due", t->first_response_due);
-	row_time(b, "First response", t->first_response_at);
-	row_time(b, "Resolution due", t->resolution_due);
-	row_time(b, "Resolved", t->resolved_at);
+	rows(b, t, VIEW_STAFF);
 	g_string_append(b, "</table>\n");
 	render_thread(b, ctx->cfg, t, msgs, 1, NULL);
 	page_foot(p);

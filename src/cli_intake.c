@@ -409,7 +409,7 @@ quarantine_show(struct cli *c, gint64 id)
 		log_warnx("quarantine show: no quarantined mail #%" G_GINT64_FORMAT, id);
 		return EX_DATAERR;
 	}
-	rc = store_raw_get(c->ctx.store, c->cfg->spool, q->raw_sha256, &raw, &err);
+	rc = store_raw_get(c->ctx.store, q->raw_sha256, &raw, &err);
 	if (rc <= 0) {
 		log_warnx("quarantine show: %s", rc < 0 ? err : "raw mail missing");
 		g_free(err);
@@ -436,7 +436,7 @@ quarantine_retry_one(struct cli *c, const struct pd_quarantined *q)
 	GBytes *raw;
 	char *err = NULL, *prefix;
 
-	if (store_raw_get(c->ctx.store, c->cfg->spool, q->raw_sha256, &raw, &err) <= 0) {
+	if (store_raw_get(c->ctx.store, q->raw_sha256, &raw, &err) <= 0) {
 		log_warnx("quarantine retry: #%" G_GINT64_FORMAT ": %s", q->id,
 		    err ? err : "raw mail missing");
 		g_free(err);

@@ -13,6 +13,7 @@
 #include "quote.h"
 #include "store.h"
 #include "ticket.h"
+#include "ticket_view.h"
 #include "util.h"
 
 #define LIST_WIDTH	100		/* columns of `list` text output */
@@ -59,31 +60,7 @@ void
 cli_json_ticket(GString *o, const struct pd_ticket *t, GPtrArray *msgs)
 {
 	g_string_append_c(o, '{');
-	json_kv_string(o, "ref", t->ref, 1);
-	json_kv_string(o, "subject", t->subject, 0);
-	json_kv_string(o, "status", t->status, 0);
-	json_kv_string(o, "priority", t->priority, 0);
-	json_kv_string(o, "queue", t->queue, 0);
-	json_kv_string(o, "assignee", t->assignee && *t->assignee ? t->assignee : NULL, 0);
-	json_key(o, "customer", 0);
-	g_string_append_c(o, '{');
-	json_kv_string(o, "email", t->customer_email, 1);
-	json_kv_string(o, "name", t->customer_name && *t->customer_name ?
-	    t->customer_name : NULL, 0);
-	g_string_append_c(o, '}');
-	json_key(o, "labels", 0);
-	g_string_append_c(o, '[');
-	for (guint i = 0; t->labels && i < t->labels->len; i++) {
-		if (i)
-			g_string_append_c(o, ',');
-		json_string(o, t->labels->pdata[i]);
-	}
-	g_string_append_c(o, ']');
-	json_kv_time(o, "created_at", t->created_at, 0);
-	json_kv_time(o, "updated_at", t->updated_at, 0);
-	json_kv_time(o, "first_response_at", t->first_response_at, 0);
-	json_kv_time(o, "resolved_at", t->resolved_at, 0);
-	json_kv_string(o, "merged_into", t->merged_into ? t->merged_into_ref : NULL, 0);
+	ticket_view_json(o, t);
 	if (msgs) {
 		json_key(o, "messages", 0);
 		g_string_append_c(o, '[');
@@ -121,54 +98,74 @@ cli_json_ticket(GString *o, const struct pd_ticket *t, GPtrArray *msgs)
 	g_string_append_c(o, '}');
 }
 
-/* Aligned columns cut to fit LIST_WIDTH; the subject takes the rest. */
+/* Aligned columns (ticket_view's list fields) cut to fit LIST_WIDTH; the
+ * one whose width is -1 (the subject) comes last and takes the rest. */
 static void
 list_text(GPtrArray *tickets)
 {
-	static const char *const head[] = { "REF", "STATUS", "PRIORITY", "QUEUE",
-	    "ASSIGNEE", "CUSTOMER", "SUBJECT" };
-	static const size_t cap[] = { 12, 11, 8, 14, 24, 30, 0 };
-	size_t width[7], used = 0;
+	const struct pd_field *cols[16], *rest = NULL;
+	size_t width[16], used = 0, rest_w;
 	GPtrArray *cells = g_ptr_array_new_with_free_func(g_free);
 	GString *line = g_string_new(NULL);
-	int col;
+	guint n = 0;
 
-	for (col = 0; col < 6; col++)
-		width[col] = strlen(head[col]);
+	for (const struct pd_field *f = ticket_view_fields; f->key; f++) {
+		if (!(f->views & VIEW_LIST))
+			continue;
+		if (f->list_width < 0)
+			rest = f;
+		else if (n < G_N_ELEMENTS(cols)) {
+			width[n] = strlen(f->key);
+			cols[n++] = f;
+		}
+	}
 	for (guint i = 0; i < tickets->len; i++) {
 		const struct pd_ticket *t = tickets->pdata[i];
-		const char *v[6] = { t->ref, t->status, t->priority, t->queue,
-		    t->assignee, t->customer_email };
 
-		for (col = 0; col < 6; col++) {
-			char *s = cli_clean(v[col], cap[col]);
+		for (guint col = 0; col < n; col++) {
+			char *v = ticket_view_text(t, cols[col]);
+			char *s = cli_clean(v, (size_t)cols[col]->list_width);
 
 			width[col] = MAX(width[col], (size_t)g_utf8_strlen(s, -1));
 			g_ptr_array_add(cells, s);
+			g_free(v);
 		}
 	}
-	for (col = 0; col < 6; col++)
+	for (guint col = 0; col < n; col++)
 		used += width[col] + 2;
-	width[6] = used + 20 < LIST_WIDTH ? LIST_WIDTH - used : 20;
+	rest_w = used + 20 < LIST_WIDTH ? LIST_WIDTH - used : 20;
 
-	for (col = 0; col < 6; col++) {
-		pad(line, head[col], width[col]);
-		g_string_append(line, "  ");
+	for (guint col = 0; col <= n; col++) {
+		const struct pd_field *f = col < n ? cols[col] : rest;
+		char *head;
+
+		if (f == NULL)
+			break;
+		head = g_ascii_strup(f->key, -1);
+		if (col < n) {
+			pad(line, head, width[col]);
+			g_string_append(line, "  ");
+		} else
+			g_string_append(line, head);
+		g_free(head);
 	}
-	g_string_append(line, head[6]);
 	puts(line->str);
 	for (guint i = 0; i < tickets->len; i++) {
 		const struct pd_ticket *t = tickets->pdata[i];
-		char *subject = cli_clean(t->subject, width[6]);
 
 		g_string_truncate(line, 0);
-		for (col = 0; col < 6; col++) {
-			pad(line, cells->pdata[i * 6 + col], width[col]);
+		for (guint col = 0; col < n; col++) {
+			pad(line, cells->pdata[i * n + col], width[col]);
 			g_string_append(line, "  ");
 		}
-		g_string_append(line, subject);
+		if (rest) {
+			char *v = ticket_view_text(t, rest), *s = cli_clean(v, rest_w);
+
+			g_string_append(line, s);
+			g_free(s);
+			g_free(v);
+		}
 		puts(line->str);
-		g_free(subject);
 	}
 	g_string_free(line, TRUE);
 	g_ptr_array_unref(cells);
@@ -255,7 +252,7 @@ show_field(const char *name, const char *value)
 {
 	char *v = cli_clean(value, 200);
 
-	printf("%-16s%s\n", name, v);
+	printf("%-20s%s\n", name, v);
 	g_free(v);
 }
 
@@ -264,41 +261,34 @@ show_time(const char *name, gint64 t)
 {
 	char *v = cli_time_text(t);
 
-	printf("%-16s%s\n", name, v);
+	printf("%-20s%s\n", name, v);
 	g_free(v);
 }
 
 static void
 show_text(struct cli *c, const struct pd_ticket *t, GPtrArray *msgs)
 {
-	char *s, *labels;
+	char *s;
 
 	s = cli_clean(t->subject, 200);
 	printf("%s  %s\n", t->ref, s);
 	g_free(s);
-	show_field("Status:", t->status);
-	show_field("Priority:", t->priority);
-	show_field("Queue:", t->queue);
-	show_field("Assignee:", t->assignee);
-	if (t->customer_name && *t->customer_name) {
-		s = g_strdup_printf("%s <%s>", t->customer_name, t->customer_email);
-		show_field("Customer:", s);
-		g_free(s);
-	} else
-		show_field("Customer:", t->customer_email);
-	g_ptr_array_add(t->labels, NULL);
-	labels = g_strjoinv(", ", (char **)t->labels->pdata);
-	g_ptr_array_remove_index(t->labels, t->labels->len - 1);
-	show_field("Labels:", labels);
-	g_free(labels);
-	show_time("Created:", t->created_at);
-	show_time("Updated:", t->updated_at);
-	show_time("First response:", t->first_response_at);
-	show_time("Resolved:", t->resolved_at);
-	if (t->closed_at)
-		show_time("Closed:", t->closed_at);
-	if (t->merged_into)
-		show_field("Merged into:", t->merged_into_ref);
+	for (const struct pd_field *f = ticket_view_fields; f->key; f++) {
+		char *label;
+
+		if (!ticket_view_shown(t, f, VIEW_SHOW))
+			continue;
+		label = g_strdup_printf("%s:", f->label);
+		if (f->is_time)
+			show_time(label, ticket_view_time(t, f));
+		else {
+			char *v = ticket_view_text(t, f);
+
+			show_field(label, v);
+			g_free(v);
+		}
+		g_free(label);
+	}
 	s = notify_status_url(&c->ctx, t->ref);
 	show_field("Status page:", s);
 	g_free(s);

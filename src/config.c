@@ -37,6 +37,13 @@ struct ctx {
 	int		 quiet;		/* errors of a part the caller does not use */
 };
 
+const struct pd_source_scheme config_sources[] = {
+	{ "imap://", SRC_IMAP, 0 },
+	{ "imaps://", SRC_IMAP, 0 },
+	{ "maildir:", SRC_MAILDIR, 1 },
+	{ NULL, 0, 0 }
+};
+
 static const char *const day_names[7] = {
 	"mon", "tue", "wed", "thu", "fri", "sat", "sun"
 };
@@ -828,27 +835,33 @@ parse_mailboxes(struct ctx *c, config_setting_t *root)
 				g_hash_table_add(names, m->name);
 		}
 		if ((s = req_str(c, g, "url", pre, &v)) != NULL) {
-			if (g_str_has_prefix(v, "imap://") ||
-			    g_str_has_prefix(v, "imaps://")) {
-				if (strlen(v) <= strlen("imaps://") ||
-				    strpbrk(v, " \t\r\n"))
-					cerr(c, s, "%s.url: \"%s\" has no host", pre,
-					    v);
-				else
-					m->url = g_strdup(v);
-			} else if (g_str_has_prefix(v, "maildir:")) {
-				const char *p = v + strlen("maildir:");
-				if (*p == '\0')
-					cerr(c, s, "%s.url: maildir: needs a path, "
-					    "like maildir:/var/mail/support", pre);
-				else {
-					char *abs = resolve(c, p);
-					m->url = g_strconcat("maildir:", abs, NULL);
-					g_free(abs);
-				}
-			} else
-				cerr(c, s, "%s.url: must start with imap://, "
-				    "imaps:// or maildir:", pre);
+			const struct pd_source_scheme *sc = config_sources;
+
+			while (sc->prefix && !g_str_has_prefix(v, sc->prefix))
+				sc++;
+			if (sc->prefix == NULL) {
+				GString *all = g_string_new(NULL);
+
+				for (sc = config_sources; sc->prefix; sc++)
+					g_string_append_printf(all, "%s%s", sc == config_sources ?
+					    "" : sc[1].prefix ? ", " : " or ", sc->prefix);
+				cerr(c, s, "%s.url: must start with %s", pre, all->str);
+				g_string_free(all, TRUE);
+			} else if (sc->is_path && v[strlen(sc->prefix)] == '\0')
+				cerr(c, s, "%s.url: %s needs a path, like %s/var/mail/support",
+				    pre, sc->prefix, sc->prefix);
+			else if (sc->is_path) {
+				char *abs = resolve(c, v + strlen(sc->prefix));
+
+				m->url = g_strconcat(sc->prefix, abs, NULL);
+				m->kind = sc->kind;
+				g_free(abs);
+			} else if (v[strlen(sc->prefix)] == '\0' || strpbrk(v, " \t\r\n"))
+				cerr(c, s, "%s.url: \"%s\" has no host", pre, v);
+			else {
+				m->url = g_strdup(v);
+				m->kind = sc->kind;
+			}
 		}
 		m->user = opt_str(c, g, "user", pre, NULL);
 		m->password_file = opt_password_file(c, g, pre);

@@ -46,9 +46,22 @@ struct pd_queue {
 	char	*templates;	/* per-queue override folder or NULL */
 };
 
+/* The kinds of mailbox source (SPEC 2), named by their URL scheme in
+ * config_sources[]; the daemon runs each kind's watcher (daemon.c). */
+enum pd_source_kind { SRC_IMAP, SRC_MAILDIR, SRC_KIND_COUNT };
+
+struct pd_source_scheme {
+	const char		*prefix;	/* "imaps://" */
+	enum pd_source_kind	 kind;
+	int			 is_path;	/* the rest is a local path, else a host */
+};
+/* Every URL scheme a mailbox may have, ended by { NULL }. */
+extern const struct pd_source_scheme config_sources[];
+
 struct pd_mailbox {
 	char	*name;
 	char	*url;		/* imap://, imaps:// or maildir:/path */
+	enum pd_source_kind kind; /* from url's scheme */
 	char	*user;
 	char	*password_file;
 	char	*queue;		/* queue name */

@@ -16,7 +16,7 @@ ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r)
 		return -1;
 	}
 	if (util_mkdirs(cfg->spool, 0750, error_r) < 0 ||
-	    store_open(cfg->database, &ctx->store, error_r) < 0) {
+	    store_open(cfg->database, cfg->spool, &ctx->store, error_r) < 0) {
 		token_secret_clear(&ctx->secret);
 		*exit_r = EX_TEMPFAIL;
 		return -1;

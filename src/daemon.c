@@ -356,11 +356,15 @@ timer_main(gpointer arg)
 	return NULL;
 }
 
-static int
-is_imap(const struct pd_mailbox *mb)
-{
-	return g_str_has_prefix(mb->url, "imap://") || g_str_has_prefix(mb->url, "imaps://");
-}
+/* What runs each kind of source (config_sources[] names the kinds). */
+static const struct {
+	void	(*run)(struct pd_ctx *, const struct pd_mailbox *, volatile gint *,
+		    pd_wake_fn, void *);
+	int	(*drain)(struct pd_ctx *, const struct pd_mailbox *, int *, char **);
+} sources[SRC_KIND_COUNT] = {
+	[SRC_IMAP] = { imap_watch_run, imap_watch_drain },
+	[SRC_MAILDIR] = { maildir_watch_run, maildir_watch_drain },
+};
 
 static gpointer
 watcher_main(gpointer arg)
@@ -386,10 +390,7 @@ watcher_main(gpointer arg)
 			g_usleep(G_USEC_PER_SEC);
 	}
 	if (w->ctx_open) {
-		if (is_imap(w->mb))
-			imap_watch_run(&w->ctx, w->mb, &w->stop, wake_sender, w->d);
-		else
-			maildir_watch_run(&w->ctx, w->mb, &w->stop, wake_sender, w->d);
+		sources[w->mb->kind].run(&w->ctx, w->mb, &w->stop, wake_sender, w->d);
 		ctx_close(&w->ctx);
 		w->ctx_open = 0;
 	}
@@ -769,8 +770,7 @@ daemon_run_once(struct pd_config *cfg)
 	for (guint i = 0; i < cfg->mailboxes->len; i++) {
 		const struct pd_mailbox *mb = cfg->mailboxes->pdata[i];
 		int count = 0, rc;
-		rc = is_imap(mb) ? imap_watch_drain(&ctx, mb, &count, &err) :
-		    maildir_watch_drain(&ctx, mb, &count, &err);
+		rc = sources[mb->kind].drain(&ctx, mb, &count, &err);
 		mails += count;
 		if (rc < 0) {
 			char *n = util_printable(mb->name, 64), *e = util_printable(err, 300);

@@ -149,7 +149,7 @@ store_attachments(struct intake *in, gint64 msg_row, char **refused_r, char **er
 		if (a->data && !a->refused) {
 			gsize len;
 			const void *d = g_bytes_get_data(a->data, &len);
-			if (store_blob_put(in->ctx->store, in->ctx->cfg->spool, d, len, a->sha256, error_r) < 0)
+			if (store_blob_put(in->ctx->store, d, len, a->sha256, error_r) < 0)
 				goto fail;
 		}
 		if (a->refused)
@@ -724,7 +724,7 @@ flood_check(struct intake *in, const struct pd_queue *q, int *flood_r, char **er
 	struct pd_ctx *ctx = in->ctx;
 	const char *from = in->msg->from.addr;
 	int limit = ctx->cfg->limits.new_tickets_per_sender, n, told;
-	struct pd_notice note = { 0 };
+	struct pd_event_mail note = { 0 };
 	char *why;
 
 	*flood_r = 0;
@@ -742,14 +742,12 @@ flood_check(struct intake *in, const struct pd_queue *q, int *flood_r, char **er
 		return 0;
 	why = g_strdup_printf("%d new tickets in the last hour, the limit is %d", n, limit);
 	log_info("flood: %s: %s; further new mail from it is kept in quarantine", from, why);
-	note.event = "staff_flood";
 	note.queue = q;
-	note.to = q->staff;
-	note.customer_name = from;
+	note.message = NULL;
 	note.extra_name = "reason";
 	note.extra_value = why;
-	note.staff = 1;
-	n = notify_queue(ctx, &note, in->now, &told, error_r);
+	note.sender = from;
+	n = notify_event(ctx, "staff_flood", NULL, &note, in->now, &told, error_r);
 	in->r->queued += told;
 	g_free(why);
 	return n;
@@ -902,7 +900,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 			goto out;
 		}
 	}
-	if (store_raw_put(ctx->store, ctx->cfg->spool, raw, len, sha, &err) < 0)
+	if (store_raw_put(ctx->store, raw, len, sha, &err) < 0)
 		goto tempfail;
 	if (!parsed)
 		rc = quarantine(&in, perr, &err);
@@ -928,7 +926,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 		err = NULL;
 		in.src = &s2;
 		if (store_begin(ctx->store, &err) < 0 ||
-		    store_raw_put(ctx->store, ctx->cfg->spool, raw, len, sha, &err) < 0 ||
+		    store_raw_put(ctx->store, raw, len, sha, &err) < 0 ||
 		    quarantine(&in, why, &err) < 0 ||
 		    store_seen_add(ctx->store, parsed ? in.msg->message_id : NULL, sha, in.now,
 		    "quarantined", &err) < 0 ||

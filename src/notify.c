@@ -372,6 +372,7 @@ static const struct event_def {
 	{ "command_error", TO_SENDER, 1, 0, 1, 0 },
 	{ "delivery_failed", TO_STAFF, 0, 0, 1, 0 },
 	{ "status_link", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "staff_flood", TO_STAFF, 0, 0, 1, 0 },
 };
 
 #define STAFF_AUDIENCE	(TO_STAFF | TO_ADMINS | TO_ASSIGNEE)
@@ -407,10 +408,10 @@ recipients(struct pd_ctx *ctx, const struct event_def *d, const struct pd_ticket
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	const char *skip = m && (d->to & STAFF_AUDIENCE) ? m->actor : NULL;
 
-	if (t && (d->to & TO_STAFF)) {
-		const struct pd_queue *q = config_queue_by_name(cfg, t->queue);
+	if ((d->to & TO_STAFF) && (t || (m && m->queue))) {
+		const struct pd_queue *q = t ? config_queue_by_name(cfg, t->queue) : m->queue;
 
-		if (t->assignee && *t->assignee)
+		if (t && t->assignee && *t->assignee)
 			add_rcpt(ctx, to, t->assignee, skip);
 		else
 			for (guint i = 0; q && i < q->staff->len; i++)
@@ -445,19 +446,6 @@ recipients(struct pd_ctx *ctx, const struct event_def *d, const struct pd_ticket
 }
 
 int
-notify_recipients(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
-    const struct pd_event_mail *m, GPtrArray **to_r, char **error_r)
-{
-	const struct event_def *d = event_def(event);
-
-	if (d == NULL) {
-		*error_r = g_strdup_printf("notify: unknown event %s", event);
-		return -1;
-	}
-	return recipients(ctx, d, t, m, to_r, error_r);
-}
-
-int
 notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
     const struct pd_event_mail *m, gint64 now, int *queued_r, char **error_r)
 {
@@ -478,6 +466,9 @@ notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
 	n.event = event;
 	n.ticket = t;
 	n.to = to;
+	n.queue = m ? m->queue : NULL;
+	if (t == NULL && m)
+		n.customer_name = m->sender;	/* ticketless: who wrote */
 	n.is_auto = d->is_auto;
 	n.staff = d->staff;
 	if (m) {

@@ -50,6 +50,7 @@ struct pd_event_mail {
 	GPtrArray	*attachments;	/* struct pd_attachment *: sent where the event
 					 * carries them (staff see the customer's,
 					 * customers get what staff attach) */
+	const struct pd_queue *queue;	/* no ticket: the queue whose staff are told */
 	const char	*unanswered;	/* the sender is not to be answered (SPEC 3,
 					 * answer only people): no mail to customers,
 					 * and staff get this as {{reason}} */
@@ -64,6 +65,7 @@ struct pd_event_mail {
  *   the conversation (staff_reply): the customer and the participants;
  *   news of the ticket (status_changed, ticket_resolved, ticket_closed,
  *     ticket_reopened, status_link): the customer;
+ *   staff_flood (no ticket): the staff of m->queue;
  *   ticket_created, attachment_refused, command_error: the sender (else
  *     the customer).
  * Duplicates (any case), empty addresses and our own addresses are left
@@ -72,11 +74,6 @@ struct pd_event_mail {
  */
 int notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
     const struct pd_event_mail *m, gint64 now, int *queued_r, char **error_r);
-/* The addresses notify_event would send event to, without sending
- * (GPtrArray of char *, caller unrefs). */
-int notify_recipients(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
-    const struct pd_event_mail *m, GPtrArray **to_r, char **error_r);
-
 /* The status page link for ref: base_url?t=REF&k=KEY.  Caller frees. */
 char *notify_status_url(struct pd_ctx *ctx, const char *ref);
 

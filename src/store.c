@@ -168,16 +168,30 @@ store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer ar
 	return 0;
 }
 
-/* The count of a "SELECT count(*)" statement; s is reset. */
 int
-store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+store_one(struct pd_store *st, sqlite3_stmt *s, gint64 *value_r, int *found_r,
+    char **error_r)
 {
 	int rc;
 
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
-	*count_r = rc ? sqlite3_column_int(s, 0) : 0;
+	if (value_r)
+		*value_r = rc ? sqlite3_column_int64(s, 0) : 0;
+	if (found_r)
+		*found_r = rc;
 	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r)
+{
+	gint64 n;
+
+	if (store_one(st, s, &n, NULL, error_r) < 0)
+		return -1;
+	*count_r = (int)n;
 	return 0;
 }
 
@@ -261,7 +275,7 @@ store_migrate(struct pd_store *st, char **error_r)
 }
 
 int
-store_open(const char *path, struct pd_store **st_r, char **error_r)
+store_open(const char *path, const char *spool, struct pd_store **st_r, char **error_r)
 {
 	struct pd_store *st = g_new0(struct pd_store, 1);
 	int rc;
@@ -279,6 +293,7 @@ store_open(const char *path, struct pd_store **st_r, char **error_r)
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	sqlite3_extended_result_codes(st->db, 1);
 	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	st->spool = g_strdup(spool);
 	/* FULL: once deliver exits 0 the MTA forgets the mail, so the
 	 * commit must be on disk, power failure included. */
 	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
@@ -306,7 +321,7 @@ store_close(struct pd_store *st)
 		store_rollback(st);
 	g_hash_table_destroy(st->stmts);
 	g_hash_table_destroy(st->dirs);
-	g_free(st->unsynced);
+	g_free(st->spool);
 	sqlite3_close(st->db);
 	g_free(st);
 }
@@ -374,17 +389,17 @@ sync_spool(struct pd_store *st, char **error_r)
 {
 	int fd, rc = 0;
 
-	if (st->unsynced == NULL)
+	if (!st->unsynced || st->spool == NULL)
 		return 0;
-	fd = open(st->unsynced, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st->unsynced = 0;
+	fd = open(st->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) < 0) {
 		st->last_rc = SQLITE_IOERR;
-		*error_r = g_strdup_printf("%s: sync: %s", st->unsynced, g_strerror(errno));
+		*error_r = g_strdup_printf("%s: sync: %s", st->spool, g_strerror(errno));
 		rc = -1;
 	}
 	if (fd >= 0)
 		close(fd);
-	g_clear_pointer(&st->unsynced, g_free);
 	return rc;
 }
 
@@ -830,13 +845,8 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 	    "UNION ALL SELECT first_response_due FROM tickets WHERE " TIMER_ACTIVE
 	    "AND first_response_at IS NULL AND sla_first_breached = 0) "
 	    "WHERE t > ?1", "iiii", now, (gint64)warn_num, (gint64)warn_den, autoclose_after);
-	int rc;
 
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, s, next_r, NULL, error_r);
 }
 
 int
@@ -852,17 +862,10 @@ int
 store_ticket_knows(struct pd_store *st, gint64 ticket_id, const char *email,
     int *knows_r, char **error_r)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	s = store_query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c ON c.id = "
-	    "t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
-	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email);
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*knows_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM tickets t JOIN customers c "
+	    "ON c.id = t.customer_id WHERE t.id = ?1 AND c.email = ?2 UNION ALL SELECT 1 FROM "
+	    "participants WHERE ticket_id = ?1 AND email = ?2", "is", ticket_id, email), NULL,
+	    knows_r, error_r);
 }
 
 int

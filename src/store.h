@@ -96,7 +96,10 @@ struct pd_ticket_filter {
 	int	 offset;
 };
 
-int store_open(const char *path, struct pd_store **st_r, char **error_r);
+/* The database at path, and the spool folder that holds the raw mail
+ * and attachment files it names (NULL: a store that keeps no files). */
+int store_open(const char *path, const char *spool, struct pd_store **st_r,
+    char **error_r);
 void store_close(struct pd_store *);
 /* Schema version after migration. */
 int store_version(struct pd_store *);
@@ -130,18 +133,20 @@ int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **e
  * length(data) < size), else in spool/raw/AB/SHA256 (written and fsynced
  * once). */
 #define STORE_RAW_INLINE	(256 * 1024)
-int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r);
+int store_raw_put(struct pd_store *, const void *data, size_t len, const char *sha256,
+    char **error_r);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
-int store_raw_get(struct pd_store *, const char *spool, const char *sha256,
-    GBytes **raw_r, char **error_r);
-/* Path of a raw mail kept in the spool, or an attachment.  Caller frees. */
-char *store_raw_path(const char *spool, const char *sha256);
-char *store_blob_path(const char *spool, const char *sha256);
-/* Attachment bytes into spool/att/AB/SHA256. */
-int store_blob_put(struct pd_store *, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r);
+int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);
+/* Path of a raw mail kept in the spool, or an attachment (for tests and
+ * the sysadmin; readers use the _get functions).  Caller frees. */
+char *store_raw_path(struct pd_store *, const char *sha256);
+char *store_blob_path(struct pd_store *, const char *sha256);
+/* Attachment bytes into spool/att/AB/SHA256, and back: 1 found (*data_r,
+ * caller unrefs), 0 no such file, -1 error. */
+int store_blob_put(struct pd_store *, const void *data, size_t len, const char *sha256,
+    char **error_r);
+int store_blob_get(struct pd_store *, const char *sha256, GBytes **data_r, char **error_r);
 
 /* Exactly once.  *seen_r = 1 when (message_id, sha256) was taken in. */
 int store_seen_check(struct pd_store *, const char *message_id, const char *sha256,

@@ -151,15 +151,8 @@ store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 int
 store_outbox_next_try(struct pd_store *st, gint64 *next_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "
-	    "status = 'queued'", "");
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*next_r = rc ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT min(next_try) FROM outbox WHERE "
+	    "status = 'queued'", ""), next_r, NULL, error_r);
 }
 
 int

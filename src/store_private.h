@@ -12,7 +12,8 @@ struct pd_store {
 	GHashTable	*stmts;		/* const char *sql -> sqlite3_stmt * */
 	int		 last_rc;
 	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
-	char		*unsynced;	/* a spool written without fsync, or NULL */
+	char		*spool;		/* the spool folder, or NULL */
+	int		 unsynced;	/* spool files written without fsync */
 	gint64		 fts_from;	/* first message row not yet in
 					 * messages_fts (bulk), or 0 */
 	GHashTable	*dirs;		/* spool folders known to exist */
@@ -39,8 +40,12 @@ typedef gpointer (*store_row_fn)(sqlite3_stmt *s, gpointer arg);
  * that frees them with free_fn).  0 ok, -1 error; s is reset. */
 int store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
     GDestroyNotify free_fn, GPtrArray **out_r, char **error_r);
-/* The first column of a one-row count query into *count_r (0 when no
- * row).  0 ok, -1 error; s is reset. */
+/* A one-row query (s may be NULL after a failed store_query): its first
+ * column into *value_r (0 when there is no row), *found_r 1 when there
+ * was one (either may be NULL).  0 ok, -1 error; s is reset. */
+int store_one(struct pd_store *st, sqlite3_stmt *s, gint64 *value_r, int *found_r,
+    char **error_r);
+/* store_one for a "SELECT count(*)". */
 int store_count(struct pd_store *st, sqlite3_stmt *s, int *count_r, char **error_r);
 
 #endif

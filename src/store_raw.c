@@ -15,34 +15,39 @@
 #include "util.h"
 
 static char *
-spool_path(const char *spool, const char *kind, const char *sha256)
+spool_path(struct pd_store *st, const char *kind, const char *sha256)
 {
 	char sub[3] = { sha256[0], sha256[1], '\0' };
-	return g_build_filename(spool, kind, sub, sha256, NULL);
+
+	return g_build_filename(st->spool ? st->spool : ".", kind, sub, sha256, NULL);
 }
 
 char *
-store_raw_path(const char *spool, const char *sha256)
+store_raw_path(struct pd_store *st, const char *sha256)
 {
-	return spool_path(spool, "raw", sha256);
+	return spool_path(st, "raw", sha256);
 }
 
 char *
-store_blob_path(const char *spool, const char *sha256)
+store_blob_path(struct pd_store *st, const char *sha256)
 {
-	return spool_path(spool, "att", sha256);
+	return spool_path(st, "att", sha256);
 }
 
 /* Content-addressed: a file that exists already has these bytes.
  * Inside a bulk transaction (savepoints) files are not fsynced one by
  * one: the outer commit syncs the file system once. */
 static int
-spool_put(struct pd_store *st, const char *spool, const char *path, const void *data,
-    size_t len, char **error_r)
+spool_put(struct pd_store *st, const char *path, const void *data, size_t len,
+    char **error_r)
 {
 	char *dir;
 	int rc, bulk = st->in_tx > 1;
 
+	if (st->spool == NULL) {
+		*error_r = g_strdup("store: no spool folder");
+		return -1;
+	}
 	if (access(path, F_OK) == 0)
 		return 0;
 	dir = g_path_get_dirname(path);
@@ -58,17 +63,33 @@ spool_put(struct pd_store *st, const char *spool, const char *path, const void *
 	rc = util_write_file(path, data, len, 0640, !bulk, error_r);
 	if (rc < 0)
 		st->last_rc = SQLITE_IOERR;	/* a full disk is worth a retry */
-	else if (bulk && st->unsynced == NULL)
-		st->unsynced = g_strdup(spool);
+	else if (bulk)
+		st->unsynced = 1;
 	return rc;
 }
 
-int
-store_blob_put(struct pd_store *st, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r)
+/* A spool file's bytes: 1, 0 when there is no such file, -1 error. */
+static int
+spool_get(struct pd_store *st, const char *path, GBytes **data_r, char **error_r)
 {
-	char *path = store_blob_path(spool, sha256);
-	int rc = spool_put(st, spool, path, data, len, error_r);
+	GByteArray *a;
+
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if (util_read_file(path, 0, &a, error_r) < 0) {
+		st->last_rc = SQLITE_IOERR;
+		return -1;
+	}
+	*data_r = g_byte_array_free_to_bytes(a);
+	return 1;
+}
+
+int
+store_blob_put(struct pd_store *st, const void *data, size_t len, const char *sha256,
+    char **error_r)
+{
+	char *path = store_blob_path(st, sha256);
+	int rc = spool_put(st, path, data, len, error_r);
 
 	g_free(path);
 	return rc;
@@ -113,8 +134,18 @@ convert_all(GConverter *conv, const void *in, size_t len, size_t max)
 #define STORE_RAW_LEVEL	6
 
 int
-store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
-    const char *sha256, char **error_r)
+store_blob_get(struct pd_store *st, const char *sha256, GBytes **data_r, char **error_r)
+{
+	char *path = store_blob_path(st, sha256);
+	int rc = spool_get(st, path, data_r, error_r);
+
+	g_free(path);
+	return rc;
+}
+
+int
+store_raw_put(struct pd_store *st, const void *data, size_t len, const char *sha256,
+    char **error_r)
 {
 	char *path;
 	int rc;
@@ -132,8 +163,8 @@ store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t l
 			g_byte_array_unref(gz);
 		return rc;
 	}
-	path = store_raw_path(spool, sha256);
-	rc = spool_put(st, spool, path, data, len, error_r);
+	path = store_raw_path(st, sha256);
+	rc = spool_put(st, path, data, len, error_r);
 	g_free(path);
 	if (rc < 0)
 		return -1;
@@ -142,8 +173,7 @@ store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t l
 }
 
 int
-store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes **raw_r,
-    char **error_r)
+store_raw_get(struct pd_store *st, const char *sha256, GBytes **raw_r, char **error_r)
 {
 	sqlite3_stmt *s = store_query(st, error_r, "SELECT data IS NOT NULL, data, size FROM "
 	    "raw_mail WHERE sha256 = ?", "s", sha256);
@@ -182,28 +212,21 @@ store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes
 	sqlite3_reset(s);
 	if (inline_)
 		return 1;
-	path = store_raw_path(spool, sha256);
-	rc = util_read_file(path, 0, &a, error_r);
+	path = store_raw_path(st, sha256);
+	rc = spool_get(st, path, raw_r, error_r);
 	g_free(path);
-	if (rc < 0)
-		return -1;
-	*raw_r = g_byte_array_free_to_bytes(a);
-	return 1;
+	if (rc == 0)
+		*error_r = g_strdup_printf("%s: %s", sha256, g_strerror(ENOENT));
+	return rc == 0 ? -1 : rc;
 }
 
 int
 store_seen_check(struct pd_store *st, const char *message_id, const char *sha256,
     int *seen_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? AND "
-	    "raw_sha256 = ?", "ss", message_id ? message_id : "", sha256);
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM seen WHERE message_id = ? "
+	    "AND raw_sha256 = ?", "ss", message_id ? message_id : "", sha256), NULL, seen_r,
+	    error_r);
 }
 
 int
@@ -219,15 +242,9 @@ int
 store_imap_seen_check(struct pd_store *st, const char *mailbox, guint32 uidvalidity,
     guint32 uid, int *seen_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? AND "
-	    "uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid);
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	*seen_r = rc;
-	sqlite3_reset(s);
-	return 0;
+	return store_one(st, store_query(st, error_r, "SELECT 1 FROM imap_seen WHERE mailbox = ? "
+	    "AND uidvalidity = ? AND uid = ?", "sii", mailbox, (gint64)uidvalidity, (gint64)uid),
+	    NULL, seen_r, error_r);
 }
 
 int

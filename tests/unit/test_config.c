@@ -338,12 +338,14 @@ test_full(void)
 		TEST_INT(m->poll, 300, "poll 5m");
 		TEST_STR(m->user, "support@example.com", "user");
 		TEST_STR(m->password_file, NULL, "no password file");
+		TEST_INT(m->kind, SRC_IMAP, "imaps:// is an IMAP source");
 	}
 	m = config_mailbox_by_name(cfg, "local");
 	TEST_OK(m != NULL, "maildir mailbox");
 	if (m) {
 		p = g_strconcat("maildir:", confdir, "/Maildir", NULL);
 		TEST_STR(m->url, p, "maildir path resolved");
+		TEST_INT(m->kind, SRC_MAILDIR, "maildir: is a Maildir source");
 		g_free(p);
 		TEST_STR(m->queue, "Support", "queue defaults to the first");
 		TEST_STR(m->after, "flag", "after defaults to flag");

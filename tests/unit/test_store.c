@@ -104,7 +104,7 @@ test_open(void)
 	char *err = NULL, *wal, *ref = NULL;
 	int rc;
 
-	rc = store_open(dbpath, &st, &err);
+	rc = store_open(dbpath, NULL, &st, &err);
 	TEST_INT(rc, 0, "open creates %s", err ? err : "the database");
 	TEST_OK(g_file_test(dbpath, G_FILE_TEST_IS_REGULAR), "database file exists");
 	TEST_INT(store_version(st), count_migrations(),
@@ -122,7 +122,7 @@ test_open(void)
 
 	/* Reopening keeps the data and does not migrate again. */
 	st = NULL;
-	TEST_INT(store_open(dbpath, &st, &err), 0, "reopen");
+	TEST_INT(store_open(dbpath, NULL, &st, &err), 0, "reopen");
 	TEST_INT(store_version(st), count_migrations(), "version unchanged on reopen");
 	must(store_next_ref(st, "OPEN", &ref, &err), err, "next_ref");
 	TEST_STR(ref, "OPEN-0002", "ref counter survived the reopen");
@@ -134,7 +134,7 @@ test_open(void)
 		char *bad = g_build_filename(tmpdir, "no-such-dir", "x", "pd.db", NULL);
 		st = NULL;
 		err = NULL;
-		TEST_INT(store_open(bad, &st, &err), -1, "open in a missing folder fails");
+		TEST_INT(store_open(bad, NULL, &st, &err), -1, "open in a missing folder fails");
 		TEST_OK(err != NULL && strstr(err, bad) != NULL, "error names the path: %s",
 		    err ? err : "(null)");
 		TEST_OK(st == NULL, "no store returned");
@@ -432,7 +432,7 @@ test_list(void)
 	char *err = NULL;
 	gint64 t1, t2, t3;
 
-	must(store_open(path, &st, &err), err, "open list.db");
+	must(store_open(path, NULL, &st, &err), err, "open list.db");
 	t1 = new_ticket(st, "ann@example.net", "Printer broken", "open", "Support",
 	    "bob@example.com", 100);
 	t2 = new_ticket(st, "ben@example.net", "Invoice wrong", "waiting", "Billing", NULL, 200);
@@ -685,7 +685,7 @@ test_outbox(void)
 	struct pd_outbox_row *r;
 	int n = -1;
 
-	must(store_open(path, &st, &err), err, "open outbox.db");
+	must(store_open(path, NULL, &st, &err), err, "open outbox.db");
 	t1 = new_ticket(st, "nat@example.net", "Outbox", "open", "Support", NULL, 1000);
 	g_ptr_array_add(r1, "nat@example.net");
 	g_ptr_array_add(r1, "oli@example.net");
@@ -973,25 +973,25 @@ test_quarantine_stats_raw(void)
 	struct stat sb1, sb2;
 	gsize len = 0;
 
-	must(store_open(path, &st, &err), err, "open q.db");
+	must(store_open(path, spool, &st, &err), err, "open q.db");
 
 	/* raw_put: small mail in the database, once; big mail in
 	 * spool/raw/AB/SHA, once. */
-	TEST_INT(store_raw_put(st, spool, raw1, strlen(raw1), sha1, &err), 0, "raw_put");
-	rp = store_raw_path(spool, sha1);
+	TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, &err), 0, "raw_put");
+	rp = store_raw_path(st, sha1);
 	TEST_OK(!g_file_test(rp, G_FILE_TEST_EXISTS), "a small raw mail makes no spool file");
 	g_free(rp);
 	{
 		GBytes *got = NULL;
-		TEST_INT(store_raw_get(st, spool, sha1, &got, &err), 1, "raw_get small");
+		TEST_INT(store_raw_get(st, sha1, &got, &err), 1, "raw_get small");
 		TEST_OK(got && g_bytes_get_size(got) == strlen(raw1) &&
 		    memcmp(g_bytes_get_data(got, NULL), raw1, strlen(raw1)) == 0,
 		    "small raw bytes back");
 		if (got)
 			g_bytes_unref(got);
-		TEST_INT(store_raw_put(st, spool, raw1, strlen(raw1), sha1, &err), 0,
+		TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, &err), 0,
 		    "raw_put again");
-		TEST_INT(store_raw_get(st, spool, "0000", &got, &err), 0, "raw_get unknown");
+		TEST_INT(store_raw_get(st, "0000", &got, &err), 0, "raw_get unknown");
 	}
 	{
 		size_t blen = STORE_RAW_INLINE + 1;
@@ -1000,8 +1000,8 @@ test_quarantine_stats_raw(void)
 
 		memset(big, 'x', blen);
 		bsha = util_sha256_hex(big, blen);
-		TEST_INT(store_raw_put(st, spool, big, blen, bsha, &err), 0, "raw_put big");
-		rp = store_raw_path(spool, bsha);
+		TEST_INT(store_raw_put(st, big, blen, bsha, &err), 0, "raw_put big");
+		rp = store_raw_path(st, bsha);
 		{
 			char sub[3] = { bsha[0], bsha[1], 0 };
 			want_rp = g_build_filename(spool, "raw", sub, bsha, NULL);
@@ -1011,11 +1011,11 @@ test_quarantine_stats_raw(void)
 		    memcmp(data, big, len) == 0, "big raw bytes written to the spool");
 		g_free(data);
 		TEST_INT(stat(rp, &sb1), 0, "stat raw");
-		TEST_INT(store_raw_put(st, spool, big, blen, bsha, &err), 0, "raw_put big again");
+		TEST_INT(store_raw_put(st, big, blen, bsha, &err), 0, "raw_put big again");
 		TEST_INT(stat(rp, &sb2), 0, "stat raw again");
 		TEST_OK(sb1.st_ino == sb2.st_ino && sb1.st_mtime == sb2.st_mtime,
 		    "content-addressed: second put leaves the file alone");
-		TEST_INT(store_raw_get(st, spool, bsha, &got, &err), 1, "raw_get big");
+		TEST_INT(store_raw_get(st, bsha, &got, &err), 1, "raw_get big");
 		TEST_OK(got && g_bytes_get_size(got) == blen, "big raw bytes back");
 		if (got)
 			g_bytes_unref(got);
@@ -1026,11 +1026,22 @@ test_quarantine_stats_raw(void)
 	g_free(want_rp);
 	{
 		char sub[3] = { sha1[0], sha1[1], 0 };
-		char *bp = store_blob_path(spool, sha1);
+		char *bp = store_blob_path(st, sha1);
 		char *want = g_build_filename(spool, "att", sub, sha1, NULL);
 		TEST_STR(bp, want, "blob path is spool/att/AB/SHA");
-		TEST_INT(store_blob_put(st, spool, "BLOB", 4, sha1, &err), 0, "blob_put");
+		TEST_INT(store_blob_put(st, "BLOB", 4, sha1, &err), 0, "blob_put");
 		TEST_OK(g_file_test(bp, G_FILE_TEST_IS_REGULAR), "blob written");
+		{
+			GBytes *got = NULL;
+
+			TEST_INT(store_blob_get(st, sha1, &got, &err), 1, "blob_get");
+			TEST_OK(got && g_bytes_get_size(got) == 4 &&
+			    memcmp(g_bytes_get_data(got, NULL), "BLOB", 4) == 0,
+			    "blob bytes back through the store");
+			if (got)
+				g_bytes_unref(got);
+			TEST_INT(store_blob_get(st, "00ff", &got, &err), 0, "blob_get unknown");
+		}
 		g_free(bp);
 		g_free(want);
 	}
@@ -1136,11 +1147,15 @@ test_quarantine_stats_raw(void)
 		sha2 = util_sha256_hex(raw2, len2);
 		g_file_set_contents(file, "x", 1, NULL);
 		err = NULL;
-		TEST_INT(store_error_transient(st), 0, "no transient error before");
-		TEST_INT(store_raw_put(st, badspool, raw2, len2, sha2, &err), -1,
+		struct pd_store *bad = NULL;
+
+		must(store_open(path, badspool, &bad, &err), err, "open with a bad spool");
+		TEST_INT(store_error_transient(bad), 0, "no transient error before");
+		TEST_INT(store_raw_put(bad, raw2, len2, sha2, &err), -1,
 		    "raw_put into an unwritable spool fails");
 		TEST_OK(err != NULL, "with an error: %s", err ? err : "(null)");
-		TEST_INT(store_error_transient(st), 1, "and it is transient");
+		TEST_INT(store_error_transient(bad), 1, "and it is transient");
+		store_close(bad);
 		g_free(err);
 		g_free(raw2);
 		g_free(sha2);
@@ -1162,7 +1177,7 @@ main(void)
 	tmpdir = g_dir_make_tmp("pd-store-XXXXXX", NULL);
 	dbpath = g_build_filename(tmpdir, "pd.db", NULL);
 	test_open();
-	must(store_open(dbpath, &st, &err), err, "open");
+	must(store_open(dbpath, NULL, &st, &err), err, "open");
 	test_refs(st);
 	test_seen(st);
 	test_customers(st);

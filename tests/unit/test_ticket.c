@@ -32,6 +32,7 @@
 #include "src/intake.h"
 #include "src/store.h"
 #include "src/ticket.h"
+#include "src/ticket_view.h"
 #include "src/timers.h"
 #include "src/token.h"
 #include "src/util.h"
@@ -296,7 +297,7 @@ static const struct { const char *event, *to; } mail_to[] = {
 	{ "ticket_assigned", "alice@example.com" },
 };
 
-#define T0		1793000000	/* the tickets' creation, a Tuesday */
+#define T0		1793000000	/* the tickets' creation: 2026-10-26T07:33:20Z */
 #define HOUR		3600
 #define DAY		86400
 #define DUE_MARK	12345		/* a due time no SLA gives */
@@ -990,6 +991,91 @@ run_timer(const struct row *w)
 	g_free(detail);
 }
 
+/* 4: the one field list (ticket_view.c) that show, list, --json and the
+ * status page render. */
+static const struct pd_field *
+field(const char *key)
+{
+	for (const struct pd_field *f = ticket_view_fields; f->key; f++)
+		if (strcmp(f->key, key) == 0)
+			return f;
+	bail("no field", key);
+}
+
+static void
+test_views(void)
+{
+	struct pd_ticket t = { 0 };
+	GPtrArray *labels = g_ptr_array_new();
+	GString *o = g_string_new(NULL);
+	char *v;
+
+	t.ref = "TKT-0042";
+	t.subject = "Printer";
+	t.status = "waiting";
+	t.priority = "high";
+	t.queue = "Support";
+	t.assignee = "";
+	t.customer_email = "carol@example.org";
+	t.customer_name = "Carol";
+	t.created_at = T0;
+	t.updated_at = T0 + 60;
+	t.first_response_due = T0 + HOUR;
+	t.resolution_due = T0 + DAY;
+	g_ptr_array_add(labels, "vip");
+	g_ptr_array_add(labels, "printer");
+	t.labels = labels;
+	ticket_view_json(o, &t);
+	TEST_STR(o->str, "\"ref\":\"TKT-0042\",\"subject\":\"Printer\",\"status\":\"waiting\","
+	    "\"priority\":\"high\",\"queue\":\"Support\",\"assignee\":null,"
+	    "\"customer\":{\"email\":\"carol@example.org\",\"name\":\"Carol\"},"
+	    "\"labels\":[\"vip\",\"printer\"],\"created_at\":\"2026-10-26T07:33:20Z\","
+	    "\"updated_at\":\"2026-10-26T07:34:20Z\",\"first_response_at\":null,"
+	    "\"resolved_at\":null,\"merged_into\":null", "the SPEC 9 members, in order");
+	v = ticket_view_text(&t, field("customer"));
+	TEST_STR(v, "Carol <carol@example.org>", "the customer as Name <email>");
+	g_free(v);
+	v = ticket_view_text(&t, field("labels"));
+	TEST_STR(v, "vip, printer", "labels joined");
+	g_free(v);
+	v = ticket_view_text(&t, field("assignee"));
+	TEST_STR(v, NULL, "an empty assignee is unset");
+	g_free(v);
+	TEST_OK(ticket_view_shown(&t, field("first_response_due"), VIEW_PAGE),
+	    "customer page: the expected response while none came");
+	TEST_OK(!ticket_view_shown(&t, field("resolved_at"), VIEW_PAGE),
+	    "customer page: no Resolved row before it is");
+	TEST_OK(ticket_view_shown(&t, field("resolved_at"), VIEW_STAFF),
+	    "staff view: Resolved always");
+	TEST_OK(!ticket_view_shown(&t, field("assignee"), VIEW_PAGE),
+	    "customer page: no assignee");
+	TEST_OK(!ticket_view_shown(&t, field("closed_at"), VIEW_SHOW),
+	    "show: Closed only once closed");
+	t.first_response_at = T0 + 10;
+	t.resolved_at = T0 + 20;
+	t.closed_at = T0 + 30;
+	TEST_OK(!ticket_view_shown(&t, field("first_response_due"), VIEW_PAGE),
+	    "customer page: a met response time is history");
+	TEST_OK(!ticket_view_shown(&t, field("resolution_due"), VIEW_PAGE),
+	    "customer page: so is a met resolution time");
+	TEST_OK(ticket_view_shown(&t, field("resolved_at"), VIEW_PAGE),
+	    "customer page: Resolved once it is");
+	TEST_OK(ticket_view_shown(&t, field("closed_at"), VIEW_SHOW), "show: Closed once closed");
+	{
+		GString *heads = g_string_new(NULL);
+
+		for (const struct pd_field *f = ticket_view_fields; f->key; f++)
+			if (f->views & VIEW_LIST)
+				g_string_append_printf(heads, "%s%s%s", heads->len ? " " : "", f->key,
+				    f->list_width < 0 ? "*" : "");
+		TEST_STR(heads->str, "ref subject* status priority queue assignee customer",
+		    "list columns (* takes the rest of the line, printed last)");
+		g_string_free(heads, TRUE);
+	}
+	g_string_free(o, TRUE);
+	g_ptr_array_unref(labels);
+}
+
 static void
 write_conf(void)
 {
@@ -1046,6 +1132,7 @@ main(void)
 
 	test_names_match_sql();
 	test_rule_table();
+	test_views();
 
 	/* TKT-0001: carol's, dan a participant, our own address one too */
 	set_now(T0);
