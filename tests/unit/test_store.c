@@ -890,7 +890,7 @@ test_bulk_fts_raw(void)
 	char *sha;
 	GBytes *got = NULL;
 
-	must(store_open(path, &st, &err), err, "open bulk.db");
+	must(store_open(path, spool, &st, &err), err, "open bulk.db");
 	must(store_begin(st, &err), err, "bulk begin");
 	must(store_begin(st, &err), err, "savepoint 1");
 	t1 = new_ticket(st, "ann@example.net", "Zebra one", "open", "Support", NULL, 100);
@@ -928,7 +928,7 @@ test_bulk_fts_raw(void)
 	for (int i = 0; i < 200; i++)
 		g_string_append(raw, "A line of an ordinary mail that repeats itself.\r\n");
 	sha = util_sha256_hex(raw->str, raw->len);
-	TEST_INT(store_raw_put(st, spool, raw->str, raw->len, sha, &err), 0, "raw_put text");
+	TEST_INT(store_raw_put(st, raw->str, raw->len, sha, &err), 0, "raw_put text");
 	{
 		sqlite3_stmt *s = NULL;
 		sqlite3 *db = NULL;
@@ -945,7 +945,7 @@ test_bulk_fts_raw(void)
 		TEST_OK(stored > 0 && stored < (int)raw->len / 4,
 		    "text mail kept compressed (%d of %zu bytes)", stored, raw->len);
 	}
-	TEST_INT(store_raw_get(st, spool, sha, &got, &err), 1, "raw_get compressed");
+	TEST_INT(store_raw_get(st, sha, &got, &err), 1, "raw_get compressed");
 	TEST_OK(got && g_bytes_get_size(got) == raw->len &&
 	    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
 	    "compressed raw bytes back exactly");
