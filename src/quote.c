@@ -224,6 +224,43 @@ static const struct {
 	{ "Outlook 받기", M_SUFFIX },
 };
 
+/* Closing sign-offs, case-folded (g_utf8_casefold), without the
+ * trailing ',' or '!'.
+ * Only formal closings: "Thanks" may be the message itself. */
+static const char *const sign_offs[] = {
+	/* en */ "best regards", "kind regards", "regards", "best wishes",
+	"warm regards", "warmest regards", "sincerely", "yours sincerely",
+	"yours faithfully", "yours truly", "all the best", "cheers",
+	/* de (case folding makes ß "ss") */ "mit freundlichen grüssen",
+	"freundliche grüsse", "viele grüsse", "beste grüsse", "liebe grüsse",
+	"mfg", "lg",
+	/* fr */ "cordialement", "bien cordialement", "bien à vous",
+	"salutations", "meilleures salutations", "sincères salutations",
+	/* es */ "saludos", "un saludo", "atentamente", "saludos cordiales",
+	"un cordial saludo",
+	/* it */ "cordiali saluti", "distinti saluti", "saluti",
+	"un saluto", "buona giornata",
+	/* pt */ "atenciosamente", "cumprimentos", "melhores cumprimentos",
+	"com os melhores cumprimentos", "abraços",
+	/* nl */ "met vriendelijke groet", "met vriendelijke groeten",
+	"vriendelijke groet", "groeten", "groet",
+	/* da no sv */ "med venlig hilsen", "venlig hilsen", "mvh",
+	"med vennlig hilsen", "vennlig hilsen", "med vänliga hälsningar",
+	"vänliga hälsningar", "hälsningar",
+	/* fi */ "ystävällisin terveisin", "terveisin", "parhain terveisin",
+	/* pl */ "pozdrawiam", "z poważaniem", "pozdrawiam serdecznie",
+	/* cs */ "s pozdravem", "s přátelským pozdravem", "děkuji a zdravím",
+	/* ru */ "с уважением", "всего доброго", "всего наилучшего",
+	/* uk */ "з повагою", "з найкращими побажаннями",
+	/* tr */ "saygılarımla", "saygılar", "iyi çalışmalar",
+	/* ja */ "よろしくお願いします", "よろしくお願いいたします", "敬具",
+	/* zh */ "此致", "此致敬礼", "祝好", "顺祝商祺",
+	/* ko */ "안녕히 계세요", "수고하세요",
+};
+/* Lines under a sign-off: a name, a title, a phone number. */
+#define SIGNOFF_LINES	4
+#define SIGNOFF_LINE_MAX	60
+
 /* Lines of a mailing-list footer after the quote. */
 static const char *const footer_words[] = {
 	"mailing list", "listinfo", "unsubscribe", "you received this",
@@ -859,6 +896,68 @@ mobile_signature(const struct line *l)
 }
 
 static int
+sign_off_line(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->type != L_TEXT || len > SIGNOFF_LINE_MAX)
+		return 0;
+	trim(&s, &len);
+	while (len > 0 && strchr(",!.", s[len - 1]) != NULL)
+		len--;
+	/* the full-width comma and the ideographic full stop */
+	if (len >= 3 && (memcmp(s + len - 3, "\xef\xbc\x8c", 3) == 0 ||
+	    memcmp(s + len - 3, "\xe3\x80\x82", 3) == 0))
+		len -= 3;
+	trim(&s, &len);
+	return len > 0 && folded_in(s, len, sign_offs, G_N_ELEMENTS(sign_offs));
+}
+
+/* A line that may stand under a sign-off: short, no sentence. */
+static int
+name_line(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->type != L_TEXT || len > SIGNOFF_LINE_MAX)
+		return 0;
+	trim(&s, &len);
+	return len > 0 && strchr(".?!:", s[len - 1]) == NULL;
+}
+
+/*
+ * A sign-off block ending at line end (exclusive): the sign-off, then at
+ * most SIGNOFF_LINES name lines, with new text above it.  Returns its
+ * first line, or end when there is none.
+ */
+static guint
+sign_off_block(GArray *lines, guint end)
+{
+	guint i, k = 0, j;
+
+	for (i = end; i > 0 && k <= SIGNOFF_LINES; i--) {
+		const struct line *l = LINE(i - 1);
+
+		if (l->drop)
+			return end;
+		if (l->type == L_BLANK)
+			continue;
+		if (sign_off_line(l)) {
+			for (j = 0; j + 1 < i; j++)
+				if (!LINE(j)->drop && LINE(j)->type == L_TEXT)
+					return i - 1;
+			return end;
+		}
+		if (!name_line(l))
+			return end;
+		k++;
+	}
+	return end;
+}
+
+static int
 is_neutral(const struct line *l)
 {
 	return l->type == L_BLANK || l->type == L_SEP;
@@ -1012,6 +1111,11 @@ quote_visible(const char *text, const char *signature, unsigned opts,
 		if (strip_sig && end > 0 && mobile_signature(LINE(end - 1))) {
 			LINE(end - 1)->drop = 1;
 			flags |= QUOTE_SIG;
+		} else if (strip_sig && (opts & QUOTE_SIGNOFF) &&
+		    (i = sign_off_block(lines, end)) < end) {
+			for (j = i; j < end; j++)
+				LINE(j)->drop = 1;
+			flags |= QUOTE_SIG;
 		} else
 			break;
 	}
@@ -1084,8 +1188,8 @@ char *
 quote_mail_visible(const char *text, const char *subject)
 {
 	unsigned flags;
-	char *v = quote_visible(text, NULL,
-	    quote_subject_forward(subject) ? QUOTE_IS_FORWARD : 0, &flags);
+	char *v = quote_visible(text, NULL, QUOTE_SIGNOFF |
+	    (quote_subject_forward(subject) ? QUOTE_IS_FORWARD : 0), &flags);
 
 	if (flags & QUOTE_EMPTY) {
 		g_free(v);
