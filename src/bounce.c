@@ -6,21 +6,20 @@
  * explanatory text: each recipient address starts a block and the first
  * enhanced status code and SMTP reply code in its block are its own.
  *
- * All walking is bounded: MIME depth, part count, bytes of text scanned. */
+ * The MIME parts are message.c's, already decoded and bounded by the
+ * MIME limits; here only the bytes of text scanned are bounded. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounce.h"
+#include "html.h"
 
-#define BOUNCE_MAX_DEPTH	16
-#define BOUNCE_MAX_PARTS	256
 #define BOUNCE_MAX_TEXT		(512 * 1024)	/* bytes of text scanned */
 #define BOUNCE_MAX_RCPTS	100
 #define BOUNCE_MAX_IDS		32
 #define BOUNCE_MAX_DIAG		400
 
 struct walk {
-	int	 parts;
 	int	 report;	/* 1 delivery-status, 2 feedback-report */
 	GString	*text;		/* explanatory text/plain */
 	GString	*html;		/* explanatory text/html, tags stripped */
@@ -119,111 +118,24 @@ bounce_free(struct pd_bounce *b)
 	g_free(b);
 }
 
-/* Lower-case "type/subtype" of obj. */
-static char *
-mime_type(GMimeObject *obj)
+/* The length of s cut to at most BOUNCE_MAX_TEXT bytes, on a
+ * character boundary. */
+static gsize
+bounded_len(const char *s)
 {
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *m, *s;
+	gsize len = strlen(s);
+	const char *cut;
 
-	if (ct == NULL)
-		return g_strdup("text/plain");
-	m = g_mime_content_type_get_mime_type(ct);
-	s = g_ascii_strdown(m, -1);
-	g_free(m);
-	return s;
+	if (len <= BOUNCE_MAX_TEXT)
+		return len;
+	cut = g_utf8_find_prev_char(s, s + BOUNCE_MAX_TEXT + 1);
+	return cut ? (gsize)(cut - s) : BOUNCE_MAX_TEXT;
 }
 
-/* Any bytes to valid UTF-8: declared charset when it converts, else
- * the bytes with invalid sequences replaced. */
 static char *
-to_utf8(const char *data, gsize len, const char *charset)
+bounded(const char *s)
 {
-	char *s;
-
-	if (g_utf8_validate(data, (gssize)len, NULL))
-		return g_strndup(data, len);
-	if (charset != NULL) {
-		s = g_convert_with_fallback(data, (gssize)len, "UTF-8", charset,
-		    "?", NULL, NULL, NULL);
-		if (s != NULL)
-			return s;
-	}
-	s = g_convert_with_fallback(data, (gssize)len, "UTF-8", "CP1252",
-	    "?", NULL, NULL, NULL);
-	if (s != NULL)
-		return s;
-	return g_utf8_make_valid(data, (gssize)len);
-}
-
-/* Decoded content of a leaf part as UTF-8, at most BOUNCE_MAX_TEXT. */
-static char *
-part_text(GMimePart *part)
-{
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *mem;
-	GByteArray *a;
-	const char *charset;
-	char *s;
-
-	if (w == NULL)
-		return g_strdup("");
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, mem);
-	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	if (a->len == 0) {	/* an empty part: its array has no data at all */
-		g_object_unref(mem);
-		return g_strdup("");
-	}
-	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
-	    "charset");
-	s = to_utf8((const char *)a->data, MIN(a->len, BOUNCE_MAX_TEXT), charset);
-	g_object_unref(mem);
-	return s;
-}
-
-/* Crude tag stripping: good enough to find addresses and codes. */
-static char *
-html_to_text(const char *html)
-{
-	GString *s = g_string_new(NULL);
-	int in_tag = 0;
-
-	for (const char *p = html; *p; p++) {
-		if (in_tag) {
-			if (*p == '>')
-				in_tag = 0;
-			continue;
-		}
-		if (*p == '<' && (g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!')) {
-			in_tag = 1;
-			if (g_ascii_strncasecmp(p + 1, "br", 2) == 0 ||
-			    g_ascii_strncasecmp(p + 1, "p", 1) == 0 ||
-			    g_ascii_strncasecmp(p + 1, "/p", 2) == 0 ||
-			    g_ascii_strncasecmp(p + 1, "div", 3) == 0 ||
-			    g_ascii_strncasecmp(p + 1, "tr", 2) == 0)
-				g_string_append_c(s, '\n');
-			continue;
-		}
-		if (*p == '&') {
-			static const struct { const char *e; char c; } ents[] = {
-				{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-				{ "&nbsp;", ' ' }, { "&quot;", '"' },
-			};
-			size_t i;
-
-			for (i = 0; i < G_N_ELEMENTS(ents); i++)
-				if (g_ascii_strncasecmp(p, ents[i].e, strlen(ents[i].e)) == 0)
-					break;
-			if (i < G_N_ELEMENTS(ents)) {
-				g_string_append_c(s, ents[i].c);
-				p += strlen(ents[i].e) - 1;
-				continue;
-			}
-		}
-		g_string_append_c(s, *p);
-	}
-	return g_string_free(s, FALSE);
+	return g_strndup(s ? s : "", s ? bounded_len(s) : 0);
 }
 
 static void
@@ -307,90 +219,67 @@ add_returned(struct walk *w, const char *headers)
 		g_ptr_array_add(w->rcpt_to, to);
 }
 
-/* Walk the MIME tree below obj; depth-limited recursion. */
-static void
-walk(struct walk *w, GMimeObject *obj, int depth)
+/* A header list written back as a header block, for the block and
+ * Message-ID scanners below. */
+static char *
+header_block(GPtrArray *headers)
 {
-	char *type;
+	GString *s = g_string_new(NULL);
 
-	if (obj == NULL || depth > BOUNCE_MAX_DEPTH || ++w->parts > BOUNCE_MAX_PARTS)
-		return;
-	type = mime_type(obj);
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
+	for (guint i = 0; headers && i < headers->len; i++) {
+		const struct pd_header *h = headers->pdata[i];
 
-		if (strcmp(type, "multipart/report") == 0) {
-			const char *rt = g_mime_object_get_content_type_parameter(obj,
-			    "report-type");
-
-			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
-				w->report = 2;
-			else if (rt && (g_ascii_strcasecmp(rt, "delivery-status") == 0 ||
-			    g_ascii_strcasecmp(rt, "global-delivery-status") == 0) &&
-			    w->report == 0)
-				w->report = 1;
-		}
-		for (int i = 0; i < n; i++)
-			walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
-	} else if (GMIME_IS_MESSAGE_PART(obj)) {
-		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-
-		if (m == NULL) {
-			g_free(type);
-			return;
-		}
-		if (g_str_has_suffix(type, "delivery-status") ||
-		    strcmp(type, "message/feedback-report") == 0) {
-			/* a report GMime took for a message: write it back out */
-			char *s = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-
-			g_ptr_array_add(strcmp(type, "message/feedback-report") == 0 ?
-			    w->feedback : w->dsn, s);
-		} else {
-			char *h = g_mime_object_get_headers(GMIME_OBJECT(m), NULL);
-
-			add_returned(w, h);
-			g_free(h);
-			add_id(w->ids, g_mime_message_get_message_id(m));
-		}
-	} else if (GMIME_IS_PART(obj)) {
-		char *s;
-
-		if (GMIME_IS_MULTIPART_ENCRYPTED(obj)) {
-			g_free(type);
-			return;
-		}
-		if (g_str_has_suffix(type, "delivery-status")) {
-			g_ptr_array_add(w->dsn, part_text(GMIME_PART(obj)));
-		} else if (strcmp(type, "message/feedback-report") == 0) {
-			g_ptr_array_add(w->feedback, part_text(GMIME_PART(obj)));
-		} else if (strcmp(type, "text/rfc822-headers") == 0 ||
-		    strcmp(type, "message/rfc822") == 0 ||
-		    strcmp(type, "message/global-headers") == 0) {
-			s = part_text(GMIME_PART(obj));
-			add_returned(w, s);
-			g_free(s);
-		} else if (strcmp(type, "text/plain") == 0 && !w->returned) {
-			s = part_text(GMIME_PART(obj));
-			if (w->text->len < BOUNCE_MAX_TEXT) {
-				g_string_append(w->text, s);
-				g_string_append_c(w->text, '\n');
-			}
-			g_free(s);
-		} else if (strcmp(type, "text/html") == 0 && !w->returned) {
-			char *h = part_text(GMIME_PART(obj));
-
-			s = html_to_text(h);
-			if (w->html->len < BOUNCE_MAX_TEXT) {
-				g_string_append(w->html, s);
-				g_string_append_c(w->html, '\n');
-			}
-			g_free(s);
-			g_free(h);
-		}
+		g_string_append_printf(s, "%s: %s\n", h->name, h->raw);
 	}
-	g_free(type);
+	return g_string_free(s, FALSE);
+}
+
+/* One part of message.c's list, in document order. */
+static void
+walk_part(struct walk *w, const struct pd_part *p)
+{
+	const char *type = p->content_type;
+
+	if (strcmp(type, "multipart/report") == 0) {
+		const char *rt = message_part_param(p, "report-type");
+
+		if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
+			w->report = 2;
+		else if (rt && (g_ascii_strcasecmp(rt, "delivery-status") == 0 ||
+		    g_ascii_strcasecmp(rt, "global-delivery-status") == 0) &&
+		    w->report == 0)
+			w->report = 1;
+	}
+	if (g_str_has_prefix(type, "multipart/"))
+		return;
+	if (g_str_has_suffix(type, "delivery-status")) {
+		g_ptr_array_add(w->dsn, bounded(p->text));
+	} else if (strcmp(type, "message/feedback-report") == 0) {
+		g_ptr_array_add(w->feedback, bounded(p->text));
+	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
+	    g_str_has_prefix(type, "message/")) {
+		/* the returned mail: its text when it is one, else its
+		 * headers written back out */
+		char *h = p->text ? bounded(p->text) : header_block(p->headers);
+
+		add_returned(w, h);
+		g_free(h);
+		add_id(w->ids, p->message_id);
+	} else if (strcmp(type, "text/plain") == 0 && !w->returned && p->text) {
+		if (w->text->len < BOUNCE_MAX_TEXT) {
+			g_string_append_len(w->text, p->text, (gssize)bounded_len(p->text));
+			g_string_append_c(w->text, '\n');
+		}
+	} else if (strcmp(type, "text/html") == 0 && !w->returned && p->text) {
+		gsize len = bounded_len(p->text);
+		char *s = html_to_text(p->text, len);
+
+		if (w->html->len < BOUNCE_MAX_TEXT) {
+			g_string_append(w->html, s);
+			g_string_append_c(w->html, '\n');
+		}
+		g_free(s);
+	}
 }
 
 static void
@@ -405,20 +294,33 @@ walk_init(struct walk *w, struct pd_message *msg)
 	w->headers = g_ptr_array_new_with_free_func(g_free);
 	w->ids = g_ptr_array_new_with_free_func(g_free);
 	w->rcpt_to = g_ptr_array_new_with_free_func(g_free);
-	if (msg->mime)
-		walk(w, g_mime_message_get_mime_part(msg->mime), 0);
+	for (guint i = 0; msg->parts && i < msg->parts->len; i++)
+		walk_part(w, msg->parts->pdata[i]);
 	/* broken MIME (a boundary GMime could not see): read it raw */
 	if (strspn(w->text->str, " \t\r\n") == w->text->len &&
 	    strspn(w->html->str, " \t\r\n") == w->html->len) {
+		const struct pd_part *top = msg->parts && msg->parts->len > 0 ?
+		    msg->parts->pdata[0] : NULL;
+
 		if (msg->text && *msg->text)
 			g_string_assign(w->text, msg->text);
-		else if (msg->mime && g_mime_message_get_mime_part(msg->mime)) {
-			char *raw = g_mime_object_to_string(
-			    g_mime_message_get_mime_part(msg->mime), NULL);
+		for (guint i = 0; w->text->len == 0 && msg->parts &&
+		    i < msg->parts->len; i++) {
+			const struct pd_part *p = msg->parts->pdata[i];
 
-			g_string_append_len(w->text, raw,
-			    (gssize)MIN(strlen(raw), BOUNCE_MAX_TEXT));
-			g_free(raw);
+			/* the text GMime left around parts it could not split */
+			if (p->text && g_str_has_prefix(p->content_type, "multipart/"))
+				g_string_append_len(w->text, p->text,
+				    (gssize)bounded_len(p->text));
+		}
+		if (w->text->len == 0 && top && top->data) {
+			gsize len;
+			const char *d = g_bytes_get_data(top->data, &len);
+			char *t = message_to_utf8(d ? d : "", MIN(len, BOUNCE_MAX_TEXT),
+			    NULL);
+
+			g_string_append(w->text, t);
+			g_free(t);
 		}
 	}
 }

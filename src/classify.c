@@ -35,21 +35,13 @@ static GPtrArray *
 header_values(struct pd_message *msg, const char *name, int max)
 {
 	GPtrArray *a = g_ptr_array_new();
-	GMimeHeaderList *hl;
-	int n;
 
-	if (msg->mime == NULL)
-		return a;
-	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg->mime));
-	n = g_mime_header_list_get_count(hl);
-	for (int i = 0; i < n && i < HDR_MAX_SCAN && (int)a->len < max; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *v;
+	for (guint i = 0; msg->headers && i < msg->headers->len &&
+	    i < HDR_MAX_SCAN && (int)a->len < max; i++) {
+		const struct pd_header *h = msg->headers->pdata[i];
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
-			continue;
-		v = g_mime_header_get_value(h);
-		g_ptr_array_add(a, (gpointer)(v ? v : ""));
+		if (g_ascii_strcasecmp(h->name, name) == 0)
+			g_ptr_array_add(a, h->value);
 	}
 	return a;
 }

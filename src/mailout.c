@@ -2,6 +2,8 @@
  * customer's subject or name is encoded, never a new header. */
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "mailout.h"
 #include "util.h"
 

@@ -7,6 +7,8 @@
 #include <iconv.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "html.h"
 #include "message.h"
 #include "tnef.h"
@@ -14,7 +16,6 @@
 
 #define DEFAULT_MAX_DEPTH	100
 #define DEFAULT_MAX_PARTS	10000
-#define HEADER_CACHE_KEY	"pd-header-cache"
 #define MAX_FILENAME		200	/* bytes */
 
 static GMimeParserOptions *parser_options;
@@ -35,6 +36,7 @@ struct walk {
 	GString	*text;
 	GString	*html;
 	char	*tnef_body;
+	struct pd_part *part;	/* the node being walked, in msg->parts */
 };
 
 static void walk_object(struct walk *, GMimeObject *, int, enum walk_mode);
@@ -306,48 +308,148 @@ raw_header(GMimeObject *obj, const char *name)
 }
 
 const char *
-message_header(struct pd_message *msg, const char *name)
+message_header(const struct pd_message *msg, const char *name)
 {
-	GHashTable *cache;
-	char *key, *value;
-	gpointer found;
-
-	if (msg == NULL || msg->mime == NULL || name == NULL)
+	if (msg == NULL || msg->headers == NULL || name == NULL)
 		return NULL;
-	cache = g_object_get_data(G_OBJECT(msg->mime), HEADER_CACHE_KEY);
-	if (cache == NULL) {
-		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-		    g_free);
-		g_object_set_data_full(G_OBJECT(msg->mime), HEADER_CACHE_KEY,
-		    cache, (GDestroyNotify)g_hash_table_unref);
+	for (guint i = 0; i < msg->headers->len; i++) {
+		const struct pd_header *h = g_ptr_array_index(msg->headers, i);
+
+		if (g_ascii_strcasecmp(h->name, name) == 0)
+			return h->value;
 	}
-	key = g_ascii_strdown(name, -1);
-	if (g_hash_table_lookup_extended(cache, key, NULL, &found)) {
-		g_free(key);
-		return found;
-	}
-	value = decode_header_value(raw_header(GMIME_OBJECT(msg->mime), name));
-	g_hash_table_insert(cache, key, value);
-	return value;
+	return NULL;
 }
 
 int
-message_header_count(struct pd_message *msg, const char *name)
+message_header_count(const struct pd_message *msg, const char *name)
 {
-	GMimeHeaderList *list;
-	int n = 0, count;
+	int n = 0;
 
-	if (msg == NULL || msg->mime == NULL || name == NULL)
+	if (msg == NULL || msg->headers == NULL || name == NULL)
 		return 0;
-	list = g_mime_object_get_header_list(GMIME_OBJECT(msg->mime));
-	count = g_mime_header_list_get_count(list);
-	for (int i = 0; i < count; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+	for (guint i = 0; i < msg->headers->len; i++) {
+		const struct pd_header *h = g_ptr_array_index(msg->headers, i);
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0)
+		if (g_ascii_strcasecmp(h->name, name) == 0)
 			n++;
 	}
 	return n;
+}
+
+const char *
+message_part_param(const struct pd_part *part, const char *name)
+{
+	if (part == NULL || part->params == NULL || name == NULL)
+		return NULL;
+	for (guint i = 0; i < part->params->len; i++) {
+		const struct pd_param *p = g_ptr_array_index(part->params, i);
+
+		if (g_ascii_strcasecmp(p->name, name) == 0)
+			return p->value;
+	}
+	return NULL;
+}
+
+static void
+header_free(gpointer p)
+{
+	struct pd_header *h = p;
+
+	g_free(h->name);
+	g_free(h->raw);
+	g_free(h->value);
+	g_free(h);
+}
+
+static void
+param_free(gpointer p)
+{
+	struct pd_param *pa = p;
+
+	g_free(pa->name);
+	g_free(pa->value);
+	g_free(pa);
+}
+
+static void
+part_free(gpointer p)
+{
+	struct pd_part *pt = p;
+
+	g_free(pt->content_type);
+	if (pt->params)
+		g_ptr_array_unref(pt->params);
+	g_free(pt->disposition);
+	g_free(pt->filename);
+	if (pt->data)
+		g_bytes_unref(pt->data);
+	g_free(pt->text);
+	if (pt->headers)
+		g_ptr_array_unref(pt->headers);
+	g_free(pt->message_id);
+	g_free(pt);
+}
+
+static gint
+header_offset_cmp(gconstpointer a, gconstpointer b)
+{
+	gint64 oa = g_mime_header_get_offset(*(GMimeHeader *const *)a);
+	gint64 ob = g_mime_header_get_offset(*(GMimeHeader *const *)b);
+
+	return oa < ob ? -1 : oa > ob;
+}
+
+/* The headers of a GMime message as struct pd_header *, in the order
+ * of the mail: GMime keeps the Content-* headers on the body part, so
+ * both lists are merged by their offsets. */
+static GPtrArray *header_list(GPtrArray *);
+
+static GPtrArray *
+header_list_message(GMimeMessage *m)
+{
+	GMimeHeaderList *lists[2] = { g_mime_object_get_header_list(GMIME_OBJECT(m)),
+	    NULL };
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	GPtrArray *all = g_ptr_array_new(), *out;
+
+	if (body)
+		lists[1] = g_mime_object_get_header_list(body);
+	for (int l = 0; l < 2; l++) {
+		int count = lists[l] ? g_mime_header_list_get_count(lists[l]) : 0;
+
+		for (int i = 0; i < count; i++)
+			g_ptr_array_add(all, g_mime_header_list_get_header_at(lists[l], i));
+	}
+	/* g_ptr_array_sort is stable (merge sort) */
+	if (lists[1])
+		g_ptr_array_sort(all, header_offset_cmp);
+	out = header_list(all);
+	g_ptr_array_unref(all);
+	return out;
+}
+
+/* GMimeHeader *s as struct pd_header *, in order. */
+static GPtrArray *
+header_list(GPtrArray *list)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(header_free);
+
+	for (guint i = 0; i < list->len; i++) {
+		GMimeHeader *gh = g_ptr_array_index(list, i);
+		const char *name = g_mime_header_get_name(gh);
+		const char *raw = g_mime_header_get_raw_value(gh);
+		struct pd_header *h = g_new0(struct pd_header, 1);
+		char *unfolded;
+
+		h->name = utf8_sanitize(name ? name : "", name ? strlen(name) : 0);
+		unfolded = g_mime_utils_header_unfold(raw ? raw : "");
+		h->raw = utf8_sanitize(unfolded, strlen(unfolded));
+		g_free(unfolded);
+		h->value = decode_header_value(raw ? raw : "");
+		g_ptr_array_add(out, h);
+	}
+	return out;
 }
 
 static void
@@ -380,8 +482,10 @@ message_free(struct pd_message *msg)
 {
 	if (msg == NULL)
 		return;
-	if (msg->mime)
-		g_object_unref(msg->mime);
+	if (msg->headers)
+		g_ptr_array_unref(msg->headers);
+	if (msg->parts)
+		g_ptr_array_unref(msg->parts);
 	g_free(msg->message_id);
 	g_free(msg->in_reply_to);
 	g_ptr_array_unref(msg->references);
@@ -519,13 +623,13 @@ strip_id(const char *s)
 }
 
 static void
-fill_ids(struct pd_message *msg)
+fill_ids(struct pd_message *msg, GMimeMessage *mime)
 {
-	GMimeObject *obj = GMIME_OBJECT(msg->mime);
+	GMimeObject *obj = GMIME_OBJECT(mime);
 	const char *v;
 	GMimeReferences *refs;
 
-	if ((v = g_mime_message_get_message_id(msg->mime)) && *v)
+	if ((v = g_mime_message_get_message_id(mime)) && *v)
 		msg->message_id = utf8_sanitize(v, strlen(v));
 	else if ((v = raw_header(obj, "Message-ID")))
 		msg->message_id = strip_id(v);
@@ -555,20 +659,21 @@ fill_ids(struct pd_message *msg)
 }
 
 static void
-fill_headers(struct pd_message *msg)
+fill_headers(struct pd_message *msg, GMimeMessage *mime)
 {
-	GMimeObject *obj = GMIME_OBJECT(msg->mime);
+	GMimeObject *obj = GMIME_OBJECT(mime);
 	GDateTime *dt;
 	const char *v;
 
-	fill_ids(msg);
-	fill_first(&msg->from, g_mime_message_get_from(msg->mime));
+	msg->headers = header_list_message(mime);
+	fill_ids(msg, mime);
+	fill_first(&msg->from, g_mime_message_get_from(mime));
 	if (msg->from.addr == NULL)
 		add_note(msg, "no usable From address");
-	fill_first(&msg->sender, g_mime_message_get_sender(msg->mime));
-	msg->to = fill_list(g_mime_message_get_to(msg->mime));
-	msg->cc = fill_list(g_mime_message_get_cc(msg->mime));
-	msg->reply_to = fill_list(g_mime_message_get_reply_to(msg->mime));
+	fill_first(&msg->sender, g_mime_message_get_sender(mime));
+	msg->to = fill_list(g_mime_message_get_to(mime));
+	msg->cc = fill_list(g_mime_message_get_cc(mime));
+	msg->reply_to = fill_list(g_mime_message_get_reply_to(mime));
 	if ((v = raw_header(obj, "Return-Path"))) {
 		char *s = g_strstrip(g_strdup(v));
 
@@ -585,7 +690,7 @@ fill_headers(struct pd_message *msg)
 	msg->subject = decode_header_value(raw_header(obj, "Subject"));
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
-	if ((dt = g_mime_message_get_date(msg->mime)) != NULL)
+	if ((dt = g_mime_message_get_date(mime)) != NULL)
 		msg->date = g_date_time_to_unix(dt);
 	if (msg->date < 0)
 		msg->date = 0;
@@ -790,9 +895,62 @@ part_text(struct walk *w, GMimePart *part)
 		    utf8_clean(p ? p : "", len) ? "UTF-8" : "Windows-1252");
 		g_free(c);
 	}
-	g_bytes_unref(data);
 	normalize_newlines(s);
+	if (w->part) {
+		w->part->data = data;
+		w->part->text = g_strdup(s);
+	} else
+		g_bytes_unref(data);
 	return s;
+}
+
+/* The header block at the start of bytes, for text/rfc822-headers and
+ * message/ * leaves: parsed by GMime as a message without body. */
+static GPtrArray *
+headers_of_bytes(GBytes *data)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *m;
+	GPtrArray *out;
+	gsize len;
+	const char *p = g_bytes_get_data(data, &len);
+
+	if (p == NULL || len == 0)
+		return g_ptr_array_new_with_free_func(header_free);
+	stream = g_mime_stream_mem_new_with_buffer(p, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(parser, parser_options);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (m == NULL)
+		return g_ptr_array_new_with_free_func(header_free);
+	out = header_list_message(m);
+	g_object_unref(m);
+	return out;
+}
+
+/* A leaf that is not body text: its text for text/ * and message/ *
+ * types, the embedded headers for header blocks and messages. */
+static void
+part_fill_leaf(struct pd_part *pt, GMimeObject *obj)
+{
+	const char *t = pt->content_type;
+	gsize len;
+	const char *p;
+	int unknown;
+
+	if (pt->data == NULL || pt->text != NULL)
+		return;
+	if (!g_str_has_prefix(t, "text/") && !g_str_has_prefix(t, "message/"))
+		return;
+	p = g_bytes_get_data(pt->data, &len);
+	pt->text = to_utf8(p ? p : "", len,
+	    g_mime_object_get_content_type_parameter(obj, "charset"), &unknown);
+	normalize_newlines(pt->text);
+	if (strcmp(t, "text/rfc822-headers") == 0 || g_str_has_prefix(t, "message/"))
+		pt->headers = headers_of_bytes(pt->data);
 }
 
 static void
@@ -842,6 +1000,8 @@ walk_tnef(struct walk *w, GMimePart *part)
 		g_bytes_unref(data);
 		return -1;
 	}
+	if (w->part && w->part->data == NULL)
+		w->part->data = g_bytes_ref(data);
 	g_bytes_unref(data);
 	for (guint i = 0; i < files->len; i++) {
 		struct tnef_file *f = g_ptr_array_index(files, i);
@@ -870,6 +1030,7 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 	int text = is_type(obj, "text", "plain"), html = is_type(obj, "text", "html");
 	gint64 size;
 	GBytes *data;
+	struct pd_attachment *a;
 	char *type, *s;
 	int n;
 
@@ -895,10 +1056,16 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 	n = (int)w->msg->attachments->len + 1;
 	type = lower_type(g_mime_object_get_content_type(obj));
 	part_content(part, w->lim ? w->lim->max_attachment : 0, &data, &size);
-	add_attachment(w, clean_filename(fn, n), type, content_id(obj),
+	a = add_attachment(w, clean_filename(fn, n), type, content_id(obj),
 	    disposition_is(obj, "inline") ||
 	    (g_mime_object_get_content_disposition(obj) == NULL &&
 	    g_mime_object_get_content_id(obj) != NULL), data, size);
+	if (w->part && data) {
+		w->part->data = g_bytes_ref(data);
+		if (a->data == data)
+			w->part->attachment = (int)w->msg->attachments->len - 1;
+		part_fill_leaf(w->part, obj);
+	}
 	if (data)
 		g_bytes_unref(data);
 }
@@ -917,6 +1084,7 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 	GMimeStream *mem;
 	GBytes *data;
 	gint64 size;
+	struct pd_attachment *a;
 	int n = (int)w->msg->attachments->len + 1;
 
 	type = lower_type(g_mime_object_get_content_type(obj));
@@ -948,8 +1116,33 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 	g_object_unref(mem);
 	size = arr->len;
 	data = g_byte_array_free_to_bytes(arr);
-	add_attachment(w, name, type, content_id(obj),
+	a = add_attachment(w, name, type, content_id(obj),
 	    disposition_is(obj, "inline"), data, size);
+	if (w->part) {
+		struct pd_part *pt = w->part;
+		const char *t = pt->content_type;
+
+		pt->data = g_bytes_ref(data);
+		if (a->data == data)
+			pt->attachment = (int)w->msg->attachments->len - 1;
+		if (sub) {
+			const char *id = g_mime_message_get_message_id(sub);
+
+			pt->headers = header_list_message(sub);
+			if (id && *id)
+				pt->message_id = utf8_sanitize(id, strlen(id));
+		} else
+			pt->headers = g_ptr_array_new_with_free_func(header_free);
+		/* a report GMime took for a message: its text is the report */
+		if (strcmp(t, "message/rfc822") != 0 && strcmp(t, "message/news") != 0 &&
+		    strcmp(t, "message/global") != 0) {
+			gsize len;
+			const char *p = g_bytes_get_data(data, &len);
+
+			pt->text = utf8_sanitize(p ? p : "", len);
+			normalize_newlines(pt->text);
+		}
+	}
 	g_bytes_unref(data);
 }
 
@@ -977,6 +1170,67 @@ walk_alternative(struct walk *w, GMimeMultipart *mp, int depth)
 		    i == body ? MODE_BODY : MODE_ALT);
 }
 
+static GPtrArray *
+param_list(GMimeParamList *list)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(param_free);
+	int n = list ? g_mime_param_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeParam *gp = g_mime_param_list_get_parameter_at(list, i);
+		const char *name = g_mime_param_get_name(gp);
+		const char *value = g_mime_param_get_value(gp);
+		struct pd_param *p;
+
+		if (name == NULL)
+			continue;
+		p = g_new0(struct pd_param, 1);
+		p->name = g_ascii_strdown(name, -1);
+		p->value = utf8_sanitize(value ? value : "", value ? strlen(value) : 0);
+		g_ptr_array_add(out, p);
+	}
+	return out;
+}
+
+/* The node obj as a struct pd_part appended to msg->parts: type,
+ * parameters, disposition, file name; its content is filled in by the
+ * walk of its kind.  Returns the new part. */
+static struct pd_part *
+part_record(struct walk *w, GMimeObject *obj, int depth)
+{
+	struct pd_part *pt = g_new0(struct pd_part, 1);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(obj);
+	const char *v, *fn = NULL;
+
+	pt->depth = depth - 1;
+	pt->attachment = -1;
+	pt->content_type = ct ? lower_type(ct) : g_strdup("text/plain");
+	pt->params = param_list(ct ? g_mime_content_type_get_parameters(ct) : NULL);
+	if (d && (v = g_mime_content_disposition_get_disposition(d)) && *v)
+		pt->disposition = g_ascii_strdown(v, -1);
+	if (d)
+		fn = g_mime_content_disposition_get_parameter(d, "filename");
+	if (fn == NULL && ct)
+		fn = g_mime_content_type_get_parameter(ct, "name");
+	if (fn && *fn)
+		pt->filename = utf8_sanitize(fn, strlen(fn));
+	if (GMIME_IS_MULTIPART(obj)) {
+		const char *pro = g_mime_multipart_get_prologue(GMIME_MULTIPART(obj));
+		const char *epi = g_mime_multipart_get_epilogue(GMIME_MULTIPART(obj));
+		char *both = g_strconcat(pro ? pro : "", pro && epi ? "\n" : "",
+		    epi ? epi : "", NULL);
+
+		if (*both) {
+			pt->text = utf8_sanitize(both, strlen(both));
+			normalize_newlines(pt->text);
+		}
+		g_free(both);
+	}
+	g_ptr_array_add(w->msg->parts, pt);
+	return pt;
+}
+
 /* The tree walk.  Recursion is bounded by max_depth; the part count by
  * max_parts.  What the limits cut is noted and marks the mail truncated. */
 static void
@@ -999,6 +1253,7 @@ walk_object(struct walk *w, GMimeObject *obj, int depth, enum walk_mode mode)
 		w->stop = 1;
 		return;
 	}
+	w->part = part_record(w, obj, depth);
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		walk_message_part(w, GMIME_MESSAGE_PART(obj));
 		return;
@@ -1122,11 +1377,11 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	}
 
 	msg = g_new0(struct pd_message, 1);
-	msg->mime = mime;
 	msg->references = g_ptr_array_new_with_free_func(g_free);
 	msg->attachments = g_ptr_array_new_with_free_func(attachment_free);
+	msg->parts = g_ptr_array_new_with_free_func(part_free);
 	msg->notes = g_ptr_array_new_with_free_func(g_free);
-	fill_headers(msg);
+	fill_headers(msg, mime);
 
 	memset(&w, 0, sizeof(w));
 	w.msg = msg;
@@ -1136,6 +1391,7 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	w.text = g_string_new(NULL);
 	w.html = g_string_new(NULL);
 	walk_object(&w, g_mime_message_get_mime_part(mime), 1, MODE_BODY);
+	g_object_unref(mime);
 
 	if (w.text->len == 0 && w.html->len > 0) {
 		char *t = html_to_text(w.html->str, w.html->len);

@@ -1,12 +1,62 @@
-/* message.h: raw RFC 822 bytes into a decoded message (GMime).
- * Every header and text is UTF-8 after parsing; HTML-only mail gets a
- * text rendering; TNEF (winmail.dat) is unpacked into its attachments.
- * All memory belongs to the struct pd_message; message_free frees it. */
+/* message.h: raw RFC 822 bytes into a decoded message.
+ * GMime is used inside message.c only: what the rest of postdesk needs
+ * of a mail (headers, the MIME parts, the body text, the attachments)
+ * is here, decoded.  Every header and text is UTF-8 after parsing;
+ * HTML-only mail gets a text rendering; TNEF (winmail.dat) is unpacked
+ * into its attachments.
+ *
+ * Ownership: everything reachable from a struct pd_message (strings,
+ * arrays, the structs in them, GBytes references) belongs to it, and
+ * message_free frees all of it.  The arrays free their elements.  A
+ * GBytes may be shared between a part and an attachment (one reference
+ * each).  Nothing points into the raw bytes given to message_parse. */
 #ifndef PD_MESSAGE_H
 #define PD_MESSAGE_H
 
 #include <glib.h>
-#include <gmime/gmime.h>
+
+/* One header line. */
+struct pd_header {
+	char	*name;		/* as written: "Received", "X-Loop" */
+	char	*raw;		/* the value unfolded but not decoded (RFC 2047
+				 * words left as they are), leading blanks
+				 * removed, made valid UTF-8 */
+	char	*value;		/* decoded UTF-8, one line, blanks collapsed */
+};
+
+/* A Content-Type or Content-Disposition parameter. */
+struct pd_param {
+	char	*name;		/* lower case: "charset", "report-type" */
+	char	*value;		/* decoded (RFC 2231/2047), UTF-8 */
+};
+
+/* One node of the MIME tree, in document order (a container comes
+ * before its children).  The tree walked is bounded by the limits
+ * (pd_parse_limits max_depth, max_parts); message/rfc822 parts are not
+ * descended into: what they hold is in headers, message_id and data. */
+struct pd_part {
+	int	 depth;		/* 0 for the message's own body part */
+	char	*content_type;	/* "text/plain", "multipart/report", lower
+				 * case; "text/plain" when absent */
+	GPtrArray *params;	/* struct pd_param *: Content-Type parameters */
+	char	*disposition;	/* "inline", "attachment" (lower case), or NULL */
+	char	*filename;	/* decoded file name (disposition filename,
+				 * else type name), or NULL */
+	GBytes	*data;		/* decoded content; for message/rfc822 the
+				 * embedded message as bytes; NULL for
+				 * multiparts and content too big to keep */
+	int	 attachment;	/* index in pd_message attachments whose data
+				 * is this part's data, or -1 */
+	char	*text;		/* data as UTF-8 with LF line ends for text/ *
+				 * and message/ * parts; for a multipart the
+				 * text around its parts (preface, postface);
+				 * NULL otherwise */
+	GPtrArray *headers;	/* struct pd_header *: the embedded message's
+				 * headers (message/ *, text/rfc822-headers),
+				 * else NULL */
+	char	*message_id;	/* the embedded message's Message-ID without
+				 * <>, or NULL */
+};
 
 struct pd_addr {
 	char	*name;		/* decoded display name, or NULL */
@@ -35,7 +85,8 @@ struct pd_parse_limits {
 };
 
 struct pd_message {
-	GMimeMessage *mime;	/* the parsed tree, for classify and bounce */
+	GPtrArray *headers;	/* struct pd_header *: the top-level headers in order */
+	GPtrArray *parts;	/* struct pd_part *: the MIME tree, document order */
 	char	*message_id;	/* without <>, or NULL */
 	char	*in_reply_to;	/* without <>, or NULL */
 	GPtrArray *references;	/* char *, without <>, oldest first */
@@ -62,11 +113,13 @@ int message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim
     struct pd_message **msg_r, char **error_r);
 void message_free(struct pd_message *);
 
-/* The first header named name, decoded to UTF-8 (NULL when absent).
- * The returned string belongs to the message. */
-const char *message_header(struct pd_message *, const char *name);
-/* Number of headers named name. */
-int message_header_count(struct pd_message *, const char *name);
+/* The first top-level header named name (any case), decoded to UTF-8
+ * (NULL when absent).  The returned string belongs to the message. */
+const char *message_header(const struct pd_message *, const char *name);
+/* Number of top-level headers named name. */
+int message_header_count(const struct pd_message *, const char *name);
+/* The value of the first part parameter name (lower case), or NULL. */
+const char *message_part_param(const struct pd_part *, const char *name);
 
 /* Any charset to UTF-8: GMime's tables, then iconv, then CP1252 as a
  * last resort; invalid sequences become U+FFFD.  Caller frees. */

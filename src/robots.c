@@ -261,30 +261,20 @@ static int
 header_row_matches(struct pd_message *msg, size_t i)
 {
 	const struct sign *s = &robot_table[i];
-	GMimeHeaderList *hl;
-	int n, hit = 0;
+	int hit = 0;
 
 	if (sign_glob[i] == NULL) {
 		const char *v = message_header(msg, s->name);
-
-		/* GMime keeps the top-level Content-Type on the body part */
-		if (v == NULL && g_ascii_strcasecmp(s->name, "Content-Type") == 0 &&
-		    msg->mime && g_mime_message_get_mime_part(msg->mime))
-			v = g_mime_object_get_header(g_mime_message_get_mime_part(msg->mime),
-			    "Content-Type");
 
 		if (v == NULL)
 			return 0;
 		return s->pattern == NULL || (sign_re[i] &&
 		    g_regex_match(sign_re[i], v, 0, NULL));
 	}
-	if (msg->mime == NULL)
-		return 0;
-	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg->mime));
-	n = g_mime_header_list_get_count(hl);
-	for (int k = 0; k < n && k < HDR_MAX_SCAN && !hit; k++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, k);
-		char *low = g_ascii_strdown(g_mime_header_get_name(h), -1);
+	for (guint k = 0; msg->headers && k < msg->headers->len &&
+	    k < HDR_MAX_SCAN && !hit; k++) {
+		const struct pd_header *h = msg->headers->pdata[k];
+		char *low = g_ascii_strdown(h->name, -1);
 
 		hit = g_pattern_spec_match_string(sign_glob[i], low);
 		g_free(low);
