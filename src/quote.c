@@ -140,7 +140,8 @@ static const struct {
 	{ "datum", HK_DATE }, { "an", HK_TO }, { "betreff", HK_SUBJECT },
 	/* fr es pt */ { "de", HK_FROM }, { "envoyé", HK_DATE },
 	{ "envoyé le", HK_DATE }, { "à", HK_TO }, { "objet", HK_SUBJECT },
-	{ "enviado", HK_DATE }, { "enviada", HK_DATE }, { "fecha", HK_DATE },
+	{ "enviado", HK_DATE }, { "enviada", HK_DATE }, { "enviado el", HK_DATE },
+	{ "fecha", HK_DATE },
 	{ "para", HK_TO }, { "asunto", HK_SUBJECT }, { "assunto", HK_SUBJECT },
 	/* it */ { "da", HK_FROM }, { "inviato", HK_DATE }, { "data", HK_DATE },
 	{ "a", HK_TO }, { "oggetto", HK_SUBJECT },
@@ -557,6 +558,35 @@ header_kind(const char *s, size_t len)
 	return kind;
 }
 
+/*
+ * Outlook's header flattened onto one line: "From: A Sent: Monday To: B
+ * Subject: Hi".  The kinds of the labels after the first, each preceded
+ * by a space, go into seen[].
+ */
+static void
+inline_headers(const char *s, size_t len, int *seen)
+{
+	size_t i, k;
+
+	if (len > ATTR_MAX * ATTR_LINES)
+		return;
+	for (i = 1; i < len; i++) {
+		if (s[i - 1] != ' ')
+			continue;
+		for (k = 0; k < G_N_ELEMENTS(header_labels); k++) {
+			const char *lab = header_labels[k].label;
+			size_t n = strlen(lab);
+
+			/* ASCII labels only: the others never share a line */
+			if ((unsigned char)lab[0] >= 0x80 || i + n >= len ||
+			    g_ascii_strncasecmp(s + i, lab, n) != 0 ||
+			    s[i + n] != ':')
+				continue;
+			seen[header_labels[k].kind] = 1;
+		}
+	}
+}
+
 static enum hkind
 line_header(const struct line *l, int quoted)
 {
@@ -591,6 +621,14 @@ header_block(GArray *lines, guint i, guint n, int quoted)
 	if (k == HK_NONE)
 		return 0;
 	seen[k] = 1;
+	if (k == HK_FROM) {
+		const char *s = LINE(i)->s;
+		size_t len = LINE(i)->len;
+
+		if (quoted)
+			unquote(LINE(i), &s, &len);
+		inline_headers(s, len, seen);
+	}
 	for (j = i + 1; j < n && j <= i + HDR_LOOKAHEAD; j++) {
 		if (quoted && LINE(j)->type != L_QUOTE)
 			break;

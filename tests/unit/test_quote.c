@@ -40,6 +40,18 @@ static const struct {
 	    NULL, "Done." },
 	{ "Done.\n\n*From:* Bob\n*Sent:* Monday\n*To:* Support\n*Subject:* Help\n",
 	    NULL, "Done." },
+	/* Spanish Outlook: "Enviado el:" */
+	{ "Listo.\n\nDe: Ana <ana@x.org>\nEnviado el: lunes, 5 de enero de 2026 10:00\nPara: Soporte\nAsunto: Ayuda\n\nHola\n",
+	    NULL, "Listo." },
+	/* Outlook's header flattened onto one line */
+	{ "Done.\n\nFrom: Bob <b@x.org> Sent: Monday, January 5, 2026 10:00 To: Support Subject: Help\n\nHi\n",
+	    NULL, "Done." },
+	{ "From: the shop Sent: nothing yet\n", NULL, "From: the shop Sent: nothing yet" },
+	/* attributions seen in the wild */
+	{ "Ok.\n\nsu, 2025-09-28 kello 11:07 +0000, Eeva Esimerkki kirjoitti:\n> hei\n", NULL, "Ok." },
+	{ "Ok.\n\nTue, Apr 23, 2024 at 04:36:20PM -0700, Jo Doe kirjoitti:\n> hi\n", NULL, "Ok." },
+	{ "Ок.\n\nИван Петров <ivan@x.org> написал(а):\n> привет\n", NULL, "Ок." },
+	{ "Ok.\n\nW dniu śr., 8 sty 2025 o 09:15 Jan Kowalski <jan@x.org> napisał(a):\nCześć\n", NULL, "Ok." },
 	/* a From: line alone is text */
 	{ "From: the billing team\nYour invoice is attached.\n", NULL,
 	    "From: the billing team\nYour invoice is attached." },
