@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "ticket.h"
+
 #define PD_DEFAULT_CONF		"/etc/postdesk/postdesk.conf"
 #define DEF_MAX_MESSAGE		(50LL * 1024 * 1024)
 #define DEF_MAX_ATTACHMENT	(10LL * 1024 * 1024)
@@ -21,8 +23,6 @@
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
-
-enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
 
 struct pd_staff {
 	char	*name;
@@ -154,8 +154,5 @@ struct pd_mailbox *config_mailbox_by_name(const struct pd_config *, const char *
 const struct pd_sla *config_sla_for(const struct pd_config *, const struct pd_queue *);
 /* 1 if addr is one of our own addresses (queues, note addresses). */
 int config_is_our_address(const struct pd_config *, const char *addr);
-
-const char *priority_name(enum pd_priority);
-int priority_from_name(const char *s);		/* -1 unknown */
 
 #endif
