@@ -70,7 +70,8 @@ attachment_part(const struct pd_attachment *a)
 	    g_mime_content_type_get_media_subtype(ct));
 	gsize len;
 	const void *d = g_bytes_get_data(a->data, &len);
-	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(d, len);
+	/* an empty attachment has no data pointer at all */
+	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(d ? d : "", len);
 	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem,
 	    GMIME_CONTENT_ENCODING_DEFAULT);
 	char *name = one_line(a->filename);
