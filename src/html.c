@@ -57,6 +57,8 @@ struct render {
 	int	 bol;		/* at the beginning of a line */
 	int	 text_quote;	/* quote depth of the last text */
 	int	 sticky;	/* an Outlook reply header began: all is quote */
+	int	 mso_p;		/* the open <p> is Outlook's one-line MsoNormal */
+	gsize	 p_start;	/* where it began in out */
 	guint64	 divs;		/* per open <div>, a bit: it opened a quote */
 	int	 ndivs;		/* open <div>s, the first 64 tracked */
 	char	*href;		/* the open link's target */
@@ -478,6 +480,22 @@ handle_tag(struct render *r, const char *name, int closing, const char *attrs,
 	}
 	if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
 		r->pending_space = 1;
+		return;
+	}
+	if (strcmp(name, "p") == 0) {
+		/* Outlook writes each line as <p class=MsoNormal>, margin 0;
+		 * its blank lines are <p class=MsoNormal>&nbsp;</p> */
+		if (!closing) {
+			char *cls = tag_attr(attrs, aend, "class");
+
+			r->mso_p = cls != NULL && strstr(cls, "MsoNormal") != NULL;
+			r->p_start = r->out->len;
+			g_free(cls);
+		} else if (r->mso_p && r->out->len == r->p_start) {
+			want_newlines(r, 2);	/* an empty line */
+			return;
+		}
+		want_newlines(r, r->mso_p ? 1 : 2);
 		return;
 	}
 	if (in_list(name, para_tags))

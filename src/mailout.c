@@ -45,8 +45,18 @@ static GMimeObject *
 text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *tp = g_mime_text_part_new_with_subtype(subtype);
+	GMimeStream *st;
+	GMimeDataWrapper *w;
 
-	g_mime_text_part_set_text(tp, text ? text : "");
+	/* the UTF-8 bytes as they are: g_mime_text_part_set_text() would
+	 * convert them to ISO-8859-1 when it can, under our utf-8 label */
+	if (text == NULL)
+		text = "";
+	st = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+	w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(GMIME_PART(tp), w);
+	g_object_unref(w);
+	g_object_unref(st);
 	g_mime_text_part_set_charset(tp, "utf-8");
 	g_mime_part_set_content_encoding(GMIME_PART(tp), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	return GMIME_OBJECT(tp);

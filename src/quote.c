@@ -140,7 +140,8 @@ static const struct {
 	{ "datum", HK_DATE }, { "an", HK_TO }, { "betreff", HK_SUBJECT },
 	/* fr es pt */ { "de", HK_FROM }, { "envoyé", HK_DATE },
 	{ "envoyé le", HK_DATE }, { "à", HK_TO }, { "objet", HK_SUBJECT },
-	{ "enviado", HK_DATE }, { "enviada", HK_DATE }, { "fecha", HK_DATE },
+	{ "enviado", HK_DATE }, { "enviada", HK_DATE }, { "enviado el", HK_DATE },
+	{ "fecha", HK_DATE },
 	{ "para", HK_TO }, { "asunto", HK_SUBJECT }, { "assunto", HK_SUBJECT },
 	/* it */ { "da", HK_FROM }, { "inviato", HK_DATE }, { "data", HK_DATE },
 	{ "a", HK_TO }, { "oggetto", HK_SUBJECT },
@@ -223,6 +224,43 @@ static const struct {
 	/* ko */ { "에서 보냄", M_SUFFIX }, { "에서 보냈습니다", M_SUFFIX },
 	{ "Outlook 받기", M_SUFFIX },
 };
+
+/* Closing sign-offs, case-folded (g_utf8_casefold), without the
+ * trailing ',' or '!'.
+ * Only formal closings: "Thanks" may be the message itself. */
+static const char *const sign_offs[] = {
+	/* en */ "best regards", "kind regards", "regards", "best wishes",
+	"warm regards", "warmest regards", "sincerely", "yours sincerely",
+	"yours faithfully", "yours truly", "all the best", "cheers",
+	/* de (case folding makes ß "ss") */ "mit freundlichen grüssen",
+	"freundliche grüsse", "viele grüsse", "beste grüsse", "liebe grüsse",
+	"mfg", "lg",
+	/* fr */ "cordialement", "bien cordialement", "bien à vous",
+	"salutations", "meilleures salutations", "sincères salutations",
+	/* es */ "saludos", "un saludo", "atentamente", "saludos cordiales",
+	"un cordial saludo",
+	/* it */ "cordiali saluti", "distinti saluti", "saluti",
+	"un saluto", "buona giornata",
+	/* pt */ "atenciosamente", "cumprimentos", "melhores cumprimentos",
+	"com os melhores cumprimentos", "abraços",
+	/* nl */ "met vriendelijke groet", "met vriendelijke groeten",
+	"vriendelijke groet", "groeten", "groet",
+	/* da no sv */ "med venlig hilsen", "venlig hilsen", "mvh",
+	"med vennlig hilsen", "vennlig hilsen", "med vänliga hälsningar",
+	"vänliga hälsningar", "hälsningar",
+	/* fi */ "ystävällisin terveisin", "terveisin", "parhain terveisin",
+	/* pl */ "pozdrawiam", "z poważaniem", "pozdrawiam serdecznie",
+	/* cs */ "s pozdravem", "s přátelským pozdravem", "děkuji a zdravím",
+	/* ru */ "с уважением", "всего доброго", "всего наилучшего",
+	/* uk */ "з повагою", "з найкращими побажаннями",
+	/* tr */ "saygılarımla", "saygılar", "iyi çalışmalar",
+	/* ja */ "よろしくお願いします", "よろしくお願いいたします", "敬具",
+	/* zh */ "此致", "此致敬礼", "祝好", "顺祝商祺",
+	/* ko */ "안녕히 계세요", "수고하세요",
+};
+/* Lines under a sign-off: a name, a title, a phone number. */
+#define SIGNOFF_LINES	4
+#define SIGNOFF_LINE_MAX	60
 
 /* Lines of a mailing-list footer after the quote. */
 static const char *const footer_words[] = {
@@ -520,6 +558,35 @@ header_kind(const char *s, size_t len)
 	return kind;
 }
 
+/*
+ * Outlook's header flattened onto one line: "From: A Sent: Monday To: B
+ * Subject: Hi".  The kinds of the labels after the first, each preceded
+ * by a space, go into seen[].
+ */
+static void
+inline_headers(const char *s, size_t len, int *seen)
+{
+	size_t i, k;
+
+	if (len > ATTR_MAX * ATTR_LINES)
+		return;
+	for (i = 1; i < len; i++) {
+		if (s[i - 1] != ' ')
+			continue;
+		for (k = 0; k < G_N_ELEMENTS(header_labels); k++) {
+			const char *lab = header_labels[k].label;
+			size_t n = strlen(lab);
+
+			/* ASCII labels only: the others never share a line */
+			if ((unsigned char)lab[0] >= 0x80 || i + n >= len ||
+			    g_ascii_strncasecmp(s + i, lab, n) != 0 ||
+			    s[i + n] != ':')
+				continue;
+			seen[header_labels[k].kind] = 1;
+		}
+	}
+}
+
 static enum hkind
 line_header(const struct line *l, int quoted)
 {
@@ -554,6 +621,14 @@ header_block(GArray *lines, guint i, guint n, int quoted)
 	if (k == HK_NONE)
 		return 0;
 	seen[k] = 1;
+	if (k == HK_FROM) {
+		const char *s = LINE(i)->s;
+		size_t len = LINE(i)->len;
+
+		if (quoted)
+			unquote(LINE(i), &s, &len);
+		inline_headers(s, len, seen);
+	}
 	for (j = i + 1; j < n && j <= i + HDR_LOOKAHEAD; j++) {
 		if (quoted && LINE(j)->type != L_QUOTE)
 			break;
@@ -859,6 +934,68 @@ mobile_signature(const struct line *l)
 }
 
 static int
+sign_off_line(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->type != L_TEXT || len > SIGNOFF_LINE_MAX)
+		return 0;
+	trim(&s, &len);
+	while (len > 0 && strchr(",!.", s[len - 1]) != NULL)
+		len--;
+	/* the full-width comma and the ideographic full stop */
+	if (len >= 3 && (memcmp(s + len - 3, "\xef\xbc\x8c", 3) == 0 ||
+	    memcmp(s + len - 3, "\xe3\x80\x82", 3) == 0))
+		len -= 3;
+	trim(&s, &len);
+	return len > 0 && folded_in(s, len, sign_offs, G_N_ELEMENTS(sign_offs));
+}
+
+/* A line that may stand under a sign-off: short, no sentence. */
+static int
+name_line(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	if (l->type != L_TEXT || len > SIGNOFF_LINE_MAX)
+		return 0;
+	trim(&s, &len);
+	return len > 0 && strchr(".?!:", s[len - 1]) == NULL;
+}
+
+/*
+ * A sign-off block ending at line end (exclusive): the sign-off, then at
+ * most SIGNOFF_LINES name lines, with new text above it.  Returns its
+ * first line, or end when there is none.
+ */
+static guint
+sign_off_block(GArray *lines, guint end)
+{
+	guint i, k = 0, j;
+
+	for (i = end; i > 0 && k <= SIGNOFF_LINES; i--) {
+		const struct line *l = LINE(i - 1);
+
+		if (l->drop)
+			return end;
+		if (l->type == L_BLANK)
+			continue;
+		if (sign_off_line(l)) {
+			for (j = 0; j + 1 < i; j++)
+				if (!LINE(j)->drop && LINE(j)->type == L_TEXT)
+					return i - 1;
+			return end;
+		}
+		if (!name_line(l))
+			return end;
+		k++;
+	}
+	return end;
+}
+
+static int
 is_neutral(const struct line *l)
 {
 	return l->type == L_BLANK || l->type == L_SEP;
@@ -1012,6 +1149,11 @@ quote_visible(const char *text, const char *signature, unsigned opts,
 		if (strip_sig && end > 0 && mobile_signature(LINE(end - 1))) {
 			LINE(end - 1)->drop = 1;
 			flags |= QUOTE_SIG;
+		} else if (strip_sig && (opts & QUOTE_SIGNOFF) &&
+		    (i = sign_off_block(lines, end)) < end) {
+			for (j = i; j < end; j++)
+				LINE(j)->drop = 1;
+			flags |= QUOTE_SIG;
 		} else
 			break;
 	}
@@ -1084,8 +1226,8 @@ char *
 quote_mail_visible(const char *text, const char *subject)
 {
 	unsigned flags;
-	char *v = quote_visible(text, NULL,
-	    quote_subject_forward(subject) ? QUOTE_IS_FORWARD : 0, &flags);
+	char *v = quote_visible(text, NULL, QUOTE_SIGNOFF |
+	    (quote_subject_forward(subject) ? QUOTE_IS_FORWARD : 0), &flags);
 
 	if (flags & QUOTE_EMPTY) {
 		g_free(v);

@@ -14,7 +14,9 @@ enum {
 /* Flags for quote_visible's `opts`. */
 enum {
 	QUOTE_KEEP_SIG	= 1 << 0,	/* leave signatures alone */
-	QUOTE_IS_FORWARD = 1 << 1	/* the mail is a forward (quote_subject_forward) */
+	QUOTE_IS_FORWARD = 1 << 1,	/* the mail is a forward (quote_subject_forward) */
+	QUOTE_SIGNOFF	= 1 << 2	/* also a closing sign-off block ("Best regards,\n
+					 * Jane") at the very end */
 };
 
 /*
@@ -27,7 +29,10 @@ enum {
  * unless QUOTE_KEEP_SIG the signature ("-- " line, `signature` when not
  * NULL, "Sent from my iPhone" and its translations).  A forwarded mail
  * (a "Forwarded message" line, or QUOTE_IS_FORWARD) is kept whole, and
- * so is quote-like text that no pattern explains (QUOTE_UNSURE).
+ * so is quote-like text that no pattern explains (QUOTE_UNSURE).  With
+ * QUOTE_SIGNOFF a sign-off from the table ("Mit freundlichen Grüßen")
+ * goes too, with up to four short lines (name, title, phone) below it,
+ * when it ends the mail and new text stands above it.
  * Never returns NULL: "" with QUOTE_EMPTY when nothing new is left.
  * *flags_r (may be NULL) gets the QUOTE_CUT... bits.  Caller frees.
  */
@@ -42,7 +47,7 @@ char *quote_strip(const char *text, const char *signature);
 char *quote_strip_quotes(const char *text);
 
 /* The visible text of a mail as a customer wrote it: quote_visible with
- * QUOTE_IS_FORWARD for a forward's subject; NULL when nothing new is
+ * QUOTE_SIGNOFF, and QUOTE_IS_FORWARD for a forward's subject; NULL when nothing new is
  * left (the full text is then all there is to show).  Caller frees. */
 char *quote_mail_visible(const char *text, const char *subject);
 

@@ -48,6 +48,9 @@ Content-Transfer-Encoding: 8bit
 
 Danke, es geht wieder <b>!</b>
 
+Viele Grüße
+Jane
+
 Am 21.11.2026 um 09:30 schrieb Alice Smith via Support <support@example.com>:
 
 > Please open tray three and pull out the crumpled sheet.
@@ -83,7 +86,7 @@ for f in m1 m2 m3 m4; do
 	deliver "$TMP/$f.eml"
 	ok "deliver $f" [ $? = 0 ]
 done
-m2_full=$(printf 'Danke, es geht wieder <b>!</b>\n\nAm 21.11.2026 um 09:30 schrieb Alice Smith via Support <support@example.com>:\n\n> Please open tray three and pull out the crumpled sheet.\n> Alice')
+m2_full=$(printf 'Danke, es geht wieder <b>!</b>\n\nViele Grüße\nJane\n\nAm 21.11.2026 um 09:30 schrieb Alice Smith via Support <support@example.com>:\n\n> Please open tray three and pull out the crumpled sheet.\n> Alice')
 m3_full=$(printf 'On Sat, Nov 21, 2026 at 9:30 AM Support <support@example.com> wrote:\n> Please open tray three.')
 
 # --- stored: the full text kept, the new text beside it ------------------
@@ -110,7 +113,7 @@ is "json: m3 visible_text is its full text" "$(json_get 'd["messages"][2]["visib
 "$PD" show TKT-0001 > "$TMP/show.txt" 2>&1
 ok "show: the new text, then the marker, then the whole mail" $PY - "$TMP/show.txt" <<'PYEOF'
 import sys
-t = open(sys.argv[1]).read()
+t = open(sys.argv[1], encoding="utf-8").read()
 i = t.index("Danke, es geht wieder <b>!</b>")
 j = t.index("-------- The whole message, with the text it quotes --------", i)
 k = t.index("> Please open tray three and pull out", j)
@@ -130,10 +133,10 @@ ok "staff got a notification of m2" [ -n "$notice" ]
 smtp_body "${notice:-1}" > "$TMP/notice.txt"
 ok "notification: the new text, the marker, then the quote" $PY - "$TMP/notice.txt" <<'PYEOF'
 import sys
-t = open(sys.argv[1]).read()
+t = open(sys.argv[1], encoding="utf-8").read()
 new = t.index("Danke, es geht wieder <b>!</b>\n")
 mark = t.index("\n-------- The whole message, with the text it quotes --------\n")
-full = t.index("Danke, es geht wieder <b>!</b>\n\nAm 21.11.2026 um 09:30 schrieb", mark)
+full = t.index("Danke, es geht wieder <b>!</b>\n\nViele Grüße\nJane\n\nAm 21.11.2026 um 09:30 schrieb", mark)
 q = t.index("> Please open tray three and pull out the crumpled sheet.", full)
 sys.exit(0 if new < mark < full < q and t.count("Please open tray three") == 1 else 1)
 PYEOF
@@ -174,8 +177,8 @@ PYEOF
 is "status page: 200" "$(cat "$TMP/status")" 200
 ok "status page: m2's new text escaped, outside any <details>" $PY - "$TMP/page.html" <<'PYEOF'
 import sys
-p = open(sys.argv[1]).read()
-vis = "<pre>Danke, es geht wieder &lt;b&gt;!&lt;/b&gt;</pre>\n<details><summary>show quoted text</summary><pre>Danke, es geht wieder &lt;b&gt;!&lt;/b&gt;\n\nAm 21.11.2026 um 09:30 schrieb Alice Smith via Support &lt;support@example.com&gt;:\n\n&gt; Please open tray three and pull out the crumpled sheet.\n&gt; Alice</pre></details>"
+p = open(sys.argv[1], encoding="utf-8").read()
+vis = "<pre>Danke, es geht wieder &lt;b&gt;!&lt;/b&gt;</pre>\n<details><summary>show quoted text</summary><pre>Danke, es geht wieder &lt;b&gt;!&lt;/b&gt;\n\nViele Grüße\nJane\n\nAm 21.11.2026 um 09:30 schrieb Alice Smith via Support &lt;support@example.com&gt;:\n\n&gt; Please open tray three and pull out the crumpled sheet.\n&gt; Alice</pre></details>"
 sys.exit(0 if vis in p else 1)
 PYEOF
 is "status page: one toggle (m2 only), no script" \
