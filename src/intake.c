@@ -557,15 +557,22 @@ bounce_mail(struct intake *in, char **error_r)
 	}
 	for (guint i = 0; i < b->rcpts->len; i++) {
 		struct pd_bounce_rcpt *br = b->rcpts->pdata[i];
+		/* A delay is recorded and changes nothing; a success says so. */
+		const char *what = b->feedback ? "Feedback report (abuse complaint) about mail to" :
+		    g_strcmp0(br->action, "delayed") == 0 ? "Delivery delayed to" :
+		    br->action && strcmp(br->action, "failed") != 0 ? "Delivered to" :
+		    "Delivery failed to";
+		if (br->recipient && token_check_message_id(&ctx->secret, br->recipient, NULL))
+			continue;	/* our own Message-ID is no recipient */
 		if (store_bounce_add(ctx->store, tid, outbox_id, br->recipient, br->status,
-		    br->reply_code, br->diagnostic, b->feedback, in->sha, in->now, error_r) < 0)
+		    br->action, br->reply_code, br->diagnostic, b->feedback, in->sha, in->now,
+		    error_r) < 0)
 			goto out;
 		if (tid && br->recipient && br->permanent && !b->feedback &&
 		    store_customer_mark_bouncing(ctx->store, br->recipient, br->status,
 		    error_r) < 0)
 			goto out;
-		g_string_append_printf(text, "%s %s: %s%s%s\n", b->feedback ?
-		    "Feedback report (abuse complaint) about mail to" : "Delivery failed to",
+		g_string_append_printf(text, "%s %s: %s%s%s\n", what,
 		    br->recipient ? br->recipient : "(unknown recipient)",
 		    br->status ? br->status : "no status",
 		    br->diagnostic ? " " : "", br->diagnostic ? br->diagnostic : "");
