@@ -13,6 +13,7 @@
 #include "log.h"
 #include "notify.h"
 #include "quote.h"
+#include "spam.h"
 #include "thread.h"
 #include "ticket.h"
 #include "util.h"
@@ -27,6 +28,8 @@ struct intake {
 	int			 over_size;
 	gint64			 real_size;
 	struct pd_classification cls;
+	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
+	const char		*filter_reason;
 };
 
 const char *
@@ -671,6 +674,7 @@ intake_classified(struct intake *in, char **error_r)
 	char *why;
 
 	classify(ctx->cfg, &ctx->secret, m, in->src->sender, &in->cls);
+	classify_apply_filter(&in->cls, in->filter, in->filter_reason);
 	switch (in->cls.cls) {
 	case CLASS_LOOP:
 		return loop_mail(in, error_r);
@@ -772,6 +776,9 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	intake_parse_limits(ctx->cfg, &lim);
 	parsed = message_parse(raw, len, &lim, &in.msg, &perr) == 0;
 	apply_size_limit(&in);
+	/* Before the transaction: the filter may take up to its timeout. */
+	if (parsed)
+		in.filter = spam_check(ctx->cfg, raw, len, in.msg, &in.filter_reason);
 
 	if (store_begin(ctx->store, &err) < 0)
 		goto tempfail;
