@@ -25,6 +25,8 @@
 #define DEF_POLL		60
 #define DEF_SPAM_TIMEOUT	5		/* seconds for rspamd */
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
+#define DEF_LMTP_MAX_CONNECTIONS 32
+#define DEF_LMTP_TIMEOUT	300		/* seconds a client may stay silent */
 
 struct pd_staff {
 	char	*name;
@@ -118,6 +120,14 @@ struct pd_config {
 		int	 max_hops;
 		gint64	 max_header;
 	} limits;
+
+	/* LMTP server of postdeskd; listen is empty when there is none. */
+	struct {
+		GPtrArray *listen;	/* char *: "unix:/abs/path" or
+					 * "inet:ADDRESS:PORT" (IPv6 in []) */
+		int	 max_connections;
+		gint64	 timeout;
+	} lmtp;
 
 	struct {
 		char	*header;	/* extra spam header, or NULL */
