@@ -22,6 +22,9 @@ options {
     pidfile = "\$RUNDIR/rspamd.pid";
     .include "\$CONFDIR/options.inc"
     dns { nameserver = ["127.0.0.1:1"]; timeout = 0.1s; retransmits = 1; }
+    # no Hyperscan compile: it would take both cores from the tests
+    # running beside this one
+    disable_hyperscan = true;
 }
 logging { type = "file"; filename = "\$LOGDIR/rspamd.log"; level = "error"; }
 worker "normal" {
