@@ -486,6 +486,12 @@ one_line(const char *s)
 		sp = 0;
 		g_string_append_c(o, *s);
 	}
+	if (*s) {	/* cut: not inside a character */
+		const char *end;
+
+		g_utf8_validate(o->str, (gssize)o->len, &end);
+		g_string_truncate(o, (gsize)(end - o->str));
+	}
 	return g_string_free(o, FALSE);
 }
 
@@ -564,6 +570,10 @@ parse_dsn(struct pd_bounce *b, const char *body)
 			*w++ = *p;
 	*w = '\0';
 	blocks = g_regex_split_simple("\\n[ \\t]*\\n", norm, 0, 0);
+	if (blocks == NULL) {	/* not UTF-8: GRegex gives nothing */
+		g_free(norm);
+		return;
+	}
 	for (int i = 0; blocks[i] && b->rcpts->len < BOUNCE_MAX_RCPTS; i++) {
 		char *fin = block_header(blocks[i], "Final-Recipient");
 		char *orig = block_header(blocks[i], "Original-Recipient");

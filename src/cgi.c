@@ -1029,6 +1029,12 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 		customer(ctx, r, p, location_r);
 		return;
 	}
+	/* The page's plain URL: the staff view for the support team (the
+	 * web server logged them in), the lookup form for everyone else. */
+	if (staff) {
+		staff_list(ctx, r, p);
+		return;
+	}
 	page_lookup(p);
 }
 
@@ -1073,7 +1079,7 @@ cgi_main(void)
 		goto send;
 	}
 	errors = g_ptr_array_new_with_free_func(g_free);
-	if ((cfg = config_load(config_path(NULL), errors)) == NULL) {
+	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
 		for (guint i = 0; i < errors->len; i++)
 			log_warnx("%s", (char *)errors->pdata[i]);
 		page_error(&p);

@@ -207,27 +207,6 @@ classify_is_spam(const struct pd_config *cfg, struct pd_message *msg,
 	return reason != NULL;
 }
 
-/* d aligns with domain when equal or a parent of it (relaxed
- * alignment); a bare top-level domain never does. */
-static int
-domain_aligned(const char *d, const char *domain)
-{
-	size_t ld, ln;
-
-	if (d == NULL || domain == NULL || *d == '\0')
-		return 0;
-	if (*d == '@')
-		d++;
-	if (strchr(d, '.') == NULL)
-		return 0;
-	if (g_ascii_strcasecmp(d, domain) == 0)
-		return 1;
-	ld = strlen(d);
-	ln = strlen(domain);
-	return ln > ld && domain[ln - ld - 1] == '.' &&
-	    g_ascii_strcasecmp(domain + ln - ld, d) == 0;
-}
-
 /* One resinfo of an Authentication-Results header (RFC 8601):
  * "dkim=pass (comment) header.d=example.com". */
 struct ar_result {
@@ -372,34 +351,20 @@ ar_parse(const char *value, const char *authserv_id)
 	return out;
 }
 
-/* The value of property name ("header.d") in r, or NULL. */
-static const char *
-ar_prop(const struct ar_result *r, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (guint i = 0; i < r->props->len; i++) {
-		const char *p = r->props->pdata[i];
-
-		if (strncmp(p, name, n) == 0 && p[n] == '=')
-			return p + n + 1;
-	}
-	return NULL;
-}
-
-/* Every result from our authserv-id, over all the headers (at most
- * AR_MAX_HEADERS of them).  Caller frees. */
+/* Every result from our authserv-id in the headers our own MTA wrote
+ * (auth.c: above the hop where it received the mail, RFC 8601 section
+ * 5); one the sender wrote below it never counts.  Caller frees. */
 static GPtrArray *
 ar_results(const struct pd_config *cfg, struct pd_message *msg)
 {
 	GPtrArray *all = g_ptr_array_new_with_free_func(ar_result_free);
-	GPtrArray *ar;
+	char **ar;
 
 	if (cfg->auth.authserv_id == NULL || *cfg->auth.authserv_id == '\0')
 		return all;
-	ar = header_values(msg, "Authentication-Results", AR_MAX_HEADERS);
-	for (guint i = 0; i < ar->len; i++) {
-		GPtrArray *one = ar_parse(ar->pdata[i], cfg->auth.authserv_id);
+	ar = auth_trusted_headers(cfg, msg);
+	for (guint i = 0; ar[i] && i < AR_MAX_HEADERS; i++) {
+		GPtrArray *one = ar_parse(ar[i], cfg->auth.authserv_id);
 
 		for (guint j = 0; one && j < one->len; j++) {
 			g_ptr_array_add(all, one->pdata[j]);
@@ -410,33 +375,8 @@ ar_results(const struct pd_config *cfg, struct pd_message *msg)
 			g_ptr_array_free(one, TRUE);
 		}
 	}
-	g_ptr_array_free(ar, TRUE);
+	g_strfreev(ar);
 	return all;
-}
-
-/* Staff evidence in one result set. */
-static enum pd_staff_auth
-auth_results(GPtrArray *results, const char *domain)
-{
-	enum pd_staff_auth r = AUTH_NONE;
-
-	for (guint i = 0; i < results->len && r != AUTH_DKIM; i++) {
-		const struct ar_result *a = results->pdata[i];
-		const char *v;
-
-		if (strcmp(a->result, "pass") != 0)
-			continue;
-		if (strcmp(a->method, "dkim") == 0) {
-			if (((v = ar_prop(a, "header.d")) != NULL && domain_aligned(v, domain)) ||
-			    ((v = ar_prop(a, "header.i")) != NULL && strchr(v, '@') &&
-			    domain_aligned(strchr(v, '@') + 1, domain)))
-				r = AUTH_DKIM;
-		} else if (strcmp(a->method, "spf") == 0 &&
-		    (v = ar_prop(a, "smtp.mailfrom")) != NULL &&
-		    domain_aligned(strchr(v, '@') ? strchr(v, '@') + 1 : v, domain))
-			r = AUTH_SPF;
-	}
-	return r;
 }
 
 /* SPEC 3 "Answer only people": our MTA says the sender is forged.
@@ -483,59 +423,13 @@ auth_failure(const struct pd_config *cfg, struct pd_message *msg)
 	return why;
 }
 
-/* SPEC 5 "Authentication": strongest evidence first. */
+/* SPEC 5 "Authentication" lives in auth.c: the trust rules for
+ * Authentication-Results and the MTA's login. */
 enum pd_staff_auth
 classify_staff_auth(const struct pd_config *cfg, const struct pd_secret *secret,
     struct pd_message *msg, const struct pd_staff *staff)
 {
-	enum pd_staff_auth r = AUTH_NONE;
-	const char *domain;
-
-	if (staff == NULL || staff->email == NULL)
-		return AUTH_NONE;
-	domain = strrchr(staff->email, '@');
-	domain = domain ? domain + 1 : NULL;
-
-	/* only our own MTA's results count: others are forgeable */
-	if (domain) {
-		GPtrArray *results = ar_results(cfg, msg);
-
-		r = auth_results(results, domain);
-		g_ptr_array_free(results, TRUE);
-		if (r != AUTH_NONE)
-			return r;
-	}
-
-	if (secret) {
-		GPtrArray *lists[] = { msg->to, msg->cc };
-
-		for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
-			for (guint i = 0; lists[l] && i < lists[l]->len; i++) {
-				const struct pd_addr *a = lists[l]->pdata[i];
-
-				if (token_check_staff_address(secret, a->addr,
-				    staff->email, NULL))
-					return AUTH_TOKEN;
-			}
-		static const char *const hdrs[] = { "Delivered-To", "X-Original-To" };
-		for (size_t h = 0; h < G_N_ELEMENTS(hdrs); h++) {
-			GPtrArray *v = header_values(msg, hdrs[h], 20);
-
-			for (guint i = 0; i < v->len && r == AUTH_NONE; i++) {
-				char *a = util_addr_normalize(v->pdata[i]);
-
-				if (token_check_staff_address(secret, a, staff->email, NULL))
-					r = AUTH_TOKEN;
-				g_free(a);
-			}
-			g_ptr_array_free(v, TRUE);
-			if (r != AUTH_NONE)
-				return r;
-		}
-	}
-	if (cfg->auth.trust_from)
-		return AUTH_TRUST_FROM;
-	return AUTH_NONE;
+	return auth_staff(cfg, secret, msg, staff);
 }
 
 /* SPEC 3 step 2 by structure: mail from the null sender that carries or
@@ -606,6 +500,8 @@ classify(const struct pd_config *cfg, const struct pd_secret *secret,
 				[AUTH_SPF] = "staff, SPF pass",
 				[AUTH_TOKEN] = "staff, tokenized reply address",
 				[AUTH_TRUST_FROM] = "staff, trust_from",
+				[AUTH_SUBMISSION] = "staff, SMTP login",
+				[AUTH_DMARC] = "staff, DMARC pass",
 			};
 
 			r->cls = CLASS_STAFF;

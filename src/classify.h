@@ -2,6 +2,7 @@
 #ifndef PD_CLASSIFY_H
 #define PD_CLASSIFY_H
 
+#include "auth.h"
 #include "config.h"
 #include "message.h"
 #include "token.h"
@@ -16,13 +17,6 @@ enum pd_class {
 	CLASS_CUSTOMER
 };
 
-enum pd_staff_auth {
-	AUTH_NONE,
-	AUTH_DKIM,		/* Authentication-Results dkim=pass, aligned */
-	AUTH_SPF,		/* Authentication-Results spf=pass */
-	AUTH_TOKEN,		/* reply to the per-staff tokenized address */
-	AUTH_TRUST_FROM		/* auth.trust_from = true */
-};
 
 struct pd_classification {
 	enum pd_class	 cls;

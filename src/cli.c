@@ -37,8 +37,10 @@ static const char usage_text[] =
 "                                  assignee=none unassigns); mails as the same\n"
 "                                  change by mail would, unless --no-mail\n"
 "  quarantine [list [--json] | show ID | retry ID|all]\n"
-"  outbox [list [--json] | flush]\n"
+"  outbox [list [--json] | flush | release ID|REF|all]\n"
+"  history REF [--json]\n"
 "  stats [--json]\n"
+"  vacuum                           drop sent mail past keep_sent, give space back\n"
 "\n"
 "options:\n"
 "  -c CONF   config file (default: $POSTDESK_CONF, else " PD_DEFAULT_CONF ")\n"
@@ -120,7 +122,7 @@ cli_config(struct cli *c)
 	if (c->cfg)
 		return 0;
 	errors = g_ptr_array_new_with_free_func(g_free);
-	c->cfg = config_load(path, errors);
+	c->cfg = config_load_flags(path, errors, c->intake ? CONFIG_INTAKE : 0);
 	for (guint i = 0; i < errors->len; i++)
 		fprintf(stderr, "%s\n", (char *)errors->pdata[i]);
 	if (c->cfg == NULL && errors->len == 0)
@@ -222,6 +224,8 @@ static const struct {
 	{ "quarantine", cli_cmd_quarantine },
 	{ "outbox", cli_cmd_outbox },
 	{ "stats", cli_cmd_stats },
+	{ "history", cli_cmd_history },
+	{ "vacuum", cli_cmd_vacuum },
 };
 
 int

@@ -84,6 +84,33 @@ cli_cmd_init(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* What `postdesk init` makes: every program but init needs it, so a
+ * config that is fine on its own still fails here without it. */
+static void
+check_state(const struct pd_config *cfg, GPtrArray *errors)
+{
+	struct pd_secret secret = { 0 };
+	char *err = NULL;
+
+	if (!g_file_test(cfg->database, G_FILE_TEST_IS_REGULAR))
+		g_ptr_array_add(errors, g_strdup_printf("%s: database %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->database));
+	else if (access(cfg->database, R_OK | W_OK) < 0)
+		g_ptr_array_add(errors, g_strdup_printf("%s: database %s: %s", cfg->path,
+		    cfg->database, g_strerror(errno)));
+	if (!g_file_test(cfg->spool, G_FILE_TEST_IS_DIR))
+		g_ptr_array_add(errors, g_strdup_printf("%s: spool folder %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->spool));
+	if (!g_file_test(cfg->secret_file, G_FILE_TEST_EXISTS))
+		g_ptr_array_add(errors, g_strdup_printf("%s: secret key %s does not exist: "
+		    "run `postdesk init`", cfg->path, cfg->secret_file));
+	else if (token_load_secret(cfg->secret_file, &secret, &err) < 0) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: %s", cfg->path, err));
+		g_free(err);
+	} else
+		token_secret_clear(&secret);
+}
+
 int
 cli_cmd_check_config(struct cli *c, int argc, char **argv)
 {
@@ -100,6 +127,7 @@ cli_cmd_check_config(struct cli *c, int argc, char **argv)
 	if ((rc = cli_config(c)) != 0)
 		return rc;
 	errors = g_ptr_array_new_with_free_func(g_free);
+	check_state(c->cfg, errors);
 	template_check_all(c->cfg->templates, NULL, errors);
 	for (guint i = 0; i < c->cfg->queues->len; i++) {
 		const struct pd_queue *q = c->cfg->queues->pdata[i];
@@ -149,6 +177,51 @@ outbox_flush_cmd(struct cli *c)
 	return EX_UNAVAILABLE;
 }
 
+static int all_digits(const char *);
+
+/* outbox release ID|REF|all: held mail back in the queue, due now; the
+ * daemon sends it within SENDER_MAX_WAIT, `outbox flush` at once. */
+static int
+outbox_release_cmd(struct cli *c, const char *what)
+{
+	gint64 id = 0, tid = 0;
+	struct pd_ticket *t = NULL;
+	char *err = NULL;
+	int rc, n;
+
+	if ((rc = cli_open(c)) != 0)
+		return rc;
+	if (strcmp(what, "all") == 0)
+		;
+	else if (all_digits(what))
+		id = g_ascii_strtoll(what, NULL, 10);
+	else {
+		char *ref = g_ascii_strup(what, -1);
+
+		rc = store_ticket_get_by_ref(c->ctx.store, ref, &t, &err);
+		g_free(ref);
+		if (rc < 0)
+			return cli_store_failed(c, "outbox release", err);
+		if (rc == 0)
+			return cli_usage_error("outbox release: no mail or ticket '%s'", what);
+		tid = t->id;
+		store_ticket_free(t);
+	}
+	if (store_begin(c->ctx.store, &err) < 0 ||
+	    store_outbox_release(c->ctx.store, id, tid, util_now(), &n, &err) < 0 ||
+	    (n > 0 && store_event_add(c->ctx.store, tid, util_now(), "postdesk",
+	    "released", what, &err) < 0) ||
+	    store_commit(c->ctx.store, &err) < 0) {
+		store_rollback(c->ctx.store);
+		return cli_store_failed(c, "outbox release", err);
+	}
+	if (n == 0 && id)
+		return cli_usage_error("outbox release: mail %s is not held", what);
+	log_info("outbox release %s: %d held mail%s queued again", what, n, n == 1 ? "" : "s");
+	printf("released %d held mail%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 int
 cli_cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -158,6 +231,14 @@ cli_cmd_outbox(struct cli *c, int argc, char **argv)
 	char *err = NULL;
 
 	rc = cli_parse_args("outbox", argc, argv, opts, args);
+	if (rc == 0 && args->len && strcmp(args->pdata[0], "release") == 0) {
+		if (args->len != 2)
+			rc = cli_usage_error("outbox release: give one ID, REF or all");
+		else
+			rc = outbox_release_cmd(c, args->pdata[1]);
+		g_ptr_array_unref(args);
+		return rc;
+	}
 	if (rc == 0 && args->len && strcmp(args->pdata[0], "list") != 0 &&
 	    strcmp(args->pdata[0], "flush") != 0)
 		rc = cli_usage_error("outbox: unknown subcommand '%s'", (char *)args->pdata[0]);
@@ -279,5 +360,40 @@ cli_cmd_stats(struct cli *c, int argc, char **argv)
 		for (guint i = 0; i + 1 < pairs->len; i += 2)
 			printf("%s %s\n", (char *)pairs->pdata[i], (char *)pairs->pdata[i + 1]);
 	g_ptr_array_unref(pairs);
+	return 0;
+}
+
+/* vacuum: the bytes of mail sent more than limits.keep_sent ago are
+ * dropped (as the daemon's timers do), then the free pages go back to
+ * the file system. */
+int
+cli_cmd_vacuum(struct cli *c, int argc, char **argv)
+{
+	const struct opt opts[] = { { NULL, NULL, NULL } };
+	GPtrArray *args = g_ptr_array_new();
+	gint64 before, after, now = util_now();
+	char *err = NULL;
+	int rc, pruned = 0;
+
+	rc = cli_parse_args("vacuum", argc, argv, opts, args);
+	if (rc == 0 && args->len)
+		rc = cli_usage_error("vacuum: unexpected argument '%s'", (char *)args->pdata[0]);
+	g_ptr_array_unref(args);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if ((rc = cli_open(c)) != 0)
+		return rc;
+	if (c->cfg->limits.keep_sent > 0) {
+		if (store_begin(c->ctx.store, &err) < 0 ||
+		    store_outbox_prune(c->ctx.store, now - c->cfg->limits.keep_sent, &pruned,
+		    &err) < 0 || store_commit(c->ctx.store, &err) < 0) {
+			store_rollback(c->ctx.store);
+			return cli_store_failed(c, "vacuum", err);
+		}
+	}
+	if (store_vacuum(c->ctx.store, &before, &after, &err) < 0)
+		return cli_store_failed(c, "vacuum", err);
+	printf("vacuum: %d sent mail%s' bytes dropped; database %" G_GINT64_FORMAT " -> %"
+	    G_GINT64_FORMAT " bytes\n", pruned, pruned == 1 ? "" : "s", before, after);
 	return 0;
 }

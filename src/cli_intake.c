@@ -79,10 +79,22 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	g_ptr_array_unref(args);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	if ((rc = cli_open(c)) != 0)
-		return rc;
-	if (mailbox && config_mailbox_by_name(c->cfg, mailbox) == NULL)
-		return cli_usage_error("deliver: unknown mailbox '%s'", mailbox);
+	/* The MTA bounces on 78 (Postfix: 5.3.5), so a broken config or
+	 * database here would bounce every customer's mail: 75, and the
+	 * MTA keeps the mail until it is fixed. */
+	c->intake = 1;
+	log_info_to_syslog();
+	if ((rc = cli_open(c)) != 0) {
+		if (rc != EX_TEMPFAIL)
+			log_warnx("deliver: temporary failure (exit %d): the MTA keeps the "
+			    "mail and retries", EX_TEMPFAIL);
+		return EX_TEMPFAIL;
+	}
+	if (mailbox && config_mailbox_by_name(c->cfg, mailbox) == NULL) {
+		log_warnx("deliver: unknown mailbox '%s' (temporary failure: the MTA "
+		    "retries)", mailbox);
+		return EX_TEMPFAIL;
+	}
 
 	max = (size_t)config_raw_cap(c->cfg);
 	if (util_read_fd(STDIN_FILENO, max, &data, &too_big, &err) < 0) {
@@ -267,6 +279,8 @@ cli_cmd_import(struct cli *c, int argc, char **argv)
 		log_warnx("import: %s: %s", path, g_strerror(ENOENT));
 		return EX_NOINPUT;
 	}
+	c->intake = 1;
+	log_info_to_syslog();	/* a line per mail: the mail log, not the progress bar */
 	if ((rc = cli_open(c)) != 0)
 		return rc;
 	if (mailbox && config_mailbox_by_name(c->cfg, mailbox) == NULL)

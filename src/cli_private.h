@@ -16,6 +16,7 @@ struct cli {
 	struct pd_config	*cfg;
 	struct pd_ctx		 ctx;
 	int			 ctx_open;
+	int			 intake;	/* deliver, import: config_load_flags CONFIG_INTAKE */
 };
 
 struct opt {
@@ -53,6 +54,8 @@ int cli_cmd_init(struct cli *c, int argc, char **argv);
 int cli_cmd_check_config(struct cli *c, int argc, char **argv);
 int cli_cmd_outbox(struct cli *c, int argc, char **argv);
 int cli_cmd_stats(struct cli *c, int argc, char **argv);
+int cli_cmd_history(struct cli *c, int argc, char **argv);
+int cli_cmd_vacuum(struct cli *c, int argc, char **argv);
 int cli_cmd_deliver(struct cli *c, int argc, char **argv);
 int cli_cmd_import(struct cli *c, int argc, char **argv);
 int cli_cmd_quarantine(struct cli *c, int argc, char **argv);

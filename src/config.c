@@ -33,6 +33,8 @@ struct ctx {
 	GArray		*errs;		/* struct cerr */
 	GPtrArray	*names;		/* key names built for messages */
 	struct pd_config *cfg;
+	int		 flags;		/* CONFIG_INTAKE */
+	int		 quiet;		/* errors of a part the caller does not use */
 };
 
 static const char *const day_names[7] = {
@@ -47,6 +49,8 @@ cerr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 	struct cerr e;
 	va_list ap;
 
+	if (c->quiet)
+		return;
 	e.file = g_strdup(s && config_setting_source_file(s) ?
 	    config_setting_source_file(s) : c->path);
 	e.line = s ? config_setting_source_line(s) : 0;
@@ -400,7 +404,7 @@ opt_password_file(struct ctx *c, config_setting_t *g, const char *prefix)
 	config_setting_t *s;
 	char *p = opt_path(c, g, "password_file", prefix, NULL, &s);
 
-	if (p)
+	if (p && !(c->flags & CONFIG_INTAKE))
 		check_secret(c, s, sub(c, prefix, "password_file"), p, 1);
 	return p;
 }
@@ -885,9 +889,9 @@ static void
 parse_auth(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "authserv_id", "trust_from",
-	    "no_answer_on_fail", NULL };
+	    "no_answer_on_fail", "internal_hosts", NULL };
 	config_setting_t *g = get_group(c, root, "auth"), *s;
-	GPtrArray *raw;
+	GPtrArray *raw, *hosts;
 
 	/* Forged senders are not answered by default (SPEC 3). */
 	c->cfg->auth.no_answer_dmarc = 1;
@@ -897,6 +901,16 @@ parse_auth(struct ctx *c, config_setting_t *root)
 	check_members(c, g, "auth", known);
 	c->cfg->auth.authserv_id = opt_str(c, g, "authserv_id", "auth", NULL);
 	opt_bool(c, g, "trust_from", "auth", &c->cfg->auth.trust_from);
+	hosts = g_ptr_array_new_with_free_func(g_free);
+	get_strings(c, g, "internal_hosts", "auth", hosts);
+	for (guint i = 0; i < hosts->len; i++)
+		if (hosts->pdata[i] == NULL || strchr(hosts->pdata[i], '.') == NULL) {
+			/* a bare name would make any sender's hop ours */
+			cerr(c, config_setting_get_member(g, "internal_hosts"),
+			    "auth.internal_hosts[%u]: \"%s\" is not a domain name", i,
+			    hosts->pdata[i] ? (char *)hosts->pdata[i] : "");
+		}
+	c->cfg->auth.internal_hosts = hosts;
 	raw = g_ptr_array_new_with_free_func(g_free);
 	if ((s = get_strings(c, g, "no_answer_on_fail", "auth", raw)) != NULL) {
 		c->cfg->auth.no_answer_dmarc = 0;
@@ -1181,6 +1195,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "max_message", "max_attachment",
 	    "allowed_types", "autoreplies_per_hour", "ticket_mails_per_10min",
+	    "staff_mails_per_10min", "max_participants",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
 	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
 	    "new_tickets_per_sender", NULL };
@@ -1194,6 +1209,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_attachment = DEF_MAX_ATTACHMENT;
 	cfg->limits.autoreplies_per_hour = DEF_AUTOREPLIES_PER_HOUR;
 	cfg->limits.ticket_mails_per_10min = DEF_TICKET_MAILS_PER_10MIN;
+	cfg->limits.staff_mails_per_10min = DEF_STAFF_MAILS_PER_10MIN;
+	cfg->limits.max_participants = DEF_MAX_PARTICIPANTS;
 	cfg->limits.new_tickets_per_sender = DEF_NEW_TICKETS_PER_SENDER;
 	cfg->limits.reopen_window = DEF_REOPEN_WINDOW;
 	cfg->limits.autoclose_after = DEF_AUTOCLOSE_AFTER;
@@ -1218,6 +1235,9 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,
 	    &cfg->limits.ticket_mails_per_10min);
+	opt_int(c, g, "staff_mails_per_10min", pre, 0, 1000000,
+	    &cfg->limits.staff_mails_per_10min);
+	opt_int(c, g, "max_participants", pre, 0, 100000, &cfg->limits.max_participants);
 	opt_int(c, g, "new_tickets_per_sender", pre, 0, 1000000,
 	    &cfg->limits.new_tickets_per_sender);
 	opt_int(c, g, "max_mime_depth", pre, 1, 100000,
@@ -1448,6 +1468,12 @@ config_new(const char *path)
 struct pd_config *
 config_load(const char *path, GPtrArray *errors)
 {
+	return config_load_flags(path, errors, 0);
+}
+
+struct pd_config *
+config_load_flags(const char *path, GPtrArray *errors, int flags)
+{
 	static const char *const known[] = { "database", "spool",
 	    "secret_file", "base_url", "ref_prefix", "templates", "hostname",
 	    "smtp", "staff", "queues", "mailboxes", "auth", "sla",
@@ -1460,6 +1486,7 @@ config_load(const char *path, GPtrArray *errors)
 
 	memset(&c, 0, sizeof c);
 	c.path = path;
+	c.flags = flags;
 	c.errs = g_array_new(FALSE, FALSE, sizeof(struct cerr));
 	c.names = g_ptr_array_new_with_free_func(g_free);
 	c.cfg = config_new(path);
@@ -1495,7 +1522,9 @@ config_load(const char *path, GPtrArray *errors)
 	root = config_root_setting(&lc);
 	check_members(&c, root, NULL, known);
 	parse_top(&c, root);
+	c.quiet = (flags & CONFIG_INTAKE) != 0;
 	parse_smtp(&c, root);
+	c.quiet = 0;
 	parse_staff(&c, root);
 	parse_sla(&c, root);
 	parse_queues(&c, root);
@@ -1546,6 +1575,8 @@ config_free(struct pd_config *cfg)
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->mailboxes);
 	g_free(cfg->auth.authserv_id);
+	if (cfg->auth.internal_hosts)
+		g_ptr_array_unref(cfg->auth.internal_hosts);
 	g_ptr_array_unref(cfg->slas);
 	g_free(cfg->hours.timezone);
 	g_ptr_array_unref(cfg->hours.holidays);

@@ -17,6 +17,8 @@
 #define DEF_MAX_HOPS		50		/* Received headers */
 #define DEF_AUTOREPLIES_PER_HOUR 5
 #define DEF_TICKET_MAILS_PER_10MIN 10
+#define DEF_STAFF_MAILS_PER_10MIN 30	/* mails to staff one ticket may cause */
+#define DEF_MAX_PARTICIPANTS	10	/* Cc'd addresses one ticket takes on */
 #define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
@@ -89,6 +91,8 @@ struct pd_config {
 	struct {
 		char	*authserv_id;
 		int	 trust_from;
+		GPtrArray *internal_hosts;	/* char *, domain suffixes of our
+						 * own internal hops; may be NULL */
 		/* a failed check in our authserv_id's Authentication-Results
 		 * means the sender is not answered (auth.no_answer_on_fail) */
 		int	 no_answer_dmarc;	/* dmarc=fail, policy reject/quarantine */
@@ -111,6 +115,8 @@ struct pd_config {
 		GPtrArray *allowed_types; /* "image/..." patterns; empty: all allowed */
 		int	 autoreplies_per_hour;
 		int	 ticket_mails_per_10min;
+		int	 staff_mails_per_10min;
+		int	 max_participants;
 		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
 		gint64	 autoclose_after;
@@ -151,6 +157,12 @@ config_raw_cap(const struct pd_config *cfg)
  * with g_ptr_array_new_with_free_func(g_free)).  Returns the config
  * (free with config_free) or NULL when any error was found. */
 struct pd_config *config_load(const char *path, GPtrArray *errors);
+/* CONFIG_INTAKE: for a program that only takes mail in (deliver, import,
+ * the CGI): the smtp group and the mailboxes' password files, which it
+ * never reads, cannot make it fail (postdeskd and check-config still
+ * report them). */
+#define CONFIG_INTAKE	0x1
+struct pd_config *config_load_flags(const char *path, GPtrArray *errors, int flags);
 void config_free(struct pd_config *);
 
 /* The path to use: explicit, else $POSTDESK_CONF, else the default. */

@@ -712,8 +712,9 @@ daemon_drop_privileges(const char *user)
 		return;
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL)
-		fatal(EX_NOUSER, "unknown user %s%s%s", user, errno ? ": " : "",
-		    errno ? strerror(errno) : "");
+		fatal(EX_NOUSER, "unknown user %s%s%s: create it with `adduser --system "
+		    "--group --home /var/lib/postdesk %s` or pass -u USER", user,
+		    errno ? ": " : "", errno ? strerror(errno) : "", user);
 	if (pw->pw_uid == 0)
 		fatal(EX_USAGE, "will not run as %s: it is root", user);
 	if (setgid(pw->pw_gid) < 0)
@@ -814,7 +815,7 @@ daemon_run_flush(struct pd_config *cfg)
 	char *err = NULL;
 	int ex = 0;
 
-	if (ctx_open(&ctx, cfg, &ex, &err) < 0 || outbox_flush(&ctx, 0, &fs, &err) < 0) {
+	if (ctx_open(&ctx, cfg, &ex, &err) < 0 || outbox_flush_now(&ctx, &fs, &err) < 0) {
 		char *e = util_printable(err ? err : "cannot open the database", 300);
 		log_warnx("outbox flush: %s", e);
 		g_free(e);

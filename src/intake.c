@@ -68,6 +68,27 @@ set_result(struct intake *in, enum pd_outcome o, const char *ref, const char *de
 	in->r->detail = g_strdup(detail);
 }
 
+/* "What happened to this mail?": one line per mail taken in, with its
+ * source, Message-ID, sender, kind, outcome, ref and the mails it queued. */
+static void
+log_mail(const struct intake *in)
+{
+	const struct pd_intake_result *r = in->r;
+	const struct pd_message *m = in->msg;
+	char *id = util_printable(m && m->message_id ? m->message_id : "-", 200);
+	char *from = util_printable(m && m->from.addr ? m->from.addr : "-", 200);
+	char *detail = r->detail ? util_printable(r->detail, 200) : NULL;
+
+	log_info("mail <%s> from %s via %s%s%s: %s, %s%s%s%s%s, %d mail%s queued", id, from,
+	    in->src->kind, in->src->mailbox ? " " : "", in->src->mailbox ? in->src->mailbox : "",
+	    m ? classify_name(in->cls.cls) : "unparsed", intake_outcome_name(r->outcome),
+	    r->ref ? " " : "", r->ref ? r->ref : "", detail ? " - " : "", detail ? detail : "",
+	    r->queued, r->queued == 1 ? "" : "s");
+	g_free(id);
+	g_free(from);
+	g_free(detail);
+}
+
 static int
 quarantine(struct intake *in, const char *reason, char **error_r)
 {
@@ -316,21 +337,53 @@ out:
 	return rc;
 }
 
-/* Cc'd people on a customer's mail become participants. */
+/* Participants are customers (SPEC 5): never a staff address, one of
+ * our queue or note addresses, or an address in our own Message-ID
+ * domain. */
+static int
+may_participate(const struct pd_config *cfg, const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return addr && *addr && !config_is_our_address(cfg, addr) &&
+	    config_queue_by_address(cfg, addr, NULL) == NULL &&
+	    config_staff_by_email(cfg, addr) == NULL &&
+	    !(at && cfg->hostname && g_ascii_strcasecmp(at + 1, cfg->hostname) == 0);
+}
+
+/* Cc'd people on a mail by the ticket's customer or a participant become
+ * participants, at most limits.max_participants of them: a stranger's
+ * Cc list never does. */
 static int
 add_ccs(struct intake *in, gint64 tid, char **error_r)
 {
 	const struct pd_config *cfg = in->ctx->cfg;
+	GPtrArray *have;
+	int known, n;
 
-	for (guint i = 0; in->msg->cc && i < in->msg->cc->len; i++) {
+	if (in->msg->cc == NULL || in->msg->cc->len == 0)
+		return 0;
+	if (store_ticket_knows(in->ctx->store, tid, in->msg->from.addr, &known, error_r) < 0)
+		return -1;
+	if (!known)
+		return 0;
+	if (store_participants(in->ctx->store, tid, &have, error_r) < 0)
+		return -1;
+	n = (int)have->len;
+	g_ptr_array_unref(have);
+	for (guint i = 0; i < in->msg->cc->len && n < cfg->limits.max_participants; i++) {
 		struct pd_addr *a = in->msg->cc->pdata[i];
-		if (a->addr == NULL || config_is_our_address(cfg, a->addr) ||
-		    config_queue_by_address(cfg, a->addr, NULL) ||
-		    config_staff_by_email(cfg, a->addr) ||
-		    g_strcmp0(a->addr, in->msg->from.addr) == 0)
+		int already;
+
+		if (!may_participate(cfg, a->addr) || g_strcmp0(a->addr, in->msg->from.addr) == 0)
+			continue;
+		if (store_ticket_knows(in->ctx->store, tid, a->addr, &already, error_r) < 0)
+			return -1;
+		if (already)
 			continue;
 		if (store_participant_add(in->ctx->store, tid, a->addr, a->name, error_r) < 0)
 			return -1;
+		n++;
 	}
 	return 0;
 }
@@ -385,7 +438,8 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 		int known;
 		if (store_ticket_knows(ctx->store, tid, m->from.addr, &known, error_r) < 0)
 			goto out;
-		if (!known && store_participant_add(ctx->store, tid, m->from.addr,
+		if (!known && may_participate(ctx->cfg, m->from.addr) &&
+		    store_participant_add(ctx->store, tid, m->from.addr,
 		    m->from.name, error_r) < 0)
 			goto out;
 	}
@@ -397,6 +451,11 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
 	    in->cls.no_answer) : NULL;
+	/* A staff From that failed authentication (SPEC 5): flagged to the
+	 * staff, and no customer copy goes to that staff address. */
+	if (why == NULL && !is_auto && in->cls.staff)
+		why = g_strdup("from a staff address but not authenticated: handled as "
+		    "customer mail");
 	mail.unanswered = why;
 	if ((why && store_event_add(ctx->store, tid, in->now, "postdesk", "not_answered",
 	    why, error_r) < 0) ||
@@ -451,6 +510,61 @@ staff_error(struct intake *in, struct pd_ticket *t, const char *err, char **erro
 	return rc;
 }
 
+/* What a staff member wrote (SPEC 5): without quote and signature,
+ * then cut where our notification's marker line or its commands footer
+ * is, wherever a client put them (">" quote, Outlook's header block, an
+ * HTML blockquote rendered), with the attribution line above the cut.
+ * Empty when only commands and quotes were there: then nothing is
+ * relayed (never the quote kept whole). */
+static char *
+staff_new_text(const char *rest, const char *signature)
+{
+	static const char *const cuts[] = { NOTIFY_REPLY_MARKER,
+	    "Reply to this mail to answer the customer.", NULL };
+	char *text = quote_visible(rest, signature, 0, NULL);
+	char *end = text + strlen(text);
+	int cut = 0;
+
+	for (size_t i = 0; cuts[i]; i++) {
+		char *p = strstr(text, cuts[i]);
+
+		if (p && p < end) {
+			while (p > text && p[-1] != '\n')
+				p--;	/* the whole line, with its quote prefix */
+			end = p;
+			cut = 1;
+		}
+	}
+	*end = '\0';
+	g_strchomp(text);
+	/* "On ... wrote:" (any language) left above the cut */
+	while (cut) {
+		char *nl = strrchr(text, '\n'), *last = nl ? nl + 1 : text;
+
+		if (*last == '\0' || !g_str_has_suffix(last, ":"))
+			break;
+		*last = '\0';
+		g_strchomp(text);
+	}
+	return text;
+}
+
+/* A relayed reply continues the customer's conversation (SPEC 6):
+ * In-Reply-To the customer's latest mail, References their mails and
+ * ours, never the staff client's own Message-ID. */
+static int
+relay_thread(struct intake *in, gint64 tid, struct pd_event_mail *m, GPtrArray **ids_r,
+    char **last_r, char **error_r)
+{
+	if (store_conversation_ids(in->ctx->store, tid, ids_r, last_r, error_r) < 0)
+		return -1;
+	m->in_reply_to = *last_r;
+	m->references = *ids_r;
+	if (m->in_reply_to == NULL && (*ids_r)->len)
+		m->in_reply_to = (*ids_r)->pdata[(*ids_r)->len - 1];
+	return 0;
+}
+
 static int
 staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_addr,
     char **error_r)
@@ -462,9 +576,10 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 	struct pd_event_mail cmail, rmail;
 	GPtrArray *cmds = NULL;
 	struct pd_ticket *t = NULL;
-	char *rest = NULL, *err = NULL, *body = NULL, *refused = NULL;
+	char *rest = NULL, *err = NULL, *body = NULL, *refused = NULL, *last = NULL;
 	const char *to_addr = NULL;
 	int note = is_note_addr, rc = -1, queued = 0;
+	GPtrArray *thread_ids = NULL;
 	gint64 row;
 
 	if (tid && reload(in, tid, &t, error_r) < 0)
@@ -498,7 +613,7 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 		goto out;
 	in->r->queued += queued;
 	note |= res.note;
-	body = quote_strip(rest, me->signature);
+	body = staff_new_text(rest, me->signature);
 	g_string_append(res.canned, body);
 	g_strstrip(res.canned->str);
 	res.canned->len = strlen(res.canned->str);
@@ -506,6 +621,8 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 	    res.canned->str, &row, &refused, error_r) < 0)
 		goto out;
 	mail_ctx(in, &rmail, res.canned->str);
+	if (relay_thread(in, tid, &rmail, &thread_ids, &last, error_r) < 0)
+		goto out;
 	if (change(in, t, !note && res.canned->len ? TEV_STAFF_REPLY : res.status >= 0 ?
 	    TEV_STAFF_STATUS : TEV_STAFF_NOTE, res.status, NULL, &rmail, error_r) < 0)
 		goto out;
@@ -520,6 +637,9 @@ out:
 	g_free(err);
 	g_free(body);
 	g_free(refused);
+	g_free(last);
+	if (thread_ids)
+		g_ptr_array_unref(thread_ids);
 	store_ticket_free(t);
 	return rc;
 }
@@ -840,6 +960,8 @@ tempfail:
 	err = NULL;
 	rc = -1;
 out:
+	if (rc == 0)
+		log_mail(&in);
 	g_free(err);
 	g_free(perr);
 	g_free(sha);

@@ -27,6 +27,18 @@
 #include "util.h"
 
 #define LMTP_BUFFER	(64 * 1024)	/* bytes read from the socket at once */
+#define LMTP_BATCH	128		/* mails committed together at most */
+
+/* One recipient's copy waiting to be stored (group commit, below). */
+struct job {
+	const void		*data;
+	size_t			 len;
+	struct pd_source	 src;
+	struct pd_intake_result	 res;
+	char			*err;
+	int			 rc;
+	int			 done;		/* under srv->lock */
+};
 
 struct pd_lmtp {
 	GMutex			 lock;
@@ -43,6 +55,9 @@ struct pd_lmtp {
 	gint64			 max_message;
 	char			*hostname;
 	guint			 seq;		/* connection numbers for the log */
+	GPtrArray		*jobs;		/* under lock: struct job *, waiting */
+	int			 committing;	/* under lock: a leader is at work */
+	GCond			 jobs_cond;
 };
 
 struct conn {
@@ -368,36 +383,111 @@ cmd_rcpt(struct conn *c, const char *arg)
 	g_free(addr);
 }
 
-/* One recipient's copy through intake; its reply says what happened. */
-static int
-deliver_one(struct conn *c, const char *rcpt)
+/* Group commit.  Every mail is committed before its 250, and a commit
+ * waits for the disk; so the connection that finds no commit under way
+ * becomes the leader and stores, in one transaction on its own ctx,
+ * every copy queued by then (each in its own savepoint through
+ * intake_process, as a bulk import does), while the others queue theirs
+ * for the next round.  One fsync then answers many mails.  A copy that
+ * fails alone is rolled back to its savepoint (451 for it only); a
+ * failed BEGIN or COMMIT fails every copy of the round, and nothing of
+ * them was kept. */
+static void
+commit_round(struct conn *c, GPtrArray *round)
 {
-	struct pd_intake_result res;
-	struct pd_source src;
-	char *err = NULL, *to = util_printable(rcpt, 200), *from;
-	int rc;
+	char *err = NULL;
 
-	memset(&src, 0, sizeof src);
-	src.kind = "lmtp";
-	src.recipient = rcpt;
-	src.sender = c->sender;
-	memset(&res, 0, sizeof res);
-	rc = intake_process(&c->ctx, c->data->data, c->data->len, &src, &res, &err);
-	from = util_printable(c->sender, 200);
+	if (store_begin(c->ctx.store, &err) < 0) {
+		for (guint i = 0; i < round->len; i++) {
+			struct job *j = round->pdata[i];
+			j->rc = -1;
+			j->err = g_strdup(err ? err : "cannot begin a transaction");
+		}
+		g_free(err);
+		return;
+	}
+	for (guint i = 0; i < round->len; i++) {
+		struct job *j = round->pdata[i];
+		j->rc = intake_process(&c->ctx, j->data, j->len, &j->src, &j->res, &j->err);
+	}
+	if (store_commit(c->ctx.store, &err) < 0) {
+		for (guint i = 0; i < round->len; i++) {
+			struct job *j = round->pdata[i];
+			if (j->rc == 0) {
+				j->rc = -1;
+				intake_result_clear(&j->res);
+				memset(&j->res, 0, sizeof j->res);
+				j->err = g_strdup(err ? err : "commit failed");
+			}
+		}
+		g_free(err);
+	}
+}
+
+/* Store mine (n jobs) and whatever else is queued; returns when all of
+ * mine are committed or failed. */
+static void
+store_jobs(struct conn *c, struct job *mine, guint n)
+{
+	struct pd_lmtp *srv = c->srv;
+	guint left = n;
+
+	g_mutex_lock(&srv->lock);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(srv->jobs, &mine[i]);
+	for (;;) {
+		left = 0;
+		for (guint i = 0; i < n; i++)
+			left += !mine[i].done;
+		if (left == 0)
+			break;
+		if (srv->committing) {
+			g_cond_wait(&srv->jobs_cond, &srv->lock);
+			continue;
+		}
+		{
+			GPtrArray *round = g_ptr_array_new();
+			guint take = MIN(srv->jobs->len, LMTP_BATCH);
+
+			for (guint i = 0; i < take; i++)
+				g_ptr_array_add(round, srv->jobs->pdata[i]);
+			g_ptr_array_remove_range(srv->jobs, 0, take);
+			srv->committing = 1;
+			g_mutex_unlock(&srv->lock);
+			commit_round(c, round);
+			g_mutex_lock(&srv->lock);
+			for (guint i = 0; i < round->len; i++)
+				((struct job *)round->pdata[i])->done = 1;
+			srv->committing = 0;
+			g_cond_broadcast(&srv->jobs_cond);
+			g_ptr_array_unref(round);
+		}
+	}
+	g_mutex_unlock(&srv->lock);
+}
+
+/* The reply for one stored (or not) copy. */
+static int
+job_reply(struct conn *c, const char *rcpt, struct job *j)
+{
+	char *to = util_printable(rcpt, 200), *from = util_printable(c->sender, 200);
+	int rc = j->rc;
+
 	if (rc < 0) {
-		char *e = util_printable(err, 300);
+		char *e = util_printable(j->err, 300);
 		log_warnx("%s: from=<%s> to=<%s>: temporary failure: %s", c->name, from, to, e);
 		reply(c, "451 4.3.0 <%s> Temporary failure, nothing kept: try again later", to);
 		g_free(e);
-		g_free(err);
 	} else {
-		char *ref = util_printable(res.ref ? res.ref : "-", 40);
-		log_info("%s: from=<%s> to=<%s> size=%u: %s %s", c->name, from, to, c->data->len,
-		    ref, intake_outcome_name(res.outcome));
-		reply(c, "250 2.0.0 <%s> Stored: %s %s", to, ref, intake_outcome_name(res.outcome));
+		char *ref = util_printable(j->res.ref ? j->res.ref : "-", 40);
+		log_info("%s: from=<%s> to=<%s> size=%zu: %s %s", c->name, from, to, j->len,
+		    ref, intake_outcome_name(j->res.outcome));
+		reply(c, "250 2.0.0 <%s> Stored: %s %s", to, ref,
+		    intake_outcome_name(j->res.outcome));
 		g_free(ref);
 	}
-	intake_result_clear(&res);
+	g_free(j->err);
+	intake_result_clear(&j->res);
 	g_free(from);
 	g_free(to);
 	return rc;
@@ -420,22 +510,33 @@ cmd_data(struct conn *c)
 	reply(c, "354 End data with <CR><LF>.<CR><LF>");
 	if (read_data(c) != RD_LINE)
 		return -1;
-	for (guint i = 0; i < c->rcpts->len; i++) {
-		const char *rcpt = c->rcpts->pdata[i];
-		char *to = util_printable(rcpt, 200);
+	if (!c->too_big && c->data->len > 0) {
+		struct job *jobs = g_new0(struct job, c->rcpts->len);
+
+		for (guint i = 0; i < c->rcpts->len; i++) {
+			jobs[i].data = c->data->data;
+			jobs[i].len = c->data->len;
+			jobs[i].src.kind = "lmtp";
+			jobs[i].src.recipient = c->rcpts->pdata[i];
+			jobs[i].src.sender = c->sender;
+		}
+		store_jobs(c, jobs, c->rcpts->len);
+		for (guint i = 0; i < c->rcpts->len; i++)
+			if (job_reply(c, c->rcpts->pdata[i], &jobs[i]) == 0)
+				stored = 1;
+		g_free(jobs);
+	}
+	for (guint i = 0; i < c->rcpts->len && (c->too_big || c->data->len == 0); i++) {
+		char *to = util_printable(c->rcpts->pdata[i], 200);
 
 		if (c->too_big)
 			reply(c, "552 5.3.4 <%s> Message size exceeds fixed maximum message "
 			    "size (%" G_GINT64_FORMAT ")", to, c->srv->max_message);
-		else if (c->data->len == 0)
+		else
 			reply(c, "554 5.6.0 <%s> Empty message", to);
-		else if (deliver_one(c, rcpt) == 0)
-			stored = 1;
 		g_free(to);
-		/* The first answer goes out as soon as it is known. */
-		if (flush_replies(c) < 0)
-			break;
 	}
+	flush_replies(c);
 	if (stored && c->srv->hooks.stored)
 		c->srv->hooks.stored(c->srv->hooks.arg);
 	transaction_reset(c);
@@ -723,6 +824,8 @@ lmtp_free(struct pd_lmtp *srv)
 	g_socket_listener_close(srv->listener);
 	g_object_unref(srv->listener);
 	g_object_unref(srv->cancel);
+	g_ptr_array_unref(srv->jobs);
+	g_cond_clear(&srv->jobs_cond);
 	g_mutex_clear(&srv->lock);
 	g_cond_clear(&srv->cond);
 	g_free(srv->hostname);
@@ -736,6 +839,8 @@ lmtp_start(const struct pd_config *cfg, char **error_r)
 
 	g_mutex_init(&srv->lock);
 	g_cond_init(&srv->cond);
+	g_cond_init(&srv->jobs_cond);
+	srv->jobs = g_ptr_array_new();
 	srv->cancel = g_cancellable_new();
 	srv->listener = g_socket_listener_new();
 	srv->unix_paths = g_ptr_array_new_with_free_func(g_free);

@@ -11,6 +11,7 @@
 static const char *log_ident = "postdesk";
 static int log_stderr = 1;
 static int log_verbose;
+static int log_info_syslog;	/* log_info to syslog, not stderr */
 
 void
 log_init(const char *ident, int to_stderr)
@@ -19,6 +20,18 @@ log_init(const char *ident, int to_stderr)
 	log_stderr = to_stderr;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* A program the MTA runs (postdesk deliver): its info lines, one per
+ * mail, go to the mail log; warnings still go to stderr too, where the
+ * MTA shows them. */
+void
+log_info_to_syslog(void)
+{
+	if (!log_stderr || log_info_syslog)
+		return;
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_info_syslog = 1;
 }
 
 void
@@ -53,7 +66,10 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vlog(LOG_INFO, NULL, fmt, ap);
+	if (log_info_syslog && !log_verbose)
+		vsyslog(LOG_INFO, fmt, ap);
+	else
+		log_vlog(LOG_INFO, NULL, fmt, ap);
 	va_end(ap);
 }
 

@@ -10,6 +10,7 @@
 void log_init(const char *ident, int to_stderr);
 void log_set_verbose(int verbose);
 void log_info(const char *fmt, ...) PD_PRINTF(1, 2);
+void log_info_to_syslog(void);	/* deliver: info lines to the mail log (-v: stderr) */
 void log_debug(const char *fmt, ...) PD_PRINTF(1, 2);
 /* log_warn appends strerror(errno); log_warnx does not. */
 void log_warn(const char *fmt, ...) PD_PRINTF(1, 2);

@@ -60,7 +60,8 @@ attachment_part(const struct pd_attachment *a)
 	    g_mime_content_type_get_media_subtype(ct));
 	gsize len;
 	const void *d = g_bytes_get_data(a->data, &len);
-	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(d, len);
+	/* an empty attachment has no data pointer at all */
+	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(d ? d : "", len);
 	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem,
 	    GMIME_CONTENT_ENCODING_DEFAULT);
 	char *name = one_line(a->filename);
@@ -125,13 +126,16 @@ mailout_build(const struct pd_mail_out *o)
 			g_mime_object_set_header(GMIME_OBJECT(m), "References", refs->str, NULL);
 		g_string_free(refs, TRUE);
 	}
-	if (o->is_auto)
+	if (o->human)
+		;	/* a person's mail (SPEC 6): answerable like any other */
+	else if (o->is_auto)
 		g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-replied", NULL);
 	else
 		g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
 	if (o->x_loop)
 		g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", o->x_loop, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
+	if (!o->human)
+		g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
 
 	body = text_part("plain", o->text);
 	if (o->html) {

@@ -19,6 +19,8 @@ struct pd_mail_out {
 	const char	*in_reply_to;	/* without <>, or NULL */
 	GPtrArray	*references;	/* char *, without <>, or NULL */
 	int		 is_auto;	/* Auto-Submitted: auto-replied */
+	int		 human;		/* a person wrote it (a relayed staff reply):
+					 * no Auto-Submitted, no X-Auto-Response-Suppress */
 	const char	*x_loop;	/* X-Loop value (our address) */
 	GPtrArray	*attachments;	/* struct pd_attachment * with data, or NULL */
 	gint64		 date;

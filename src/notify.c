@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hours.h"
+#include "log.h"
 #include "mailout.h"
 #include "notify.h"
 #include "template.h"
@@ -83,6 +84,33 @@ notice_vars(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue
 	return v;
 }
 
+#define LIMIT_WINDOW	600	/* seconds: the per-ticket limits */
+#define ADDR_WINDOW	3600	/* seconds: autoreplies_per_hour */
+
+/* Which limit a mail is under (SPEC 3): a person's relayed reply none,
+ * mail to our own staff a looser one, the rest is automatic mail to
+ * customers. */
+static const char *
+notice_audience(const struct pd_notice *n)
+{
+	if (strcmp(n->event, "staff_reply") == 0)
+		return "person";
+	return n->staff ? "staff" : "auto";
+}
+
+static int queue_held_notice(struct pd_ctx *, const struct pd_notice *, GPtrArray *rcpts,
+    const char *why, gint64 now, char **error_r);
+
+static char *
+join_rcpts(GPtrArray *rcpts)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < rcpts->len; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "", (char *)rcpts->pdata[i]);
+	return g_string_free(s, FALSE);
+}
+
 /* One mail to the given recipients. */
 static int
 queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *q,
@@ -96,7 +124,9 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 	GByteArray *raw;
 	gint64 id;
 	int count, rc = -1;
-	const char *held = NULL;
+	const char *held = NULL, *audience = notice_audience(n);
+	GPtrArray *refs = NULL;
+	gint64 until = 0;
 
 	for (guint i = 0; i < rcpts->len; i++) {
 		struct pd_addr *a = g_new0(struct pd_addr, 1);
@@ -116,34 +146,76 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 	o.html = r->html;
 	o.message_id = msgid;
 	o.in_reply_to = n->in_reply_to;
-	o.references = n->references;
+	/* References: the parent's References, then the parent itself. */
+	refs = g_ptr_array_new();
+	for (guint i = 0; n->references && i < n->references->len; i++)
+		g_ptr_array_add(refs, n->references->pdata[i]);
+	if (n->in_reply_to) {
+		int have = 0;
+
+		for (guint i = 0; i < refs->len && !have; i++)
+			have = strcmp(refs->pdata[i], n->in_reply_to) == 0;
+		if (!have)
+			g_ptr_array_add(refs, (gpointer)n->in_reply_to);
+	}
+	o.references = refs;
 	o.is_auto = n->is_auto;
+	o.human = strcmp(audience, "person") == 0;
 	o.x_loop = q->address;
 	o.attachments = n->attachments;
 	o.date = now;
 	raw = mailout_build(&o);
 
-	/* Rate limits (SPEC 3): held back and recorded, never dropped. */
-	if (t) {
-		if (store_outbox_count_ticket(ctx->store, t->id, now - 600, &count, error_r) < 0)
+	/* Rate limits (SPEC 3) keep robots from a storm: they hold automatic
+	 * mail back, recorded, never dropped; a person's reply is never held;
+	 * mail to our staff has its own, looser limit.  The notice that mail
+	 * was held is not itself limited (it is sent once per window). */
+	if (t && !o.human && strcmp(n->event, "mail_held") != 0) {
+		int staff = strcmp(audience, "staff") == 0;
+
+		if (store_outbox_count_audience(ctx->store, t->id, audience, now - LIMIT_WINDOW,
+		    &count, error_r) < 0)
 			goto out;
-		if (count >= ctx->cfg->limits.ticket_mails_per_10min)
-			held = "rate limit: too many mails for this ticket in 10 minutes";
+		if (count >= (staff ? ctx->cfg->limits.staff_mails_per_10min :
+		    ctx->cfg->limits.ticket_mails_per_10min)) {
+			held = staff ? "rate limit: too many mails to staff about this ticket "
+			    "in 10 minutes" : "rate limit: too many automatic mails for this "
+			    "ticket in 10 minutes";
+			until = now + LIMIT_WINDOW;
+		}
 	}
-	for (guint i = 0; held == NULL && n->is_auto && i < rcpts->len; i++) {
-		if (store_outbox_count_auto_to(ctx->store, rcpts->pdata[i], now - 3600, &count,
-		    error_r) < 0)
+	for (guint i = 0; held == NULL && n->is_auto && strcmp(audience, "auto") == 0 &&
+	    i < rcpts->len; i++) {
+		if (store_outbox_count_auto_to(ctx->store, rcpts->pdata[i], now - ADDR_WINDOW,
+		    &count, error_r) < 0)
 			goto out;
-		if (count >= ctx->cfg->limits.autoreplies_per_hour)
+		if (count >= ctx->cfg->limits.autoreplies_per_hour) {
 			held = "rate limit: too many automatic replies to this address in an hour";
+			until = now + ADDR_WINDOW;
+		}
 	}
 	if (store_outbox_add(ctx->store, t ? t->id : 0, n->event, msgid, q->address, rcpts,
 	    raw->data, raw->len, n->is_auto, now, &id, error_r) < 0)
 		goto out;
+	if (strcmp(audience, "auto") != 0 &&
+	    store_outbox_set_audience(ctx->store, id, audience, error_r) < 0)
+		goto out;
 	if (held) {
-		if (store_outbox_hold(ctx->store, id, held, error_r) < 0 ||
-		    store_event_add(ctx->store, t ? t->id : 0, now, "postdesk", "held", held,
-		    error_r) < 0)
+		char *who = join_rcpts(rcpts);
+		char *what = g_strdup_printf("%s to %s held: %s", n->event, who, held);
+		char *w = util_printable(what, 300);
+		int rc2;
+
+		log_info("outbox %s: held for %s, ref %s, mail %" G_GINT64_FORMAT " <%s>: %s",
+		    n->event, w, t ? t->ref : "-", id, msgid, held);
+		rc2 = store_outbox_hold_until(ctx->store, id, held, until, error_r) < 0 ||
+		    store_event_add(ctx->store, t ? t->id : 0, now, "postdesk", "held", what,
+		    error_r) < 0 || (t && queue_held_notice(ctx, n, rcpts, held, now,
+		    error_r) < 0);
+		g_free(w);
+		g_free(what);
+		g_free(who);
+		if (rc2)
 			goto out;
 	} else
 		*queued_r += 1;
@@ -156,6 +228,54 @@ out:
 	g_free(msgid);
 	g_free(subject);
 	g_free(from_name);
+	if (refs)
+		g_ptr_array_unref(refs);
+	return rc;
+}
+
+/* Held mail is told once (SPEC 3): to the staff member whose mail it
+ * is, else to the ticket's staff, at most once per ticket and window. */
+static int
+queue_held_notice(struct pd_ctx *ctx, const struct pd_notice *n, GPtrArray *rcpts,
+    const char *why, gint64 now, char **error_r)
+{
+	const struct pd_ticket *t = n->ticket;
+	const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
+	struct pd_notice h = { 0 };
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	char *who, *what;
+	int count, queued, rc;
+
+	if (store_outbox_count_event(ctx->store, t->id, "mail_held", now - LIMIT_WINDOW,
+	    &count, error_r) < 0) {
+		g_ptr_array_unref(to);
+		return -1;
+	}
+	if (count > 0) {
+		g_ptr_array_unref(to);
+		return 0;
+	}
+	if (n->staff)
+		for (guint i = 0; i < rcpts->len; i++)
+			g_ptr_array_add(to, g_strdup(rcpts->pdata[i]));
+	else if (t->assignee && *t->assignee)
+		g_ptr_array_add(to, g_strdup(t->assignee));
+	else
+		for (guint i = 0; q && i < q->staff->len; i++)
+			g_ptr_array_add(to, g_strdup(q->staff->pdata[i]));
+	who = join_rcpts(rcpts);
+	what = g_strdup_printf("The %s mail to %s.", n->event, who);
+	h.event = "mail_held";
+	h.ticket = t;
+	h.to = to;
+	h.message = what;
+	h.extra_name = "reason";
+	h.extra_value = why;
+	h.staff = 1;
+	rc = notify_queue(ctx, &h, now, &queued, error_r);
+	g_free(who);
+	g_free(what);
+	g_ptr_array_unref(to);
 	return rc;
 }
 
@@ -184,6 +304,24 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
 		return -1;
 	}
 	g_hash_table_destroy(vars);
+	if (n->staff) {
+		char *text = g_strconcat(NOTIFY_REPLY_MARKER "\n\n", r.text, NULL);
+
+		g_free(r.text);
+		r.text = text;
+	} else if (n->ticket) {
+		/* The status link in every customer mail (SPEC 6). */
+		char *url = notify_status_url(ctx, n->ticket->ref);
+
+		if (strstr(r.text, url) == NULL) {
+			char *text = g_strdup_printf("%s%s\n-- \nYour request %s: %s\n", r.text,
+			    g_str_has_suffix(r.text, "\n") ? "" : "\n", n->ticket->ref, url);
+
+			g_free(r.text);
+			r.text = text;
+		}
+		g_free(url);
+	}
 	if (n->staff) {
 		/* Each staff member gets a reply address only they were sent. */
 		for (guint i = 0; rc == 0 && i < n->to->len; i++) {

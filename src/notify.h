@@ -25,6 +25,11 @@ struct pd_notice {
 	int		 staff;		/* sent to staff: per-staff reply address */
 };
 
+/* The first line of every mail to staff: a reply is cut where this line
+ * is (whatever the client's quoting style), so a reply never sends the
+ * notification it quotes on to a customer. */
+#define NOTIFY_REPLY_MARKER	"##- Please write your reply above this line -##"
+
 /* Render and queue.  Rate limits hold a mail back (status 'held', an
  * event recorded) instead of dropping it.  0 ok (*queued_r 1 when
  * queued, 0 when held), -1 on a database or template error. */

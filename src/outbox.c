@@ -76,6 +76,20 @@ record_failure(struct pd_ctx *ctx, const struct pd_outbox_row *row, const char *
 	return rc;
 }
 
+/* One line per recipient and try: what happened to this mail? */
+static void
+rcpt_log(const struct pd_outbox_row *row, const char *addr, const char *what,
+    const char *code, const char *why)
+{
+	char *a = util_printable(addr, 200), *w = why ? util_printable(why, 200) : NULL;
+
+	log_info("outbox %s: %s %s, ref %s, mail %" G_GINT64_FORMAT " <%s>%s%s%s%s",
+	    row->event, what, a, row->ticket_ref ? row->ticket_ref : "-", row->id,
+	    row->message_id, *code ? " " : "", code, w ? ": " : "", w ? w : "");
+	g_free(a);
+	g_free(w);
+}
+
 /* Record one try of row, inside a transaction. */
 static int
 record_try(struct pd_ctx *ctx, const struct pd_outbox_row *row,
@@ -115,6 +129,7 @@ record_try(struct pd_ctx *ctx, const struct pd_outbox_row *row,
 		if (store_outbox_rcpt_set(ctx->store, row->id, addr, st, *code ? code : NULL,
 		    error_r) < 0)
 			goto fail;
+		rcpt_log(row, addr, strcmp(st, "queued") == 0 ? "deferred" : st, code, why);
 		if (strcmp(st, "failed") == 0) {
 			failed++;
 			if (record_failure(ctx, row, addr, why ? why : "refused", now,
@@ -147,6 +162,43 @@ fail:
 	return -1;
 }
 
+/* Held mail whose rate-limit window has passed goes out (SPEC 3). */
+static int
+release_due(struct pd_ctx *ctx, char **error_r)
+{
+	int n;
+
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if (store_outbox_release_due(ctx->store, util_now(), &n, error_r) < 0 ||
+	    store_commit(ctx->store, error_r) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (n > 0)
+		log_info("outbox: %d held mail%s released: the rate limit's window has passed",
+		    n, n == 1 ? "" : "s");
+	return 0;
+}
+
+int
+outbox_flush_now(struct pd_ctx *ctx, struct pd_flush_stats *fs, char **error_r)
+{
+	int n;
+
+	if (store_begin(ctx->store, error_r) < 0)
+		return -1;
+	if (store_outbox_due_all(ctx->store, util_now(), &n, error_r) < 0 ||
+	    store_commit(ctx->store, error_r) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (n > 0)
+		log_info("outbox flush: %d waiting mail%s tried now", n, n == 1 ? "" : "s");
+	smtp_down = 0;	/* a person asked: say what happens */
+	return outbox_flush(ctx, 0, fs, error_r);
+}
+
 int
 outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **error_r)
 {
@@ -154,6 +206,8 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 	int done = 0, stop = 0;
 
 	memset(fs, 0, sizeof *fs);
+	if (release_due(ctx, error_r) < 0)
+		return -1;
 	if (smtp_open(ctx->cfg, &smtp, error_r) < 0)
 		return -1;
 	/* A "sent" mark lost with the machine means one mail sent twice,

@@ -22,4 +22,8 @@ gint64 outbox_retry_delay(int tries);
 int outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs,
     char **error_r);
 
+/* outbox flush (as postqueue -f): every queued mail tried now, however
+ * long its backoff; the ones that fail again keep backing off. */
+int outbox_flush_now(struct pd_ctx *ctx, struct pd_flush_stats *fs, char **error_r);
+
 #endif

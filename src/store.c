@@ -284,6 +284,8 @@ store_open(const char *path, struct pd_store **st_r, char **error_r)
 	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA foreign_keys = ON", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA cache_size = -32768", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA temp_store = MEMORY", error_r) < 0 ||
 	    store_migrate(st, error_r) < 0) {
 		char *e = *error_r;
 		*error_r = g_strdup_printf("%s: %s", path, e);
@@ -397,6 +399,13 @@ store_commit(struct pd_store *st, char **error_r)
 		st->in_tx--;
 		return 0;
 	}
+	if (st->fts_from && store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, "
+	    "body, from_addr, from_name) SELECT id, subject, body, from_addr, from_name FROM "
+	    "messages WHERE id >= ?", "i", st->fts_from) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->fts_from = 0;
 	if (sync_spool(st, error_r) < 0 || store_exec(st, error_r, "COMMIT", "") < 0) {
 		store_rollback(st);
 		return -1;
@@ -418,6 +427,7 @@ store_rollback(struct pd_store *st)
 	if (st->in_tx) {
 		exec_plain(st, "ROLLBACK", NULL);
 		st->in_tx = 0;
+		st->fts_from = 0;
 		write_unlock();
 	}
 }
@@ -913,9 +923,17 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
-	if (store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, from_addr, "
-	    "from_name) VALUES (?, ?, ?, ?, ?)", "issss", id, m->subject ? m->subject : "",
-	    m->body ? m->body : "", m->from_addr, m->from_name) < 0)
+	/* Inside a bulk transaction the full-text index is written once, at
+	 * the commit, for every row from fts_from on: FTS5 flushes its
+	 * pending terms at each savepoint, so a row at a time costs a
+	 * segment per mail. */
+	if (st->in_tx > 1 || st->fts_from) {
+		if (st->fts_from == 0)
+			st->fts_from = id;
+	} else if (store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, "
+	    "from_addr, from_name) VALUES (?, ?, ?, ?, ?)", "issss", id,
+	    m->subject ? m->subject : "", m->body ? m->body : "", m->from_addr,
+	    m->from_name) < 0)
 		return -1;
 	if (id_r)
 		*id_r = id;
@@ -1030,6 +1048,45 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	}
 	*msgs_r = out;
 	return 0;
+}
+
+/* Bytes of the database file and its WAL. */
+static gint64
+db_bytes(struct pd_store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	char *wal;
+	struct stat sb;
+	gint64 n = 0;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if (stat(path, &sb) == 0)
+		n += sb.st_size;
+	wal = g_strconcat(path, "-wal", NULL);
+	if (stat(wal, &sb) == 0)
+		n += sb.st_size;
+	g_free(wal);
+	return n;
+}
+
+int
+store_vacuum(struct pd_store *st, gint64 *before_r, gint64 *after_r, char **error_r)
+{
+	int rc;
+
+	if (st->in_tx) {
+		*error_r = g_strdup("vacuum: inside a transaction");
+		return -1;
+	}
+	*before_r = db_bytes(st);
+	write_lock();
+	rc = exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", error_r) < 0 ||
+	    exec_plain(st, "VACUUM", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", error_r) < 0 ? -1 : 0;
+	write_unlock();
+	*after_r = db_bytes(st);
+	return rc;
 }
 
 int

@@ -126,8 +126,9 @@ int store_error_transient(struct pd_store *);
 int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **error_r);
 
 /* Raw bytes kept once by their SHA-256: in the raw_mail row up to
- * STORE_RAW_INLINE bytes, else in spool/raw/AB/SHA256 (written and
- * fsynced once). */
+ * STORE_RAW_INLINE bytes (gzip-compressed when that is smaller: then
+ * length(data) < size), else in spool/raw/AB/SHA256 (written and fsynced
+ * once). */
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r);
@@ -236,6 +237,9 @@ int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
 /* Queued mails due at now, oldest first, at most limit, with only the
  * recipients still waiting; without their bytes (store_outbox_raw), so
  * a batch of big mails is not held in memory at once. */
+/* Every queued mail due now, however long its backoff (outbox flush,
+ * as postqueue -f); *n_r of them were waiting for a later try. */
+int store_outbox_due_all(struct pd_store *, gint64 now, int *n_r, char **error_r);
 int store_outbox_due(struct pd_store *, gint64 now, int limit, GPtrArray **rows_r,
     char **error_r);
 /* The bytes of one outbox mail.  Caller unrefs. */
@@ -258,6 +262,43 @@ int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */
 int store_outbox_hold(struct pd_store *, gint64 id, const char *reason, char **error_r);
+/* Whom the mail is for ('auto', 'staff', 'person': sql/008_staff.sql). */
+int store_outbox_set_audience(struct pd_store *, gint64 id, const char *audience,
+    char **error_r);
+/* Held until `until` (then postdeskd releases it) for reason. */
+int store_outbox_hold_until(struct pd_store *, gint64 id, const char *reason, gint64 until,
+    char **error_r);
+/* Held mail back in the queue, due now: one (id > 0), a ticket's
+ * (ticket_id > 0), or all (both 0); *n_r how many. */
+int store_outbox_release(struct pd_store *, gint64 id, gint64 ticket_id, gint64 now,
+    int *n_r, char **error_r);
+/* Held mail whose held_until has come, back in the queue. */
+int store_outbox_release_due(struct pd_store *, gint64 now, int *n_r, char **error_r);
+/* Mails of one audience a ticket caused since `since`, held ones not
+ * counted. */
+int store_outbox_count_audience(struct pd_store *, gint64 ticket_id, const char *audience,
+    gint64 since, int *count_r, char **error_r);
+/* Mails of event queued for the ticket since `since` (held or not). */
+int store_outbox_count_event(struct pd_store *, gint64 ticket_id, const char *event,
+    gint64 since, int *count_r, char **error_r);
+
+/* One step of a ticket's timeline (postdesk history). */
+struct pd_history {
+	gint64	 at;
+	char	*type;		/* message event queued held sent failed bounce */
+	char	*kind;		/* message kind, event kind, mail event, bounce status */
+	char	*who;		/* sender, actor, recipients */
+	char	*detail;	/* subject, event detail, reason */
+	gint64	 id;
+};
+int store_history(struct pd_store *, gint64 ticket_id, GPtrArray **rows_r, char **error_r);
+/* The customer's side of the conversation, for a relayed reply's
+ * References: the Message-IDs of the customer's messages and of our
+ * mails to them, oldest first (char *, without <>); *last_customer_r the
+ * customer's latest (g_free; NULL when none). */
+int store_conversation_ids(struct pd_store *, gint64 ticket_id, GPtrArray **ids_r,
+    char **last_customer_r, char **error_r);
+void store_history_free(struct pd_history *);
 /* Outbox mail with that Message-ID: 1 found, 0 not. */
 int store_outbox_by_message_id(struct pd_store *, const char *message_id,
     gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r);
@@ -296,5 +337,9 @@ void store_quarantine_free(struct pd_quarantined *);
  * status, messages, attachments, outbox per status, quarantine held,
  * bounces.  GPtrArray of char * alternating name, value. */
 int store_stats(struct pd_store *, GPtrArray **pairs_r, char **error_r);
+/* Give the free pages back to the file system: WAL checkpointed, VACUUM,
+ * checkpointed again.  *before_r and *after_r are the database's bytes
+ * (main file + WAL).  Not inside a transaction.  0 ok, -1 error. */
+int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **error_r);
 
 #endif

@@ -129,6 +129,16 @@ store_outbox_defer_due(struct pd_store *st, gint64 now, gint64 next_try, char **
 }
 
 int
+store_outbox_due_all(struct pd_store *st, gint64 now, int *n_r, char **error_r)
+{
+	if (store_exec(st, error_r, "UPDATE outbox SET next_try = ? WHERE status = 'queued' AND "
+	    "next_try > ?", "ii", now, now) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
 store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 {
 	if (store_exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "
@@ -164,6 +174,63 @@ store_outbox_hold(struct pd_store *st, gint64 id, const char *reason, char **err
 {
 	return store_exec(st, error_r, "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
 	    "si", reason, id);
+}
+
+int
+store_outbox_set_audience(struct pd_store *st, gint64 id, const char *audience,
+    char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox SET audience = ? WHERE id = ?", "si",
+	    audience, id);
+}
+
+int
+store_outbox_hold_until(struct pd_store *st, gint64 id, const char *reason, gint64 until,
+    char **error_r)
+{
+	return store_exec(st, error_r, "UPDATE outbox SET status = 'held', last_error = ?1, "
+	    "held_reason = ?1, held_until = ?2 WHERE id = ?3", "sii", reason, until, id);
+}
+
+int
+store_outbox_release(struct pd_store *st, gint64 id, gint64 ticket_id, gint64 now,
+    int *n_r, char **error_r)
+{
+	if (store_exec(st, error_r, "UPDATE outbox SET status = 'queued', next_try = ?1 "
+	    "WHERE status = 'held' AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR ticket_id = ?3)",
+	    "iii", now, id, ticket_id) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_outbox_release_due(struct pd_store *st, gint64 now, int *n_r, char **error_r)
+{
+	if (store_exec(st, error_r, "UPDATE outbox SET status = 'queued', next_try = ?1 "
+	    "WHERE status = 'held' AND held_until IS NOT NULL AND held_until <= ?1", "i",
+	    now) < 0)
+		return -1;
+	*n_r = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_outbox_count_audience(struct pd_store *st, gint64 ticket_id, const char *audience,
+    gint64 since, int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "ticket_id = ? AND created_at >= ? AND status != 'held' AND audience = ?", "iis",
+	    ticket_id, since, audience), count_r, error_r);
+}
+
+int
+store_outbox_count_event(struct pd_store *st, gint64 ticket_id, const char *event,
+    gint64 since, int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox WHERE "
+	    "ticket_id = ? AND created_at >= ? AND event = ?", "iis", ticket_id, since, event),
+	    count_r, error_r);
 }
 
 int

@@ -13,6 +13,8 @@ struct pd_store {
 	int		 last_rc;
 	int		 in_tx;		/* nesting: 1 transaction, >1 savepoints */
 	char		*unsynced;	/* a spool written without fsync, or NULL */
+	gint64		 fts_from;	/* first message row not yet in
+					 * messages_fts (bulk), or 0 */
 	GHashTable	*dirs;		/* spool folders known to exist */
 };
 

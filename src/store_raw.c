@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -73,6 +74,44 @@ store_blob_put(struct pd_store *st, const char *spool, const void *data, size_t 
 	return rc;
 }
 
+/* Run all of in through conv: the output, or NULL when conv fails or
+ * the output would pass max bytes. */
+static GByteArray *
+convert_all(GConverter *conv, const void *in, size_t len, size_t max)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)MIN(len + 64, max + 64));
+	const guint8 *p = in;
+	size_t left = len;
+
+	for (;;) {
+		guint8 buf[16384];
+		gsize rd = 0, wr = 0;
+		GError *err = NULL;
+		GConverterResult r = g_converter_convert(conv, p, left, buf, sizeof buf,
+		    G_CONVERTER_INPUT_AT_END, &rd, &wr, &err);
+
+		if (r == G_CONVERTER_ERROR) {
+			g_error_free(err);
+			g_byte_array_unref(out);
+			return NULL;
+		}
+		p += rd;
+		left -= rd;
+		g_byte_array_append(out, buf, (guint)wr);
+		if (out->len > max) {
+			g_byte_array_unref(out);
+			return NULL;
+		}
+		if (r == G_CONVERTER_FINISHED)
+			return out;
+	}
+}
+
+/* Inline raw mail is kept gzip-compressed (zlib level STORE_RAW_LEVEL)
+ * when that is smaller: mail is text and shrinks to a third or so.  A
+ * row holds compressed bytes exactly when length(data) < size. */
+#define STORE_RAW_LEVEL	6
+
 int
 store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t len,
     const char *sha256, char **error_r)
@@ -80,9 +119,19 @@ store_raw_put(struct pd_store *st, const char *spool, const void *data, size_t l
 	char *path;
 	int rc;
 
-	if (len <= STORE_RAW_INLINE)
-		return store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at, "
-		    "data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len, util_now(), data, len);
+	if (len <= STORE_RAW_INLINE) {
+		GZlibCompressor *z = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP,
+		    STORE_RAW_LEVEL);
+		GByteArray *gz = convert_all(G_CONVERTER(z), data, len, len > 0 ? len - 1 : 0);
+
+		g_object_unref(z);
+		rc = store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, "
+		    "stored_at, data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len,
+		    util_now(), gz ? gz->data : data, gz ? (size_t)gz->len : len);
+		if (gz)
+			g_byte_array_unref(gz);
+		return rc;
+	}
 	path = store_raw_path(spool, sha256);
 	rc = spool_put(st, spool, path, data, len, error_r);
 	g_free(path);
@@ -96,11 +145,12 @@ int
 store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes **raw_r,
     char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT data IS NOT NULL, data FROM raw_mail "
-	    "WHERE sha256 = ?", "s", sha256);
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT data IS NOT NULL, data, size FROM "
+	    "raw_mail WHERE sha256 = ?", "s", sha256);
 	GByteArray *a;
 	char *path;
 	int rc, inline_;
+	gint64 size;
 
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
@@ -109,6 +159,24 @@ store_raw_get(struct pd_store *st, const char *spool, const char *sha256, GBytes
 		return 0;
 	}
 	inline_ = sqlite3_column_int(s, 0);
+	size = sqlite3_column_int64(s, 2);
+	if (inline_ && sqlite3_column_bytes(s, 1) < size) {
+		GZlibDecompressor *z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+
+		a = convert_all(G_CONVERTER(z), sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), (size_t)size);
+		g_object_unref(z);
+		sqlite3_reset(s);
+		if (a == NULL || (gint64)a->len != size) {
+			if (a)
+				g_byte_array_unref(a);
+			*error_r = g_strdup_printf("raw mail %s: the stored copy does not "
+			    "decompress to its %" G_GINT64_FORMAT " bytes", sha256, size);
+			return -1;
+		}
+		*raw_r = g_byte_array_free_to_bytes(a);
+		return 1;
+	}
 	if (inline_)
 		*raw_r = g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
 	sqlite3_reset(s);

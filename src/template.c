@@ -20,7 +20,7 @@ const char *const template_events[] = {
 	"ticket_assigned", "attachment_refused",
 	/* ours: to staff, documented in conf/templates/README */
 	"command_error", "delivery_failed", "sla_first_response", "status_link",
-	"staff_flood", NULL
+	"staff_flood", "mail_held", NULL
 };
 
 const char *const template_variables[] = {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build postdesk and run every test: unit tests, scenario tests with
 # real servers, then the unit tests and the corpus again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.  Installs the Debian
-# packages it needs when run as root.  Last line: "N passed, N failed".
+# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target
+# (tests/fuzz).  Installs the Debian packages it needs when run as root.
+# Last line: "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -45,9 +46,18 @@ UBSAN_OPTIONS=print_stacktrace=1:log_path=$PWD/san/ubsan \
 	make -j"$jobs" check TESTS="$(make -s print-sanitizer-tests)" >check.out 2>&1
 cd "$top"
 
+# The libFuzzer targets of tests/fuzz (clang), each for $FUZZ_SECONDS
+# (60), two at a time: any crash, leak or timeout is a "not ok" line in
+# build-fuzz/tests/fuzz/fuzz.log.
+mkdir -p build-fuzz && cd build-fuzz
+../configure -q --enable-fuzz CC=clang >configure.out 2>&1 || fail_build configure build-fuzz/configure.out
+make -j"$jobs" >make.out 2>&1 || fail_build make build-fuzz/make.out
+make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_JOBS=2 >fuzz.out 2>&1
+cd "$top"
+
 # Each test prints "ok N - ..." / "not ok N - ..." lines: count them all.
 passed=0 failed=0
-for d in build build-san; do
+for d in build build-san build-fuzz; do
 	for log in $(find "$d/tests" -name '*.log' 2>/dev/null); do
 		p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
 		passed=$((passed + p)); failed=$((failed + f))

@@ -2,8 +2,14 @@
 # lib.sh).  It runs as the current user on 127.0.0.1:$IMAP_PORT, keeps
 # its mail in $TMP/mail and knows one user, "support", whose password
 # is in $IMAP_PASSFILE.
+#
+# For a whole mail system (tests/scenario/mta.sh), set before start_dovecot:
+# DOVECOT_MTA=1 adds LMTP on 127.0.0.1:$LMTP_PORT (Postfix delivers there)
+# and the auth service on 127.0.0.1:$DOVECOT_AUTH_PORT (Postfix's SASL);
+# DOVECOT_USERS="user:password ..." adds more users; IMAP_USER may be set
+# to a full address.
 DOVECOT=${DOVECOT:-/usr/sbin/dovecot}
-IMAP_USER=support
+IMAP_USER=${IMAP_USER:-support}
 IMAP_PASS=s3cret-imap
 IMAP_PASSFILE="$TMP/etc/imap.pass"
 IMAP_PORT=
@@ -50,7 +56,33 @@ dovecot_config() {
 	# uid and gid empty: mail_uid and mail_gid below apply.
 	printf '%s:{PLAIN}%s::::%s\n' "$IMAP_USER" "$IMAP_PASS" \
 		"$TMP/mail/$IMAP_USER" > "$d/passwd"
+	local up
+	for up in ${DOVECOT_USERS:-}; do
+		printf '%s:{PLAIN}%s::::%s\n' "${up%%:*}" "${up#*:}" \
+			"$TMP/mail/${up%%:*}" >> "$d/passwd"
+	done
 	[ -n "$IMAP_PORT" ] || IMAP_PORT=$(free_port)
+	local protocols=imap mta=""
+	if [ "${DOVECOT_MTA:-0}" = 1 ]; then
+		protocols="imap lmtp"
+		[ -n "${LMTP_PORT:-}" ] || LMTP_PORT=$(free_port)
+		[ -n "${DOVECOT_AUTH_PORT:-}" ] || DOVECOT_AUTH_PORT=$(free_port)
+		export LMTP_PORT DOVECOT_AUTH_PORT
+		# support+TKT-0042.x@ is support's mail; the LMTP hop writes
+		# its Received and Delivered-To like any Debian Dovecot.
+		mta="hostname = mx.example.com
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = no
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@example.com
+}"
+	fi
 	local ssl="ssl = no" imaps="port = 0"
 	if [ "${DOVECOT_SSL:-0}" = 1 ]; then
 		dovecot_ssl || { echo "# cannot make test certificates"; return 1; }
@@ -64,7 +96,7 @@ ssl_key = <$TMP/dovecot/ssl/srv.key"
 base_dir = $d/base
 state_dir = $d/state
 listen = 127.0.0.1
-protocols = imap
+protocols = $protocols
 $ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -101,6 +133,7 @@ service anvil {
 }
 service auth {
   user = $me
+  $( [ "${DOVECOT_MTA:-0}" = 1 ] && printf 'inet_listener {\n    address = 127.0.0.1\n    port = %s\n  }' "$DOVECOT_AUTH_PORT")
 }
 service auth-worker {
   user = $me
@@ -111,6 +144,7 @@ service stats {
 protocol imap {
   mail_max_userip_connections = 50
 }
+$mta
 CONF
 	export IMAP_PORT
 }

@@ -48,6 +48,7 @@ Invoice 77: 2 x 9.99 EUR
 EOF
 cat > "$TMP/r1.eml" <<'EOF'
 Authentication-Results: mx.example.com; dkim=pass header.d=example.com
+Received: from mail.example.com (mail.example.com [192.0.2.25]) by mx.example.com (Postfix) with ESMTPS id 1
 From: Alice Smith <alice@example.com>
 To: support@example.com
 Subject: Re: [TKT-0001] Printer jammed
@@ -59,6 +60,7 @@ Please open tray three and pull out the crumpled sheet.
 EOF
 cat > "$TMP/n1.eml" <<'EOF'
 Authentication-Results: mx.example.com; dkim=pass header.d=example.com
+Received: from mail.example.com (mail.example.com [192.0.2.25]) by mx.example.com (Postfix) with ESMTPS id 1
 From: Alice Smith <alice@example.com>
 To: support@example.com
 Subject: Re: [TKT-0001] Printer jammed
@@ -225,6 +227,11 @@ ok "lists TKT-0001" body_has '>TKT-0001</a>'
 ok "lists TKT-0002" body_has '>TKT-0002</a>'
 ok "counts open" body_has 'open (1)'
 ok "counts closed" body_has 'closed (1)'
+is "staff view at the page's plain URL" "$(http GET "$BASE/staff/postdesk.cgi" "" alice@example.com:wonderland)" 200
+ok "plain URL: the staff list" body_has '>TKT-0002</a>'
+is "plain URL, a logged-in non-staff user: the lookup form" \
+	"$(http GET "$BASE/staff/postdesk.cgi" "" mallory@example.net:sneaky)" 200
+ok "plain URL, non-staff: no ticket listed" body_lacks '>TKT-0001</a>'
 is "staff search" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" "" alice@example.com:wonderland)" 200
 ok "search finds TKT-0002" body_has '>TKT-0002</a>'
 ok "search leaves out TKT-0001" body_lacks '>TKT-0001</a>'

@@ -162,7 +162,7 @@ run "$PD" -c "$conf" deliver < /dev/null
 ok "empty stdin: 65" $([ "$rc" = 65 ] && is "$(cat "$tmp/err")" \
     "postdesk: deliver: empty message on standard input" && echo 0 || echo 1)
 pd deliver --mailbox nope < "$tmp/m1.eml"
-ok "unknown --mailbox: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
+ok "unknown --mailbox: 75 (the MTA keeps the mail)" $([ "$rc" = 75 ] && echo 0 || echo 1)
 
 # --- quarantine ----------------------------------------------------------
 printf 'no headers at all\n' > "$tmp/junk.eml"
@@ -324,6 +324,38 @@ ok "import --no-mail: the ticket is made" $([ "$rc" = 0 ] && grep -Eq \
     '^imported 1 mails: 1 new tickets, ' "$tmp/out" && echo 0 || echo 1)
 pd outbox list --json
 ok "import --no-mail: nothing queued" $(json "len(d) == $queued_before" && echo 0 || echo 1)
+
+# --- vacuum: sent mail past keep_sent loses its bytes, space goes back ---
+# Every queued mail but the newest is marked sent 40 days before
+# POSTDESK_NOW (keep_sent is 30 days), the newest 20 days before.
+$PY - "$tmp/db/postdesk.db" > "$tmp/marked" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+now = 1795255200	# 2026-11-21T10:00:00Z
+last = db.execute("SELECT max(id) FROM outbox WHERE length(raw) > 0").fetchone()[0]
+n = db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE length(raw) > 0 AND id < ?",
+               (now - 40 * 86400, last)).rowcount
+db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", (now - 20 * 86400, last))
+print(n)
+PYEOF
+marked=$(cat "$tmp/marked")
+tickets_before=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tickets").fetchone()[0])' "$tmp/db/postdesk.db")
+pd vacuum
+ok "vacuum: exit 0, drops the bytes of the $marked sent mails" $([ "$rc" = 0 ] && [ "$marked" -gt 0 ] &&
+    grep -Eq "^vacuum: $marked sent mails' bytes dropped; database [0-9]+ -> [0-9]+ bytes$" "$tmp/out" &&
+    echo 0 || echo 1)
+ok "vacuum: the database is smaller" $(b=$(sed -E 's/.*database ([0-9]+) -> ([0-9]+) bytes/\1/' "$tmp/out");
+    a=$(sed -E 's/.*database ([0-9]+) -> ([0-9]+) bytes/\2/' "$tmp/out");
+    [ "$a" -lt "$b" ] && [ "$a" = "$(stat -c %s "$tmp/db/postdesk.db")" ] && echo 0 || echo 1)
+ok "vacuum: tickets kept, only the mail sent 20 days ago keeps its bytes" $($PY -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+t = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
+left = db.execute("SELECT count(*) FROM outbox WHERE status = ? AND length(raw) > 0", ("sent",)).fetchone()[0]
+ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+sys.exit(0 if t == int(sys.argv[2]) and left == 1 and ok == "ok" else 1)' "$tmp/db/postdesk.db" "$tickets_before" && echo 0 || echo 1)
+pd vacuum extra
+ok "vacuum with an argument: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
 
 echo "1..$n"
 echo "# $passed passed, $failed failed"

@@ -135,10 +135,12 @@ is "stored once, dots unstuffed" \
 	"$(sql "SELECT subject, from_addr FROM messages")" "Dots|someone@example.org"
 # The raw mail as kept (in the database when small, else in the spool).
 $PY - "$TMP/var/postdesk.db" "$TMP/var/spool" > "$TMP/raw1" <<'PYEOF'
-import sqlite3, sys, os
+import sqlite3, sys, os, zlib
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-sha, data = db.execute("SELECT m.raw_sha256, r.data FROM messages m JOIN raw_mail r "
-                       "ON r.sha256 = m.raw_sha256").fetchone()
+sha, data, size = db.execute("SELECT m.raw_sha256, r.data, r.size FROM messages m JOIN raw_mail r "
+                             "ON r.sha256 = m.raw_sha256").fetchone()
+if data is not None and len(data) < size:	# kept gzip-compressed
+    data = zlib.decompress(data, 16 + 15)
 if data is None:
     for d, _, files in os.walk(sys.argv[2]):
         if sha in files:

@@ -98,7 +98,8 @@ is "a second flush sends nothing again" "$(grep -l '^RCPT TO dan@example.org$' "
 echo "Please cc my colleague." | mail "Fay <fay@example.org>" "Two of us" "f1@example.org" \
 	"Cc: reject-me@example.org, gus@example.org" | "$PD" deliver
 "$PD" outbox flush >/dev/null
-EXTRA_HDR="Authentication-Results: mx.example.com; dkim=pass header.d=example.com"
+EXTRA_HDR="Authentication-Results: mx.example.com; dkim=pass header.d=example.com
+Received: from mail.example.com (mail.example.com [192.0.2.25]) by mx.example.com (Postfix) with ESMTPS id 1"
 ref=$(sql "SELECT ref FROM tickets WHERE subject='Two of us'")
 printf 'From: Alice Smith <alice@example.com>\nTo: support@example.com\nSubject: Re: [%s] Two of us\nMessage-ID: <s1@example.com>\n%s\n\nWe are on it.\n' "$ref" "$EXTRA_HDR" |
 	"$PD" deliver

@@ -91,15 +91,17 @@ is "automatic mail: kept in quarantine" \
 mail "Vera <vera@example.org>" "Vacation rental problem" | "$PD" deliver
 is "\"Vacation rental problem\" is a customer: acknowledged" "$(acks vera@example.org)" 1
 
-# 3. Authentication results from our MX (auth.authserv_id).
-AR="Authentication-Results: mx.example.com; spf=softfail smtp.mailfrom=phish.example;\n dmarc=fail (p=REJECT sp=REJECT dis=NONE) header.from=bank.example"
+# 3. Authentication results from our MX (auth.authserv_id), above the
+# Received line of the hop where it took the mail (they count only there).
+HOP='\nReceived: from mail.example.net (mail.example.net [192.0.2.1]) by mx.example.com (Postfix) with ESMTP id 1'
+AR="Authentication-Results: mx.example.com; spf=softfail smtp.mailfrom=phish.example;\n dmarc=fail (p=REJECT sp=REJECT dis=NONE) header.from=bank.example$HOP"
 mail "Bank <security@bank.example>" "Verify your account" "$AR" | "$PD" deliver
 is "DMARC p=reject failed: no acknowledgement" "$(acks security@bank.example)" 0
 is "DMARC failed: staff told" "$(told 'not acknowledged: DMARC failed')" 2
-mail "Pay <pay@pay.example>" "Invoice" "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=pay.example" | "$PD" deliver
+mail "Pay <pay@pay.example>" "Invoice" "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=pay.example$HOP" | "$PD" deliver
 is "SPF failed: no acknowledgement" "$(acks pay@pay.example)" 0
 is "SPF failed: staff told" "$(told 'not acknowledged: SPF failed')" 2
-mail "Pay <pay2@pay.example>" "Invoice" "Authentication-Results: evil.example; spf=fail smtp.mailfrom=pay.example" | "$PD" deliver
+mail "Pay <pay2@pay.example>" "Invoice" "Authentication-Results: evil.example; spf=fail smtp.mailfrom=pay.example$HOP" | "$PD" deliver
 is "SPF fail from another authserv-id: acknowledged" "$(acks pay2@pay.example)" 1
 
 # 4. IMAP: Return-Path: <> in the stored mail, taken in by postdeskd.
@@ -147,7 +149,9 @@ db = sqlite3.connect(sys.argv[1])
 for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = 'staff_flood' ORDER BY id LIMIT 1"):
     m = email.message_from_bytes(bytes(raw), policy=email.policy.default)
     print(m["Subject"])
-    print(re.split(r"\n\s*\n", m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))[0].strip().replace("\n", " "))
+    paras = re.split(r"\n\s*\n", m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))
+    paras = [p for p in paras if not p.startswith("##- ")]	# the reply marker of staff mail
+    print(paras[0].strip().replace("\n", " "))
 PYEOF
 }
 is "flood: the notice names the address and the limit" "$(flood_text)" \

@@ -85,7 +85,10 @@ parse(const char *raw, size_t len)
 #define CUST	"From: Carol <carol@customer.example>\n"
 #define ALICE	"From: Alice Smith <alice@example.com>\n"
 #define TOSUP	"To: support@example.com\n"
-#define AR_OK_DKIM "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=sel; spf=fail smtp.mailfrom=alice@example.com\n"
+/* The hop where our MTA received the mail: results above it are ours
+ * (auth.c; unit tests of the trust rules are in test_auth.c). */
+#define HOP "Received: from mail.example.net (mail.example.net [192.0.2.1]) by mx.example.com (Postfix) with ESMTPS id 1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+#define AR_OK_DKIM "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=sel; spf=fail smtp.mailfrom=alice@example.com\n" HOP
 #define DSN_BODY \
 	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n" \
 	"--b\nContent-Type: text/plain\n\nDelivery failed.\n" \
@@ -212,43 +215,46 @@ test_table(void)
 		  CLASS_SPAM, "X-Spam-Flag: YES", 0, AUTH_NONE },
 		{ "staff DKIM", g_strdup(ALICE TOSUP AR_OK_DKIM "Subject: x\n\nx\n"),
 		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
-		{ "staff DKIM, header.i", g_strdup(ALICE TOSUP
-		  "Authentication-Results: MX.example.com 1; dkim=pass (good) header.i=@example.com\nSubject: x\n\nx\n"),
+		{ "staff DKIM, header.i is never alignment", g_strdup(ALICE TOSUP
+		  "Authentication-Results: MX.example.com 1; dkim=pass (good) header.d=evil.example.net header.i=@example.com\n" HOP "Subject: x\n\nx\n"),
+		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
+		{ "staff DKIM, authserv-id with version", g_strdup(ALICE TOSUP
+		  "Authentication-Results: MX.example.com 1; dkim=pass (good) header.d=example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
 		{ "staff DKIM parent domain (relaxed)", g_strdup("From: bob@mail.example.org\n" TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.org\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.org\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
 		{ "staff DKIM pass for TLD only", g_strdup("From: bob@mail.example.org\n" TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=org\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=org\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "staff DKIM pass for another domain", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=evil.example.net\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=evil.example.net\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "staff DKIM for lookalike domain", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=badexample.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=badexample.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "staff DKIM fail", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; dkim=fail header.d=example.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=fail header.d=example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "forged Authentication-Results from another authserv-id", g_strdup(ALICE TOSUP
 		  "Authentication-Results: mx.evil.net; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=example.com\n"
-		  "Authentication-Results: mx.example.com; dkim=none; spf=softfail smtp.mailfrom=example.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=none; spf=softfail smtp.mailfrom=example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "authserv-id as a prefix does not count", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com.evil.net; dkim=pass header.d=example.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com.evil.net; dkim=pass header.d=example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "dkim=pass only inside a comment", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; dkim=fail (was dkim=pass header.d=example.com) header.d=x.net\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=fail (was dkim=pass header.d=example.com) header.d=x.net\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "staff SPF aligned", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=alice@example.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=alice@example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_STAFF, "staff, SPF pass", 1, AUTH_SPF },
 		{ "staff SPF for another domain", g_strdup(ALICE TOSUP
-		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=bounce@mailer.example.net\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=bounce@mailer.example.net\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "second AR of ours has the pass", g_strdup(ALICE TOSUP
 		  "Authentication-Results: mx.example.com; dkim=none\n"
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_STAFF, "staff, DKIM pass", 1, AUTH_DKIM },
 		{ "staff token address in To", g_strdup_printf(ALICE "To: %s\nSubject: x\n\nx\n", tokaddr),
 		  CLASS_STAFF, "staff, tokenized reply address", 1, AUTH_TOKEN },
@@ -263,7 +269,7 @@ test_table(void)
 		{ "unauthenticated staff", g_strdup(ALICE TOSUP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "staff From without authentication", 1, AUTH_NONE },
 		{ "customer with valid DKIM", g_strdup(CUST TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass header.d=customer.example\nSubject: x\n\nx\n"),
+		  "Authentication-Results: mx.example.com; dkim=pass header.d=customer.example\n" HOP "Subject: x\n\nx\n"),
 		  CLASS_CUSTOMER, "customer", 0, AUTH_NONE },
 	};
 
@@ -467,44 +473,44 @@ test_robots(void)
 		/* Authentication-Results from our authserv-id */
 		{ "DMARC fail p=reject (comment)", NULL, "From: Bank <security@bank.example>\n" TOSUP
 		  "Authentication-Results: mx.example.com; dkim=none; spf=softfail smtp.mailfrom=bank.example;\n"
-		  " dmarc=fail (p=REJECT sp=REJECT dis=NONE) header.from=bank.example\nSubject: verify\n\nx\n",
+		  " dmarc=fail (p=REJECT sp=REJECT dis=NONE) header.from=bank.example\n" HOP "Subject: verify\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "DMARC failed" },
 		{ "DMARC fail policy=quarantine (rspamd)", NULL, "From: a@bank.example\n" TOSUP
 		  "Authentication-Results: mx.example.com; dmarc=fail reason=\"No valid SPF, No valid DKIM\" "
-		  "header.from=bank.example (policy=quarantine)\nSubject: x\n\nx\n",
+		  "header.from=bank.example (policy=quarantine)\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "DMARC failed" },
 		{ "DMARC fail policy.dmarc=reject (property)", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com 1; dmarc=fail policy.dmarc=reject header.from=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com 1; dmarc=fail policy.dmarc=reject header.from=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "DMARC failed" },
 		{ "DMARC fail action=oreject (Microsoft)", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; dmarc=fail action=oreject header.from=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dmarc=fail action=oreject header.from=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "DMARC failed" },
 		{ "DMARC fail p=none is answered", NULL, "From: a@small.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; dmarc=fail (p=none dis=none) header.from=small.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dmarc=fail (p=none dis=none) header.from=small.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", NULL },
 		{ "DMARC pass", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; dmarc=pass (p=reject) header.from=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dmarc=pass (p=reject) header.from=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", NULL },
 		{ "dmarc=fail only inside a quoted reason", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; dkim=pass reason=\"dmarc=fail (p=reject); spf=fail\" header.d=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dkim=pass reason=\"dmarc=fail (p=reject); spf=fail\" header.d=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", NULL },
 		{ "DMARC fail from another authserv-id", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.evil.example; dmarc=fail (p=reject) header.from=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.evil.example; dmarc=fail (p=reject) header.from=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", NULL },
 		{ "SPF fail", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "SPF failed" },
 		{ "SPF = fail with spaces", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; spf = fail smtp.mailfrom = bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; spf = fail smtp.mailfrom = bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "SPF failed" },
 		{ "SPF softfail is answered", NULL, "From: a@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; spf=softfail smtp.mailfrom=bank.example\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; spf=softfail smtp.mailfrom=bank.example\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", NULL },
 		{ "staff From with DMARC fail: customer, not answered", NULL, ALICE TOSUP
-		  "Authentication-Results: mx.example.com; dkim=fail header.d=example.com; dmarc=fail (p=reject)\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dkim=fail header.d=example.com; dmarc=fail (p=reject)\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "staff From without authentication", "DMARC failed" },
 		{ "robot sign comes before DMARC", NULL, "From: noreply@bank.example\n" TOSUP
-		  "Authentication-Results: mx.example.com; dmarc=fail (p=reject)\nSubject: x\n\nx\n",
+		  "Authentication-Results: mx.example.com; dmarc=fail (p=reject)\n" HOP "Subject: x\n\nx\n",
 		  CLASS_CUSTOMER, "customer", "sender is a no-reply address" },
 		/* out-of-office subjects: exact forms */
 		{ "Vacation rental problem", NULL, CUST TOSUP "Subject: Vacation rental problem\n\nx\n",
@@ -567,7 +573,7 @@ test_robots(void)
 	/* auth.no_answer_on_fail = [] turns the authentication rows off */
 	{
 		const char *raw = "From: a@bank.example\n" TOSUP
-		    "Authentication-Results: mx.example.com; spf=fail; dmarc=fail (p=reject)\nSubject: x\n\nx\n";
+		    "Authentication-Results: mx.example.com; spf=fail; dmarc=fail (p=reject)\n" HOP "Subject: x\n\nx\n";
 		struct pd_message *msg = parse(raw, strlen(raw));
 		struct pd_classification c;
 

@@ -69,7 +69,7 @@ test_bad_fixtures(void)
 		"bad-syntax", "bad-unknown-key", "bad-size", "bad-no-queue",
 		"bad-empty-queues", "bad-queue-staff", "bad-mailbox",
 		"bad-smtp", "bad-types", "bad-sla", "bad-hours", "bad-staff",
-		"bad-queues", "bad-misc", "bad-many", "bad-lmtp",
+		"bad-queues", "bad-misc", "bad-many", "bad-auth", "bad-lmtp",
 	};
 	size_t i;
 

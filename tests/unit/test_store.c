@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "test.h"
 #include "src/store.h"
 #include "src/util.h"
@@ -854,6 +856,108 @@ test_outbox(void)
 }
 
 /* Quarantine, bounces, raw mail and the figures of `postdesk stats`. */
+/* Count of tickets a search finds. */
+static int
+found(struct pd_store *st, const char *search)
+{
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0 };
+	GPtrArray *list = NULL;
+	char *err = NULL;
+	int n;
+
+	if (store_ticket_list(st, &f, &list, &err) < 0) {
+		g_free(err);
+		return -1;
+	}
+	n = (int)list->len;
+	g_ptr_array_unref(list);
+	return n;
+}
+
+/* A bulk transaction (messages in savepoints) indexes its messages once
+ * at the commit: a rolled-back savepoint's message is not indexed, a
+ * rolled-back transaction leaves nothing; text mail is kept compressed
+ * and comes back byte for byte. */
+static void
+test_bulk_fts_raw(void)
+{
+	char *path = g_build_filename(tmpdir, "bulk.db", NULL);
+	char *spool = g_build_filename(tmpdir, "bulkspool", NULL);
+	struct pd_store *st = NULL;
+	char *err = NULL;
+	gint64 t1, t2, t3;
+	GString *raw = g_string_new("From: a@example.net\r\nSubject: long\r\n\r\n");
+	char *sha;
+	GBytes *got = NULL;
+
+	must(store_open(path, &st, &err), err, "open bulk.db");
+	must(store_begin(st, &err), err, "bulk begin");
+	must(store_begin(st, &err), err, "savepoint 1");
+	t1 = new_ticket(st, "ann@example.net", "Zebra one", "open", "Support", NULL, 100);
+	add_msg(st, t1, "customer", "b1@example.net", "ann@example.net", "Zebra one",
+	    "the quagga ran");
+	must(store_commit(st, &err), err, "release 1");
+	must(store_begin(st, &err), err, "savepoint 2");
+	t2 = new_ticket(st, "ben@example.net", "Zebra two", "open", "Support", NULL, 200);
+	add_msg(st, t2, "customer", "b2@example.net", "ben@example.net", "Zebra two",
+	    "the okapi ran");
+	store_rollback(st);
+	must(store_begin(st, &err), err, "savepoint 3");
+	t3 = new_ticket(st, "cid@example.net", "Zebra three", "open", "Support", NULL, 300);
+	add_msg(st, t3, "customer", "b3@example.net", "cid@example.net", "Zebra three",
+	    "the gnu ran");
+	must(store_commit(st, &err), err, "release 3");
+	TEST_INT(found(st, "quagga"), 0, "bulk: not indexed before the commit");
+	must(store_commit(st, &err), err, "bulk commit");
+	TEST_INT(found(st, "quagga"), 1, "bulk: first savepoint's message indexed");
+	TEST_INT(found(st, "okapi"), 0, "bulk: rolled-back savepoint's message not indexed");
+	TEST_INT(found(st, "gnu"), 1, "bulk: third savepoint's message indexed");
+	TEST_INT(found(st, "zebra"), 2, "bulk: each once");
+	must(store_begin(st, &err), err, "bulk 2 begin");
+	must(store_begin(st, &err), err, "bulk 2 savepoint");
+	add_msg(st, t1, "customer", "b4@example.net", "ann@example.net", "Zebra one",
+	    "the eland ran");
+	must(store_commit(st, &err), err, "bulk 2 release");
+	store_rollback(st);
+	TEST_INT(found(st, "eland"), 0, "bulk: rolled-back transaction indexes nothing");
+	add_msg(st, t1, "customer", "b5@example.net", "ann@example.net", "Zebra one",
+	    "the kudu ran");
+	TEST_INT(found(st, "kudu"), 1, "outside a bulk: indexed at once");
+	TEST_INT(found(st, "eland"), 0, "and nothing else with it");
+
+	for (int i = 0; i < 200; i++)
+		g_string_append(raw, "A line of an ordinary mail that repeats itself.\r\n");
+	sha = util_sha256_hex(raw->str, raw->len);
+	TEST_INT(store_raw_put(st, spool, raw->str, raw->len, sha, &err), 0, "raw_put text");
+	{
+		sqlite3_stmt *s = NULL;
+		sqlite3 *db = NULL;
+		int stored = -1;
+		if (sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "SELECT length(data) FROM raw_mail WHERE sha256 = ?",
+		    -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(s, 1, sha, -1, SQLITE_STATIC);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				stored = sqlite3_column_int(s, 0);
+		}
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		TEST_OK(stored > 0 && stored < (int)raw->len / 4,
+		    "text mail kept compressed (%d of %zu bytes)", stored, raw->len);
+	}
+	TEST_INT(store_raw_get(st, spool, sha, &got, &err), 1, "raw_get compressed");
+	TEST_OK(got && g_bytes_get_size(got) == raw->len &&
+	    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
+	    "compressed raw bytes back exactly");
+	if (got)
+		g_bytes_unref(got);
+	g_free(sha);
+	g_string_free(raw, TRUE);
+	store_close(st);
+	g_free(spool);
+	g_free(path);
+}
+
 static void
 test_quarantine_stats_raw(void)
 {
@@ -1068,6 +1172,7 @@ main(void)
 	test_messages(st);
 	store_close(st);
 	test_list();
+	test_bulk_fts_raw();
 	test_outbox();
 	test_quarantine_stats_raw();
 	{

@@ -781,7 +781,10 @@ deliver(int staff, const char *extra, const char *subject, const char *body)
 	    "Subject: %s\r\nDate: Tue, 27 Oct 2026 10:00:00 +0000\r\n"
 	    "Message-ID: <lc%d@test.example>\r\n%s\r\n%s\r\n",
 	    staff ? "Authentication-Results: mx.example.com; dkim=pass header.d=example.com "
-	    "header.s=s1; spf=pass smtp.mailfrom=bob@example.com\r\n" : "",
+	    "header.s=s1; spf=pass smtp.mailfrom=bob@example.com\r\n"
+	    /* our MX's hop: results above it are ours (auth.c) */
+	    "Received: from mail.example.com (mail.example.com [192.0.2.25]) by "
+	    "mx.example.com (Postfix) with ESMTPS id 1\r\n" : "",
 	    staff ? "Bob Jones <bob@example.com>" : "Carol Customer <carol@example.org>",
 	    subject, ++msg_seq, extra ? extra : "", body);
 	src.kind = "deliver";
@@ -1009,6 +1012,7 @@ write_conf(void)
 	    "working_hours = { timezone = \"UTC\"; days = \"Mon-Sun\"; hours = \"00:00-24:00\";\n"
 	    "  holidays = []; };\n"
 	    "limits = { autoreplies_per_hour = 1000000; ticket_mails_per_10min = 1000000;\n"
+	    "  staff_mails_per_10min = 1000000;\n"
 	    "  reopen_window = \"7d\"; autoclose_after = \"7d\"; };\n",
 	    tmpdir, tmpdir, tmpdir, templates);
 	char *err = NULL;
