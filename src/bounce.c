@@ -13,6 +13,7 @@
 
 #include "bounce.h"
 #include "html.h"
+#include "robots.h"
 
 #define BOUNCE_MAX_TEXT		(512 * 1024)	/* bytes of text scanned */
 #define BOUNCE_MAX_RCPTS	100
@@ -69,9 +70,28 @@ bounce_init(void)
 	    "could not (?:be )?deliver|could not send|not (?:be )?delivered|"
 	    "mail (?:system )?error|mail failure|delivery failed|permanent (?:delivery )?(?:error|failure)|"
 	    "delayed mail|message delayed|delayed [0-9]+ hours|"
-	    "unzustellbar|nicht zustellbar|non remis|non distribuable|no entregado|"
 	    "error sending|complaint about message|abuse report|"
-	    "^mail$",
+	    "returning (?:message )?to sender|mail failed|failed delivery|"
+	    "^mail$|"
+	    /* the wording fallback in other languages: German, French,
+	     * Spanish, Italian, Portuguese, Dutch, Swedish, Polish,
+	     * Russian, Japanese, Chinese, Korean */
+	    "unzustellbar|nicht zustellbar|zustellung fehlgeschlagen|"
+	    "fehlgeschlagene zustellung|konnte nicht zugestellt|"
+	    "non remis|non distribuable|[ée]chec de (?:la )?(?:remise|distribution)|"
+	    "message non d[ée]livr[ée]|"
+	    "no entregado|no se (?:ha )?pud[oe] entregar|error (?:de|en la) entrega|"
+	    "entrega fallida|mensaje no entregado|"
+	    "mancata consegna|non recapitabile|impossibile recapitare|"
+	    "n[ãa]o entregue|falha na entrega|n[ãa]o foi poss[íi]vel entregar|"
+	    "onbestelbaar|niet bezorgd|kan niet worden bezorgd|"
+	    "ej levererat|kunde inte levereras|"
+	    "niedostarczon|nie mo[żz]na dostarczy[ćc]|"
+	    "не доставлено|недоставлен|невозможно доставить|"
+	    "配信できません|配信不能|配信エラー|メールエラー|不達|送信できませんでした|"
+	    "未送達|エラー通知|"
+	    "退信|无法投递|投递失败|发送失败|邮件被退回|無法投遞|傳送失敗|"
+	    "전송 실패|배달되지",
 	    G_REGEX_CASELESS, 0, NULL);
 	re_body = g_regex_new("This is the qmail-send program|"
 	    "created automatically by mail delivery software|"
@@ -87,6 +107,14 @@ bounce_init(void)
 	    "Unable to deliver message to|"
 	    "permanent fatal errors|"
 	    "undeliverable|Error: Invalid user address|"
+	    "mail failed, returning to sender|returning message to sender|"
+	    "konnte nicht zugestellt werden|nicht zugestellt werden|"
+	    "n'a pas pu [êe]tre (?:remis|d[ée]livr[ée]|distribu[ée])|"
+	    "no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|"
+	    "non [èe] stato possibile (?:recapitare|consegnare)|"
+	    "n[ãa]o p[ôo]de ser entregue|kon niet worden bezorgd|"
+	    "配信できません|配信できませんでした|届きませんでした|送信できませんでした|"
+	    "无法投递|无法送达|投递失败|退回|無法傳遞|"
 	    "\"notificationType\"\\s*:\\s*\"(?:Bounce|Complaint|Delivery)\"|"
 	    "\\\\\"notificationType\\\\\"\\s*:\\s*\\\\\"(?:Bounce|Complaint|Delivery)\\\\\"",
 	    G_REGEX_CASELESS, 0, NULL);
@@ -105,6 +133,7 @@ rcpt_free(gpointer p)
 	g_free(r->recipient);
 	g_free(r->status);
 	g_free(r->diagnostic);
+	g_free(r->action);
 	g_free(r);
 }
 
@@ -345,7 +374,7 @@ explanation(struct walk *w)
 }
 
 int
-bounce_detect(struct pd_message *msg)
+bounce_detect(struct pd_message *msg, const char *envelope_sender)
 {
 	struct walk w;
 	const char *subject = msg->subject ? msg->subject : "";
@@ -357,7 +386,8 @@ bounce_detect(struct pd_message *msg)
 		r = 1;
 		goto done;
 	}
-	null_path = msg->return_path != NULL && *msg->return_path == '\0';
+	null_path = envelope_sender ? *envelope_sender == '\0' :
+	    msg->return_path != NULL && *msg->return_path == '\0';
 	daemon = g_regex_match(re_from, from, 0, NULL) ||
 	    (msg->from.name && g_regex_match_simple("mail delivery|mailer.daemon|postmaster",
 	    msg->from.name, G_REGEX_CASELESS, 0)) ||
@@ -372,9 +402,7 @@ bounce_detect(struct pd_message *msg)
 	    g_regex_match(re_body, explanation(&w), 0, NULL);
 	if (daemon && (subj || body))
 		r = 1;
-	else if (null_path && (subj || body) && !g_regex_match_simple(
-	    "^(?:auto|out of|automatic|abwesen|vacation|absence)", subject,
-	    G_REGEX_CASELESS, 0))
+	else if (null_path && (subj || body) && !robots_ooo_subject(subject))
 		r = 1;
 	else if ((body || subj) && w.returned)
 		r = 1;
@@ -388,9 +416,10 @@ done:
 }
 
 /* First enhanced status code in text, preferring a specific one
- * (5.1.1) over a class-only one (5.0.0) of the same class. */
+ * (5.1.1) over a class-only one (5.0.0) of the same class.  A success
+ * code (2.x.x: a transcript's "250 2.1.5 Ok") is never a failure's. */
 static char *
-find_status(const char *text)
+find_status_of(const char *text, int success)
 {
 	GMatchInfo *mi;
 	char *first = NULL;
@@ -400,7 +429,9 @@ find_status(const char *text)
 	while (g_match_info_matches(mi) && n++ < 50) {
 		char *s = g_match_info_fetch(mi, 0);
 
-		if (first == NULL) {
+		if ((s[0] == '2') != success) {
+			g_free(s);
+		} else if (first == NULL) {
 			first = s;
 			if (!g_str_has_suffix(s, ".0.0"))
 				break;
@@ -414,6 +445,12 @@ find_status(const char *text)
 	}
 	g_match_info_free(mi);
 	return first;
+}
+
+static char *
+find_status(const char *text)
+{
+	return find_status_of(text, 0);
 }
 
 static int
@@ -483,15 +520,39 @@ typed_addr(const char *v)
 	return s;
 }
 
+/* A DSN recipient whose Action is not "failed" (delayed, delivered,
+ * relayed, expanded) did not fail. */
+static int
+rcpt_failed(const struct pd_bounce_rcpt *r)
+{
+	return r->action == NULL || strcmp(r->action, "failed") == 0;
+}
+
 static void
 rcpt_finish(struct pd_bounce_rcpt *r)
 {
-	if (r->status == NULL && r->diagnostic != NULL)
+	if (r->status == NULL && r->diagnostic != NULL && rcpt_failed(r))
 		r->status = find_status(r->diagnostic);
 	if (r->reply_code == 0 && r->diagnostic != NULL)
 		r->reply_code = find_reply(r->diagnostic);
-	r->permanent = (r->status && r->status[0] == '5') ||
-	    (r->status == NULL && r->reply_code >= 500);
+	r->permanent = rcpt_failed(r) && ((r->status && r->status[0] == '5') ||
+	    (r->status == NULL && r->reply_code >= 500));
+}
+
+/* The DSN field value "2.1.5 (ok)" to "2.1.5": this recipient's own
+ * status, whatever its class. */
+static char *
+dsn_status(const char *v)
+{
+	GRegex *re = g_regex_new("^\\s*([245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9])", 0, 0, NULL);
+	GMatchInfo *mi;
+	char *s = NULL;
+
+	if (g_regex_match(re, v, 0, &mi))
+		s = g_match_info_fetch(mi, 1);
+	g_match_info_free(mi);
+	g_regex_unref(re);
+	return s;
 }
 
 /* RFC 3464 body: blocks of fields separated by empty lines; every block
@@ -529,6 +590,28 @@ parse_dsn(struct pd_bounce *b, const char *body)
 			r->recipient = typed_addr(orig);
 		status = block_header(blocks[i], "Status");
 		diag = block_header(blocks[i], "Diagnostic-Code");
+		{
+			/* RFC 3464 2.3.3: failed, delayed, delivered, relayed, expanded */
+			char *act = block_header(blocks[i], "Action");
+
+			if (act) {
+				char **word = g_strsplit_set(g_strstrip(act), " \t;(", 2);
+
+				static const char *const known[][2] = {
+					{ "fail", "failed" }, { "delay", "delayed" },
+					{ "deliver", "delivered" },	/* "deliverable" too */
+					{ "relay", "relayed" }, { "expand", "expanded" },
+				};
+
+				for (size_t k = 0; word[0] && k < G_N_ELEMENTS(known) &&
+				    r->action == NULL; k++)
+					if (g_ascii_strncasecmp(word[0], known[k][0],
+					    strlen(known[k][0])) == 0)
+						r->action = g_strdup(known[k][1]);
+				g_strfreev(word);
+				g_free(act);
+			}
+		}
 		if (diag != NULL) {
 			const char *d = diag;
 			const char *semi = strchr(d, ';');
@@ -542,9 +625,10 @@ parse_dsn(struct pd_bounce *b, const char *body)
 			}
 		}
 		if (status != NULL)
-			r->status = find_status(status);
+			r->status = rcpt_failed(r) ? find_status(status) : dsn_status(status);
 		/* "5.0.0" in Status but "5.1.1" in the diagnostic: the latter says more */
-		if (r->status && g_str_has_suffix(r->status, ".0.0") && r->diagnostic) {
+		if (r->status && g_str_has_suffix(r->status, ".0.0") && r->diagnostic &&
+		    rcpt_failed(r)) {
 			char *ds = find_status(r->diagnostic);
 
 			if (ds && ds[0] == r->status[0] && !g_str_has_suffix(ds, ".0.0")) {
@@ -655,10 +739,8 @@ parse_text(struct pd_bounce *b, const char *text, GPtrArray *exclude, int fill_o
 		for (guint i = 0; i < b->rcpts->len; i++) {
 			struct pd_bounce_rcpt *r = b->rcpts->pdata[i];
 
-			if (r->status == NULL && gstatus)
+			if (r->status == NULL && gstatus && rcpt_failed(r))
 				r->status = g_strdup(gstatus);
-			if (r->reply_code == 0)
-				r->reply_code = greply;
 			rcpt_finish(r);
 		}
 		goto out;
@@ -748,6 +830,15 @@ parse_feedback(struct pd_bounce *b, struct walk *w)
 	}
 }
 
+static int
+is_message_id(const char *addr, GPtrArray *ids)
+{
+	for (guint i = 0; ids && i < ids->len; i++)
+		if (g_ascii_strcasecmp(ids->pdata[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
 struct pd_bounce *
 bounce_parse(struct pd_message *msg)
 {
@@ -781,8 +872,23 @@ bounce_parse(struct pd_message *msg)
 			parse_dsn(b, text);
 		if (b->rcpts->len > 0)
 			parse_text(b, text, exclude, 1);
-		else
+		else {
 			parse_text(b, text, exclude, 0);
+			/* Amazon SES's JSON delivery notice is a success */
+			if (g_regex_match_simple("\\\\?\"notificationType\\\\?\"\\s*:\\s*"
+			    "\\\\?\"Delivery\\\\?\"", text, 0, 0))
+				for (guint i = 0; i < b->rcpts->len; i++) {
+					struct pd_bounce_rcpt *r = b->rcpts->pdata[i];
+
+					r->action = g_strdup("delivered");
+					g_free(r->status);
+					r->status = r->diagnostic ?
+					    find_status_of(r->diagnostic, 1) : NULL;
+					if (r->status == NULL)
+						r->status = find_status_of(text, 1);
+					r->permanent = 0;
+				}
+		}
 	}
 
 	/* the returned mail's Message-IDs; else any quoted in the text */
@@ -796,6 +902,18 @@ bounce_parse(struct pd_message *msg)
 				g_ptr_array_remove_index(b->message_ids, i);
 				break;
 			}
+	}
+	/* Recipients are addresses, never Message-IDs (ours look like
+	 * addresses: "TKT-0001.x.y@help.example.com"). */
+	for (guint i = b->rcpts->len; i-- > 0;) {
+		const struct pd_bounce_rcpt *r = b->rcpts->pdata[i];
+
+		if (r->recipient && (is_message_id(r->recipient, b->message_ids) ||
+		    is_message_id(r->recipient, w.ids) ||
+		    is_message_id(r->recipient, msg->references) ||
+		    g_strcmp0(r->recipient, msg->message_id) == 0 ||
+		    g_strcmp0(r->recipient, msg->in_reply_to) == 0))
+			g_ptr_array_remove_index(b->rcpts, i);
 	}
 	walk_clear(&w);
 	g_ptr_array_free(exclude, TRUE);

@@ -12,7 +12,11 @@ struct pd_bounce_rcpt {
 	char	*status;	/* "5.1.1"; NULL when none could be found */
 	int	 reply_code;	/* 550; 0 when unknown */
 	char	*diagnostic;	/* one line, UTF-8, or NULL */
-	int	 permanent;	/* status 5.x.x or reply code 5xx */
+	char	*action;	/* the DSN's Action: "failed", "delayed",
+				 * "delivered", "relayed", "expanded"; NULL
+				 * when the report gave none (a text bounce) */
+	int	 permanent;	/* a failure with status 5.x.x or reply code
+				 * 5xx; never for a delay or a success */
 };
 
 struct pd_bounce {
@@ -24,11 +28,14 @@ struct pd_bounce {
 				 * body), in the order found */
 };
 
-/* 1 when msg is a bounce or feedback report (SPEC 3 step 2):
- * multipart/report with report-type delivery-status or feedback-report,
- * a null Return-Path or From MAILER-DAEMON/postmaster with a
- * bounce-like subject or body, and the usual non-standard forms. */
-int bounce_detect(struct pd_message *msg);
+/* 1 when msg is a bounce or feedback report (SPEC 3 step 2), by
+ * structure first: multipart/report with report-type delivery-status or
+ * feedback-report, any message/delivery-status or
+ * message/feedback-report part; then by wording (English, German,
+ * French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese...)
+ * for a null sender or From MAILER-DAEMON/postmaster and the usual
+ * non-standard forms.  envelope_sender as for classify(). */
+int bounce_detect(struct pd_message *msg, const char *envelope_sender);
 /* What it says.  Never NULL; free with bounce_free. */
 struct pd_bounce *bounce_parse(struct pd_message *msg);
 void bounce_free(struct pd_bounce *);

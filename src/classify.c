@@ -432,6 +432,26 @@ classify_staff_auth(const struct pd_config *cfg, const struct pd_secret *secret,
 	return auth_staff(cfg, secret, msg, staff);
 }
 
+/* SPEC 3 step 2 by structure: mail from the null sender that carries or
+ * quotes the header of a mail of ours (a signed Message-ID) is a
+ * bounce, whatever its language.  An out-of-office reply is not. */
+static int
+null_sender_names_ours(const struct pd_secret *secret, struct pd_message *msg,
+    const char *envelope_sender)
+{
+	const char *ret = envelope_sender ? envelope_sender : msg->return_path;
+	struct pd_bounce *b;
+	int ours = 0;
+
+	if (secret == NULL || ret == NULL || *ret != '\0' || robots_ooo_subject(msg->subject))
+		return 0;
+	b = bounce_parse(msg);
+	for (guint i = 0; i < b->message_ids->len && !ours; i++)
+		ours = token_check_message_id(secret, b->message_ids->pdata[i], NULL);
+	bounce_free(b);
+	return ours;
+}
+
 void
 classify(const struct pd_config *cfg, const struct pd_secret *secret,
     struct pd_message *msg, const char *envelope_sender, struct pd_classification *r)
@@ -448,7 +468,8 @@ classify(const struct pd_config *cfg, const struct pd_secret *secret,
 		r->reason = reason;
 		return;
 	}
-	if (bounce_detect(msg)) {
+	if (bounce_detect(msg, envelope_sender) ||
+	    null_sender_names_ours(secret, msg, envelope_sender)) {
 		r->cls = CLASS_BOUNCE;
 		r->reason = "bounce or feedback report";
 		return;

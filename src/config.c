@@ -1282,13 +1282,34 @@ parse_limits(struct ctx *c, config_setting_t *root)
 static void
 parse_spam(struct ctx *c, config_setting_t *root)
 {
-	static const char *const known[] = { "header", "pattern", NULL };
+	static const char *const known[] = { "header", "pattern", "rspamd", "timeout", NULL };
 	config_setting_t *g = get_group(c, root, "spam"), *s;
 	const char *v;
 
+	c->cfg->spam.timeout = DEF_SPAM_TIMEOUT;
 	if (g == NULL)
 		return;
 	check_members(c, g, "spam", known);
+	if ((v = opt_str(c, g, "rspamd", "spam", NULL)) != NULL) {
+		char *rs = (char *)v;
+
+		if (*rs == '\0')
+			g_free(rs);
+		else if (!g_str_has_prefix(rs, "http://") ||
+		    !g_uri_is_valid(rs, G_URI_FLAGS_NONE, NULL)) {
+			cerr(c, config_setting_get_member(g, "rspamd"),
+			    "spam.rspamd: \"%s\" is not an http:// URL", rs);
+			g_free(rs);
+		} else
+			c->cfg->spam.rspamd = rs;
+	}
+	opt_scaled(c, g, "timeout", "spam", 0, 0, &c->cfg->spam.timeout);
+	if (c->cfg->spam.timeout < 1)
+		c->cfg->spam.timeout = 1;
+	/* header and pattern go together; rspamd alone needs neither */
+	if (config_setting_get_member(g, "header") == NULL &&
+	    config_setting_get_member(g, "pattern") == NULL)
+		return;
 	if ((s = req_str(c, g, "header", "spam", &v)) != NULL) {
 		const char *p;
 		for (p = v; *p; p++)
@@ -1575,6 +1596,7 @@ config_free(struct pd_config *cfg)
 	g_ptr_array_unref(cfg->limits.allowed_types);
 	g_free(cfg->spam.header);
 	g_free(cfg->spam.pattern);
+	g_free(cfg->spam.rspamd);
 	g_ptr_array_unref(cfg->lmtp.listen);
 	g_free(cfg);
 }

@@ -25,6 +25,7 @@
 #define DEF_SMTP_TIMEOUT	60
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
+#define DEF_SPAM_TIMEOUT	5		/* seconds for rspamd */
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
 #define DEF_LMTP_MAX_CONNECTIONS 32
 #define DEF_LMTP_TIMEOUT	300		/* seconds a client may stay silent */
@@ -150,6 +151,8 @@ struct pd_config {
 	struct {
 		char	*header;	/* extra spam header, or NULL */
 		char	*pattern;	/* GRegex pattern for its value */
+		char	*rspamd;	/* "http://127.0.0.1:11333", or NULL: none */
+		gint64	 timeout;	/* seconds rspamd may take */
 	} spam;
 };
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "notify.h"
 #include "quote.h"
+#include "spam.h"
 #include "thread.h"
 #include "ticket.h"
 #include "util.h"
@@ -27,6 +28,8 @@ struct intake {
 	int			 over_size;
 	gint64			 real_size;
 	struct pd_classification cls;
+	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
+	const char		*filter_reason;
 };
 
 const char *
@@ -677,15 +680,22 @@ bounce_mail(struct intake *in, char **error_r)
 	}
 	for (guint i = 0; i < b->rcpts->len; i++) {
 		struct pd_bounce_rcpt *br = b->rcpts->pdata[i];
+		/* A delay is recorded and changes nothing; a success says so. */
+		const char *what = b->feedback ? "Feedback report (abuse complaint) about mail to" :
+		    g_strcmp0(br->action, "delayed") == 0 ? "Delivery delayed to" :
+		    br->action && strcmp(br->action, "failed") != 0 ? "Delivered to" :
+		    "Delivery failed to";
+		if (br->recipient && token_check_message_id(&ctx->secret, br->recipient, NULL))
+			continue;	/* our own Message-ID is no recipient */
 		if (store_bounce_add(ctx->store, tid, outbox_id, br->recipient, br->status,
-		    br->reply_code, br->diagnostic, b->feedback, in->sha, in->now, error_r) < 0)
+		    br->action, br->reply_code, br->diagnostic, b->feedback, in->sha, in->now,
+		    error_r) < 0)
 			goto out;
 		if (tid && br->recipient && br->permanent && !b->feedback &&
 		    store_customer_mark_bouncing(ctx->store, br->recipient, br->status,
 		    error_r) < 0)
 			goto out;
-		g_string_append_printf(text, "%s %s: %s%s%s\n", b->feedback ?
-		    "Feedback report (abuse complaint) about mail to" : "Delivery failed to",
+		g_string_append_printf(text, "%s %s: %s%s%s\n", what,
 		    br->recipient ? br->recipient : "(unknown recipient)",
 		    br->status ? br->status : "no status",
 		    br->diagnostic ? " " : "", br->diagnostic ? br->diagnostic : "");
@@ -782,6 +792,7 @@ intake_classified(struct intake *in, char **error_r)
 	char *why;
 
 	classify(ctx->cfg, &ctx->secret, m, in->src->sender, &in->cls);
+	classify_apply_filter(&in->cls, in->filter, in->filter_reason);
 	switch (in->cls.cls) {
 	case CLASS_LOOP:
 		return loop_mail(in, error_r);
@@ -883,6 +894,9 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	intake_parse_limits(ctx->cfg, &lim);
 	parsed = message_parse(raw, len, &lim, &in.msg, &perr) == 0;
 	apply_size_limit(&in);
+	/* Before the transaction: the filter may take up to its timeout. */
+	if (parsed)
+		in.filter = spam_check(ctx->cfg, raw, len, in.msg, &in.filter_reason);
 
 	if (store_begin(ctx->store, &err) < 0)
 		goto tempfail;

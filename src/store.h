@@ -317,9 +317,11 @@ int store_outbox_list(struct pd_store *, const char *status, int with_raw,
     GPtrArray **rows_r, char **error_r);
 void store_outbox_row_free(struct pd_outbox_row *);
 
+/* action: the DSN's ("failed", "delayed", "delivered"...), or NULL. */
 int store_bounce_add(struct pd_store *, gint64 ticket_id, gint64 outbox_id,
-    const char *recipient, const char *status, int reply_code, const char *diagnostic,
-    int feedback, const char *raw_sha256, gint64 at, char **error_r);
+    const char *recipient, const char *status, const char *action, int reply_code,
+    const char *diagnostic, int feedback, const char *raw_sha256, gint64 at,
+    char **error_r);
 
 int store_quarantine_add(struct pd_store *, const char *reason, const char *raw_sha256,
     const char *source, const char *mailbox, const char *from_addr, const char *subject,

@@ -297,11 +297,12 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 
 int
 store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
-    const char *recipient, const char *status, int reply_code, const char *diagnostic,
-    int feedback, const char *raw_sha256, gint64 at, char **error_r)
+    const char *recipient, const char *status, const char *action, int reply_code,
+    const char *diagnostic, int feedback, const char *raw_sha256, gint64 at,
+    char **error_r)
 {
 	return store_exec(st, error_r, "INSERT INTO bounces (ticket_id, outbox_id, recipient, status, "
-	    "reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    "nnssnsisi", ticket_id, outbox_id, recipient, status, (gint64)reply_code,
-	    diagnostic, (gint64)feedback, raw_sha256, at);
+	    "action, reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?)", "nnsssnsisi", ticket_id, outbox_id, recipient, status, action,
+	    (gint64)reply_code, diagnostic, (gint64)feedback, raw_sha256, at);
 }

@@ -36,15 +36,16 @@ is "bounces: the automatic ones are exactly arf-26 and lhost-fml-02" \
 is "bounces: all the others are unmatched bounces or reports" \
 	"$(sql "SELECT count(DISTINCT raw_sha256) FROM quarantine WHERE reason LIKE 'unmatched %'")" "$((nb - 2))"
 # Status per bounced recipient against expected.tsv.
-$PY - "$TMP/var/postdesk.db" "$CORPUS/bounces" "${BOUNCE_FLOOR:-211}" <<'PYEOF' > "$TMP/bounce.out"
-import hashlib, sqlite3, sys, os
+$PY - "$TMP/var/postdesk.db" "$CORPUS/bounces" "${BOUNCE_FLOOR:-212}" <<'PYEOF' > "$TMP/bounce.out"
+import hashlib, re, sqlite3, sys, os
 db = sqlite3.connect(sys.argv[1]); d = sys.argv[2]; floor = int(sys.argv[3])
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(d, "expected.tsv")) if not l.startswith(("#", "file\t"))]
 good = total = 0
 for r in rows:
     f, idx, status = r[0], int(r[5]), r[6]
     p = os.path.join(d, f)
-    if not status or not os.path.exists(p):
+    # sisimai's own x.0.9xx codes name its reasons, not what the mail said
+    if not status or not os.path.exists(p) or re.match(r"^[245]\.0\.9[0-9][0-9]$", status):
         continue
     total += 1
     sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
@@ -59,8 +60,8 @@ PYEOF
 read -r _ good total < <(grep '^STATUS' "$TMP/bounce.out")
 grep '^#' "$TMP/bounce.out" | head -30
 echo "# bounce status exact for $good of $total recipients"
-ok "bounces: status recorded exactly for at least ${BOUNCE_FLOOR:-211} of $total (got $good)" \
-	test "$good" -ge "${BOUNCE_FLOOR:-211}"
+ok "bounces: status recorded exactly for at least ${BOUNCE_FLOOR:-212} of $total (got $good)" \
+	test "$good" -ge "${BOUNCE_FLOOR:-212}"
 
 # Automatic replies: stored, never answered.
 before=$(sql 'SELECT count(*) FROM outbox')

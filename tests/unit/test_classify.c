@@ -308,6 +308,29 @@ test_table(void)
 		message_free(msg);
 		free_config(trusting);
 	}
+	/* null sender quoting one of our Message-IDs: a bounce in any words */
+	{
+		char *raw = g_strdup_printf("Return-Path: <>\nFrom: robot@mx.example.net\n" TOSUP
+		    "Subject: Zwrot wiadomości\n\nWiadomość nie dotarła.\n\n"
+		    "Message-ID: <%s>\nSubject: [TKT-0042] x\n", ourid);
+		char *other = g_strdup_printf("From: robot@mx.example.net\n" TOSUP
+		    "Subject: Zwrot wiadomości\n\nWiadomość nie dotarła.\n\n"
+		    "Message-ID: <%s>\n", ourid);
+		struct pd_message *msg = parse(raw, strlen(raw));
+		struct pd_classification c;
+
+		classify(cfg, &secret, msg, NULL, &c);
+		TEST_STR(classify_name(c.cls), "bounce", "null sender naming our Message-ID: bounce");
+		message_free(msg);
+		msg = parse(other, strlen(other));
+		classify(cfg, &secret, msg, "", &c);
+		TEST_STR(classify_name(c.cls), "bounce", "deliver --sender \"\" naming ours: bounce");
+		classify(cfg, &secret, msg, "robot@mx.example.net", &c);
+		TEST_STR(classify_name(c.cls), "customer", "a real sender quoting ours: customer");
+		message_free(msg);
+		g_free(raw);
+		g_free(other);
+	}
 	/* no secret: our Message-IDs cannot be recognized, nothing crashes */
 	{
 		char *raw = g_strdup_printf(CUST TOSUP "Message-ID: <%s>\n\nx\n", ourid);

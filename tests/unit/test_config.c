@@ -204,6 +204,8 @@ test_minimal(void)
 	TEST_INT(cfg->limits.max_header, 1024 * 1024, "max_header");
 	TEST_STR(cfg->spam.header, NULL, "no spam header");
 	TEST_STR(cfg->spam.pattern, NULL, "no spam pattern");
+	TEST_STR(cfg->spam.rspamd, NULL, "no rspamd");
+	TEST_INT(cfg->spam.timeout, 5, "spam.timeout default");
 	config_free(cfg);
 	g_free(errs);
 	g_free(conf);
@@ -381,6 +383,8 @@ test_full(void)
 	TEST_INT(cfg->limits.max_header, 65536, "max_header");
 	TEST_STR(cfg->spam.header, "X-Spam-Score-Flag", "spam.header");
 	TEST_STR(cfg->spam.pattern, "^\\s*yes", "spam.pattern");
+	TEST_STR(cfg->spam.rspamd, "http://127.0.0.1:11333", "spam.rspamd");
+	TEST_INT(cfg->spam.timeout, 2, "spam.timeout");
 
 	for (i = 0; i < G_N_ELEMENTS(lookups); i++) {
 		int note = -1;

@@ -1103,9 +1103,9 @@ test_quarantine_stats_raw(void)
 	new_ticket(st, "pat@example.net", "Stats 2", "waiting", "Support", NULL, 100);
 	new_ticket(st, "quin@example.net", "Stats 3", "waiting", "Support", NULL, 100);
 	add_msg(st, tid, "customer", "s1@example.net", "pat@example.net", "Stats", "x");
-	TEST_INT(store_bounce_add(st, tid, 0, "pat@example.net", "5.1.1", 550, "no such user",
+	TEST_INT(store_bounce_add(st, tid, 0, "pat@example.net", "5.1.1", "failed", 550, "no such user",
 	    0, sha1, 700, &err), 0, "bounce add");
-	TEST_INT(store_bounce_add(st, 0, 0, NULL, NULL, 0, NULL, 1, sha1, 701, &err), 0,
+	TEST_INT(store_bounce_add(st, 0, 0, NULL, NULL, NULL, 0, NULL, 1, sha1, 701, &err), 0,
 	    "bounce add with nothing known");
 	{
 		GPtrArray *r2 = g_ptr_array_new();
