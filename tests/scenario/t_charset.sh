@@ -79,6 +79,10 @@ for i, (key, name, subj, body, answer) in enumerate(SAMPLES):
     ref = db.execute("SELECT ref FROM tickets WHERE subject = ?", (subj,)).fetchone()[0]
     m = EmailMessage()
     m["Authentication-Results"] = "mx.example.com; dkim=pass header.d=example.com"
+    # our MX's hop, below its result: a result counts only above it
+    m["Received"] = ("from mail.example.net (mail.example.net [192.0.2.1]) by "
+                     "mx.example.com (Postfix) with ESMTP id %d; "
+                     "Sun, 22 Nov 2026 11:00:%02d +0000" % (i, i))
     m["From"] = "Alice <alice@example.com>"
     m["To"] = "support@example.com"
     m["Subject"] = "Re: [%s] %s" % (ref, subj)
@@ -143,7 +147,10 @@ for key, name, subj, body, answer in SAMPLES:
         out("%s: answer subject" % key, r["Subject"], "[%s] %s" % (ref, subj))
         out("%s: answer From name (staff via queue)" % key, r["From"].addresses[0].display_name,
             "%s via %s" % (staff_name, queue_name))
-        out("%s: answer text" % key, text(r).rstrip("\n"), answer)
+        # the person's words, then the status-link footer after "-- "
+        words, _, footer = text(r).partition("\n\n-- \n")
+        out("%s: answer text" % key, words.rstrip("\n"), answer)
+        out("%s: answer footer links the ticket" % key, footer.startswith("Your request %s: " % ref), True)
     staff = [m for raw, m, rc in mails if rc == ["alice@example.com"] and
              m["Subject"] == "[%s] New ticket: %s" % (ref, subj)]
     out("%s: staff notification" % key, len(staff), 1)
