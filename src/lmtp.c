@@ -56,6 +56,8 @@ struct pd_lmtp {
 	char			*hostname;
 	guint			 seq;		/* connection numbers for the log */
 	GPtrArray		*jobs;		/* under lock: struct job *, waiting */
+	GSocketAddress		*wake;		/* the first listening address: lmtp_stop
+						 * connects there to end the accept */
 	GPtrArray		*finished;	/* under lock: GThread * of connection
 						 * threads that are returning, to join */
 	int			 committing;	/* under lock: a leader is at work */
@@ -723,6 +725,8 @@ acceptor_main(gpointer arg)
 			turn_away(sc, line);
 			g_free(line);
 			g_object_unref(sc);
+			if (!busy)
+				break;
 			continue;
 		}
 		srv->active++;
@@ -815,7 +819,7 @@ listen_one(struct pd_lmtp *srv, const char *spec, char **error_r)
 		}
 	}
 	ok = g_socket_listener_add_address(srv->listener, a, G_SOCKET_TYPE_STREAM,
-	    G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &err);
+	    G_SOCKET_PROTOCOL_DEFAULT, NULL, srv->wake ? NULL : &srv->wake, &err);
 	g_object_unref(a);
 	if (!ok) {
 		*error_r = g_strdup_printf("lmtp: %s: %s", spec, err->message);
@@ -846,6 +850,7 @@ lmtp_free(struct pd_lmtp *srv)
 	g_object_unref(srv->cancel);
 	g_ptr_array_unref(srv->jobs);
 	g_ptr_array_unref(srv->finished);
+	g_clear_object(&srv->wake);
 	g_cond_clear(&srv->jobs_cond);
 	g_mutex_clear(&srv->lock);
 	g_cond_clear(&srv->cond);
@@ -894,9 +899,23 @@ lmtp_stop(struct pd_lmtp *srv)
 	g_mutex_lock(&srv->lock);
 	srv->stopping = 1;
 	g_mutex_unlock(&srv->lock);
-	g_cancellable_cancel(srv->cancel);
-	if (srv->acceptor)
+	/* End the accept with a connection of our own rather than by
+	 * cancelling it: GLib 2.74 leaks its sources when a many-socket
+	 * g_socket_listener_accept is cancelled.  Cancel if that fails. */
+	if (srv->acceptor) {
+		GSocketClient *cl = g_socket_client_new();
+		GSocketConnection *sc = srv->wake ? g_socket_client_connect(cl,
+		    G_SOCKET_CONNECTABLE(srv->wake), NULL, NULL) : NULL;
+
+		if (sc == NULL)
+			g_cancellable_cancel(srv->cancel);
 		g_thread_join(srv->acceptor);
+		if (sc)
+			g_object_unref(sc);
+		g_object_unref(cl);
+		srv->acceptor = NULL;
+	}
+	g_cancellable_cancel(srv->cancel);
 	for (guint i = 0; i < srv->unix_paths->len; i++)
 		unlink(srv->unix_paths->pdata[i]);
 	g_ptr_array_set_size(srv->unix_paths, 0);

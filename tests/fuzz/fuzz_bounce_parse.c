@@ -45,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)classify_name(c.cls);
 	classify(cfg, &secret, msg, "", &c);	/* the null envelope sender */
 	(void)classify_name(c.cls);
-	(void)bounce_detect(msg);
+	(void)bounce_detect(msg, NULL);
+	(void)bounce_detect(msg, "");
 	b = bounce_parse(msg);
 	for (guint i = 0; i < b->rcpts->len; i++) {
 		struct pd_bounce_rcpt *r = b->rcpts->pdata[i];
