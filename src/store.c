@@ -148,6 +148,20 @@ store_col(sqlite3_stmt *s, int i)
 /* One object per row of s, made by fn(s, arg), into *out_r (a new
  * array that frees them with free_fn).  0 ok, -1 error; s is reset. */
 int
+store_fetch(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
+    gpointer *out_r, char **error_r)
+{
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1)
+		*out_r = fn(s, arg);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
 store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
     GDestroyNotify free_fn, GPtrArray **out_r, char **error_r)
 {
@@ -612,14 +626,7 @@ ticket_row(sqlite3_stmt *s, gpointer arg)
 static int
 ticket_get(struct pd_store *st, sqlite3_stmt *s, struct pd_ticket **t_r, char **error_r)
 {
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 1)
-		*t_r = ticket_from_row(s);
-	sqlite3_reset(s);
-	return rc;
+	return store_fetch(st, s, ticket_row, NULL, (gpointer *)t_r, error_r);
 }
 
 int

@@ -40,6 +40,11 @@ typedef gpointer (*store_row_fn)(sqlite3_stmt *s, gpointer arg);
  * that frees them with free_fn).  0 ok, -1 error; s is reset. */
 int store_collect(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
     GDestroyNotify free_fn, GPtrArray **out_r, char **error_r);
+/* The first row of s made into an object by fn(s, arg), into *out_r.
+ * 1 found, 0 no row (*out_r untouched), -1 error; s (which may be NULL
+ * after a failed store_query) is reset. */
+int store_fetch(struct pd_store *st, sqlite3_stmt *s, store_row_fn fn, gpointer arg,
+    gpointer *out_r, char **error_r);
 /* A one-row query (s may be NULL after a failed store_query): its first
  * column into *value_r (0 when there is no row), *found_r 1 when there
  * was one (either may be NULL).  0 ok, -1 error; s is reset. */

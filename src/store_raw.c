@@ -334,15 +334,8 @@ int
 store_quarantine_get(struct pd_store *st, gint64 id, struct pd_quarantined **q_r,
     char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, QUARANTINE_COLUMNS "WHERE id = ?", "i", id);
-	int rc;
-
-	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
-		return -1;
-	if (rc == 1)
-		*q_r = quarantine_from_row(s);
-	sqlite3_reset(s);
-	return rc;
+	return store_fetch(st, store_query(st, error_r, QUARANTINE_COLUMNS "WHERE id = ?", "i",
+	    id), quarantine_row, NULL, (gpointer *)q_r, error_r);
 }
 
 int
