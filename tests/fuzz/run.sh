@@ -32,11 +32,11 @@ seed() {
 		cp "$f" "$work/corpus/$name/seed-$(sha1sum < "$f" | cut -c1-16)"
 	done
 }
-# seed_text NAME TEXT: one seed from a string (printf escapes allowed)
+# seed_text NAME TEXT: one seed from a string (backslash escapes such as \n)
 seed_text() {
 	local t; mkdir -p "$work/corpus/$1"
 	t=$(mktemp "$work/corpus/$1/seed-text.XXXXXX")
-	printf "$2" > "$t"
+	printf "%b" "$2" > "$t"	# backslash escapes only: a % in the seed is data
 	mv "$t" "$work/corpus/$1/seed-$(sha1sum < "$t" | cut -c1-16)"
 }
 mails() {	# every mail of the source tree and of the shared corpus
