@@ -267,7 +267,7 @@ int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 int store_outbox_count_waiting(struct pd_store *, int *count_r, char **error_r);
 /* Hold a queued mail back (rate limit) with the reason. */
 int store_outbox_hold(struct pd_store *, gint64 id, const char *reason, char **error_r);
-/* Whom the mail is for ('auto', 'staff', 'person': sql/008_staff.sql). */
+/* Whom the mail is for ('auto', 'staff', 'person': sql/006_staff.sql). */
 int store_outbox_set_audience(struct pd_store *, gint64 id, const char *audience,
     char **error_r);
 /* Held until `until` (then postdeskd releases it) for reason. */
