@@ -37,7 +37,7 @@ static const char usage_text[] =
 "                                  assignee=none unassigns); mails as the same\n"
 "                                  change by mail would, unless --no-mail\n"
 "  quarantine [list [--json] | show ID | retry ID|all]\n"
-"  outbox [list [--json] | flush | release ID|REF|all]\n"
+"  outbox [list [--json] | flush | release ID|REF|all | show ID]\n"
 "  history REF [--json]\n"
 "  stats [--json]\n"
 "  vacuum                           drop sent mail past keep_sent, give space back\n"

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "outbox.h"
 #include "store.h"
 #include "template.h"
 #include "token.h"
@@ -222,6 +223,32 @@ outbox_release_cmd(struct cli *c, const char *what)
 	return 0;
 }
 
+/* outbox show ID: the mail as it is (or was) sent, its RFC 5322 bytes
+ * on stdout, made by the one function that makes them for sending. */
+static int
+outbox_show_cmd(struct cli *c, const char *what)
+{
+	GBytes *mail;
+	char *err = NULL;
+	gsize len;
+	const void *d;
+	int rc;
+
+	if (!all_digits(what))
+		return cli_usage_error("outbox show: '%s' is not a mail ID", what);
+	if ((rc = cli_open(c)) != 0)
+		return rc;
+	if (outbox_render(&c->ctx, g_ascii_strtoll(what, NULL, 10), &mail, &err) < 0) {
+		log_warnx("outbox show %s: %s", what, err);
+		g_free(err);
+		return EX_DATAERR;
+	}
+	d = g_bytes_get_data(mail, &len);
+	rc = fwrite(d, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : EX_IOERR;
+	g_bytes_unref(mail);
+	return rc;
+}
+
 int
 cli_cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -236,6 +263,14 @@ cli_cmd_outbox(struct cli *c, int argc, char **argv)
 			rc = cli_usage_error("outbox release: give one ID, REF or all");
 		else
 			rc = outbox_release_cmd(c, args->pdata[1]);
+		g_ptr_array_unref(args);
+		return rc;
+	}
+	if (rc == 0 && args->len && strcmp(args->pdata[0], "show") == 0) {
+		if (args->len != 2)
+			rc = cli_usage_error("outbox show: give one mail ID");
+		else
+			rc = outbox_show_cmd(c, args->pdata[1]);
 		g_ptr_array_unref(args);
 		return rc;
 	}

@@ -94,6 +94,25 @@ attachment_part(const struct pd_attachment *a)
 	return GMIME_OBJECT(p);
 }
 
+/* A boundary made from the Message-ID, so the same mail is the same
+ * bytes each time it is made (outbox_render).  "=-" never occurs in
+ * quoted-printable or base64, the only encodings of our parts. */
+static void
+set_boundary(GMimeMultipart *mp, const char *message_id, const char *which)
+{
+	char *seed, *sum, *b;
+
+	if (message_id == NULL)
+		return;		/* GMime's random one */
+	seed = g_strconcat(which, "/", message_id, NULL);
+	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed, -1);
+	b = g_strdup_printf("=-%.24s", sum);
+	g_mime_multipart_set_boundary(mp, b);
+	g_free(b);
+	g_free(sum);
+	g_free(seed);
+}
+
 GByteArray *
 mailout_build(const struct pd_mail_out *o)
 {
@@ -158,6 +177,7 @@ mailout_build(const struct pd_mail_out *o)
 	body = text_part("plain", o->text);
 	if (o->html) {
 		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		set_boundary(alt, o->message_id, "alternative");
 		GMimeObject *h = text_part("html", o->html);
 		g_mime_multipart_add(alt, body);
 		g_mime_multipart_add(alt, h);
@@ -167,6 +187,7 @@ mailout_build(const struct pd_mail_out *o)
 	}
 	if (o->attachments && o->attachments->len) {
 		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		set_boundary(mixed, o->message_id, "mixed");
 		g_mime_multipart_add(mixed, body);
 		g_object_unref(body);
 		for (guint i = 0; i < o->attachments->len; i++) {

@@ -1,11 +1,14 @@
-/* notify.c: an event becomes outbox rows.  Rendering happens at queue
- * time, so what the outbox holds is exactly what will be sent. */
+/* notify.c: an event becomes outbox rows.  A row keeps what its mail is
+ * made of (the template's values as they were when it was queued, the
+ * headers, the attachments by their spool hash); notify_render makes
+ * the mail from them when it is sent, the same bytes every time. */
 #include <string.h>
 
 #include "hours.h"
 #include "log.h"
 #include "mailout.h"
 #include "notify.h"
+#include "quote.h"
 #include "template.h"
 #include "util.h"
 
@@ -111,43 +114,102 @@ join_rcpts(GPtrArray *rcpts)
 	return g_string_free(s, FALSE);
 }
 
-/* One mail to the given recipients. */
-static int
-queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *q,
-    const struct pd_rendered *r, GPtrArray *rcpts, const char *reply_to, gint64 now,
-    int *queued_r, char **error_r)
-{
-	const struct pd_ticket *t = n->ticket;
-	struct pd_mail_out o = { 0 };
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	char *msgid, *subject, *from_name;
-	GByteArray *raw;
-	gint64 id;
-	int count, rc = -1;
-	const char *held = NULL, *audience = notice_audience(n);
-	GPtrArray *refs = NULL;
-	gint64 until = 0;
+/* {{message}} by reference: the text notify was given is the stored
+ * message's body, its visible text, or the two as staff read them
+ * (quote_with_full), checked here so the mail rendered later is the
+ * same; else the text itself goes into the params. */
+enum { MSG_NONE, MSG_BODY, MSG_VISIBLE, MSG_FULL };
 
-	for (guint i = 0; i < rcpts->len; i++) {
-		struct pd_addr *a = g_new0(struct pd_addr, 1);
-		a->addr = rcpts->pdata[i];
-		g_ptr_array_add(to, a);
+struct msg_ref {
+	gint64	 id;
+	int	 kind;
+};
+
+static int
+message_ref(struct pd_ctx *ctx, const struct pd_notice *n, struct msg_ref *ref,
+    char **error_r)
+{
+	char *body = NULL, *vis = NULL;
+	gint64 id;
+	int rc;
+
+	ref->id = 0;
+	ref->kind = MSG_NONE;
+	if (n->ticket == NULL || n->message == NULL || *n->message == '\0')
+		return 0;
+	rc = store_message_texts(ctx->store, n->ticket->id, 0, &id, &body, &vis, error_r);
+	if (rc <= 0)
+		return rc;
+	if (strcmp(n->message, body) == 0)
+		ref->kind = MSG_BODY;
+	else if (strcmp(n->message, vis) == 0)
+		ref->kind = MSG_VISIBLE;
+	else {
+		char *full = quote_with_full(vis, body);
+
+		if (strcmp(n->message, full) == 0)
+			ref->kind = MSG_FULL;
+		g_free(full);
 	}
-	msgid = token_message_id(&ctx->secret, t ? t->ref : NULL, ctx->cfg->hostname);
-	subject = t ? g_strdup_printf("[%s] %s", t->ref, r->subject) : g_strdup(r->subject);
-	from_name = n->agent_name && *n->agent_name ?
-	    g_strdup_printf("%s via %s", n->agent_name, q->name) : g_strdup(q->name);
-	o.from_name = from_name;
-	o.from_addr = q->address;
-	o.reply_to = reply_to;
-	o.to = to;
-	o.subject = subject;
-	o.text = r->text;
-	o.html = r->html;
-	o.message_id = msgid;
-	o.in_reply_to = n->in_reply_to;
+	if (ref->kind != MSG_NONE)
+		ref->id = id;
+	g_free(body);
+	g_free(vis);
+	return 0;
+}
+
+static GVariant *
+strv_variant(GPtrArray *a)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_STRING_ARRAY);
+	for (guint i = 0; a && i < a->len; i++)
+		g_variant_builder_add(&b, "s", (const char *)a->pdata[i]);
+	return g_variant_builder_end(&b);
+}
+
+/* An outbox row's params: version, queue, the template's values, the
+ * {{message}} reference (id, kind), staff (reply marker, per-staff
+ * reply address), link (the status link below), To, In-Reply-To ("":
+ * none), References, attachments (filename, type, spool hash).  The
+ * row itself has the event, Message-ID, sender, audience and date. */
+#define PARAMS_TYPE	"(ysa{ss}xybbassasa(sss))"
+#define PARAMS_VERSION	1
+
+/* The values notice_vars always sets, and those it sets with a ticket:
+ * kept only when not empty, set to "" again when rendered. */
+static const char *const vars_always[] = { "customer_name", "agent_name", "message",
+    "working_hours_notice", NULL };
+static const char *const vars_ticket[] = { "ticket_ref", "subject", "status", "priority",
+    "first_response_due", "resolution_due", NULL };
+
+/* What one outbox mail is made of (notify_render makes it from them). */
+static GBytes *
+mail_params(const struct pd_notice *n, const struct pd_queue *q, GHashTable *vars,
+    const struct msg_ref *mref, GPtrArray *rcpts)
+{
+	GVariantBuilder b, att;
+	GHashTableIter it;
+	gpointer k, v;
+	GPtrArray *refs = g_ptr_array_new();
+	GVariant *p;
+	GBytes *bytes;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+	g_hash_table_iter_init(&it, vars);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		/* the constant and the derived ones are made again */
+		if (strcmp(k, "commands_help") == 0 || strcmp(k, "rating_url") == 0 ||
+		    strcmp(k, "status_url") == 0 || strcmp(k, "queue") == 0 ||
+		    (strcmp(k, "message") == 0 && mref->kind != MSG_NONE))
+			continue;
+		if (*(const char *)v == '\0' && (g_strv_contains(vars_always, k) ||
+		    g_strv_contains(vars_ticket, k)))
+			continue;
+		g_variant_builder_add(&b, "{ss}", (const char *)k, (const char *)v);
+	}
 	/* References: the parent's References, then the parent itself. */
-	refs = g_ptr_array_new();
 	for (guint i = 0; n->references && i < n->references->len; i++)
 		g_ptr_array_add(refs, n->references->pdata[i]);
 	if (n->in_reply_to) {
@@ -158,19 +220,67 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 		if (!have)
 			g_ptr_array_add(refs, (gpointer)n->in_reply_to);
 	}
-	o.references = refs;
-	o.is_auto = n->is_auto;
-	o.human = strcmp(audience, "person") == 0;
-	o.x_loop = q->address;
-	o.attachments = n->attachments;
-	o.date = now;
-	raw = mailout_build(&o);
+	/* Attachments by their spool hash (keep_attachments puts them there). */
+	g_variant_builder_init(&att, G_VARIANT_TYPE("a(sss)"));
+	for (guint i = 0; n->attachments && i < n->attachments->len; i++) {
+		const struct pd_attachment *a = n->attachments->pdata[i];
+
+		if (a->data == NULL || a->sha256 == NULL)
+			continue;
+		g_variant_builder_add(&att, "(sss)", a->filename, a->content_type, a->sha256);
+	}
+	p = g_variant_ref_sink(g_variant_new("(ysa{ss}xybb@ass@asa(sss))",
+	    (guchar)PARAMS_VERSION, q->name, &b, mref->id, (guchar)mref->kind,
+	    (gboolean)!!n->staff, (gboolean)(!n->staff && n->ticket), strv_variant(rcpts),
+	    n->in_reply_to ? n->in_reply_to : "", strv_variant(refs), &att));
+	g_ptr_array_unref(refs);
+	bytes = g_variant_get_data_as_bytes(p);
+	g_variant_unref(p);
+	return bytes;
+}
+
+/* The attachments' bytes into the spool, content-addressed (already
+ * there for what intake kept).  -1 when the store has no spool. */
+static int
+keep_attachments(struct pd_ctx *ctx, const struct pd_notice *n, char **error_r)
+{
+	for (guint i = 0; n->attachments && i < n->attachments->len; i++) {
+		const struct pd_attachment *a = n->attachments->pdata[i];
+		gsize len;
+		const void *d;
+
+		if (a->data == NULL || a->sha256 == NULL)
+			continue;
+		d = g_bytes_get_data(a->data, &len);
+		if (store_blob_put(ctx->store, d, len, a->sha256, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One mail to the given recipients. */
+static int
+queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *q,
+    GHashTable *vars, const struct msg_ref *mref, GPtrArray *rcpts, gint64 now,
+    int *queued_r, char **error_r)
+{
+	const struct pd_ticket *t = n->ticket;
+	char *msgid;
+	GBytes *params;
+	gint64 id;
+	int count, rc = -1;
+	const char *held = NULL, *audience = notice_audience(n);
+	int human = strcmp(audience, "person") == 0;
+	gint64 until = 0;
+
+	msgid = token_message_id(&ctx->secret, t ? t->ref : NULL, ctx->cfg->hostname);
+	params = mail_params(n, q, vars, mref, rcpts);
 
 	/* Rate limits (SPEC 3) keep robots from a storm: they hold automatic
 	 * mail back, recorded, never dropped; a person's reply is never held;
 	 * mail to our staff has its own, looser limit.  The notice that mail
 	 * was held is not itself limited (it is sent once per window). */
-	if (t && !o.human && strcmp(n->event, "mail_held") != 0) {
+	if (t && !human && strcmp(n->event, "mail_held") != 0) {
 		int staff = strcmp(audience, "staff") == 0;
 
 		if (store_outbox_count_audience(ctx->store, t->id, audience, now - LIMIT_WINDOW,
@@ -194,9 +304,26 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 			until = now + ADDR_WINDOW;
 		}
 	}
-	if (store_outbox_add(ctx->store, t ? t->id : 0, n->event, msgid, q->address, rcpts,
-	    raw->data, raw->len, n->is_auto, now, &id, error_r) < 0)
-		goto out;
+	if (store_spool_kept(ctx->store)) {
+		if (keep_attachments(ctx, n, error_r) < 0 ||
+		    store_outbox_add_params(ctx->store, t ? t->id : 0, n->event, msgid,
+		    q->address, rcpts, params, n->is_auto, now, &id, error_r) < 0)
+			goto out;
+	} else {
+		/* No spool for the attachments: rendered now, kept whole. */
+		struct pd_outbox_body b = { (char *)n->event, msgid, (char *)q->address,
+		    (char *)audience, n->is_auto, now, NULL, params };
+		GByteArray *raw;
+
+		if (notify_render(ctx, &b, &raw, error_r) < 0)
+			goto out;
+		rc = store_outbox_add(ctx->store, t ? t->id : 0, n->event, msgid, q->address,
+		    rcpts, raw->data, raw->len, n->is_auto, now, &id, error_r);
+		g_byte_array_unref(raw);
+		if (rc < 0)
+			goto out;
+		rc = -1;
+	}
 	if (strcmp(audience, "auto") != 0 &&
 	    store_outbox_set_audience(ctx->store, id, audience, error_r) < 0)
 		goto out;
@@ -221,15 +348,187 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 		*queued_r += 1;
 	rc = 0;
 out:
+	g_bytes_unref(params);
+	g_free(msgid);
+	return rc;
+}
+
+static void
+attachment_free(gpointer p)
+{
+	struct pd_attachment *a = p;
+
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->sha256);
+	if (a->data)
+		g_bytes_unref(a->data);
+	g_free(a);
+}
+
+/* The text as notify_queue made it: the staff's reply marker on top,
+ * or the status link below a customer's mail (SPEC 6). */
+static void
+finish_text(struct pd_ctx *ctx, struct pd_rendered *r, int staff, int link,
+    const char *ref, const char *url)
+{
+	(void)ctx;
+	if (staff) {
+		char *text = g_strconcat(NOTIFY_REPLY_MARKER "\n\n", r->text, NULL);
+
+		g_free(r->text);
+		r->text = text;
+	} else if (link && ref && url && strstr(r->text, url) == NULL) {
+		char *text = g_strdup_printf("%s%s\n-- \nYour request %s: %s\n", r->text,
+		    g_str_has_suffix(r->text, "\n") ? "" : "\n", ref, url);
+
+		g_free(r->text);
+		r->text = text;
+	}
+}
+
+int
+notify_render(struct pd_ctx *ctx, const struct pd_outbox_body *b, GByteArray **raw_r,
+    char **error_r)
+{
+	GVariant *p = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(PARAMS_TYPE),
+	    b->params, FALSE));
+	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	struct pd_rendered r = { 0 };
+	struct pd_mail_out o = { 0 };
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *refs = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *atts = g_ptr_array_new_with_free_func(attachment_free);
+	const struct pd_queue *q;
+	const char *queue, *ref, *url, *agent, *in_reply_to, *k, *v;
+	GVariantIter *vit, *toit, *refit, *attit;
+	char *from_name = NULL, *reply_to = NULL;
+	gint64 mid;
+	guchar version, mkind;
+	gboolean staff, link;
+	int rc = -1;
+
+	g_variant_get(p, "(y&sa{ss}xybbas&sasa(sss))", &version, &queue, &vit, &mid, &mkind,
+	    &staff, &link, &toit, &in_reply_to, &refit, &attit);
+	while (g_variant_iter_next(vit, "{&s&s}", &k, &v))
+		g_hash_table_insert(vars, g_strdup(k), g_strdup(v));
+	while (g_variant_iter_next(toit, "&s", &v))
+		g_ptr_array_add(rcpts, g_strdup(v));
+	while (g_variant_iter_next(refit, "&s", &v))
+		g_ptr_array_add(refs, g_strdup(v));
+	{
+		const char *fn, *ct, *sha;
+
+		while (g_variant_iter_next(attit, "(&s&s&s)", &fn, &ct, &sha)) {
+			struct pd_attachment *a = g_new0(struct pd_attachment, 1);
+
+			a->filename = g_strdup(fn);
+			a->content_type = g_strdup(ct);
+			a->sha256 = g_strdup(sha);
+			g_ptr_array_add(atts, a);
+		}
+	}
+	g_variant_iter_free(vit);
+	g_variant_iter_free(toit);
+	g_variant_iter_free(refit);
+	g_variant_iter_free(attit);
+	if (version != PARAMS_VERSION) {
+		*error_r = g_strdup_printf("outbox: params of version %u, this postdesk reads %u",
+		    version, PARAMS_VERSION);
+		goto out;
+	}
+
+	/* The values as notice_vars made them. */
+	ref = g_hash_table_lookup(vars, "ticket_ref");
+	for (const char *const *e = vars_always; *e; e++)
+		if (!g_hash_table_contains(vars, *e))
+			g_hash_table_insert(vars, g_strdup(*e), g_strdup(""));
+	for (const char *const *e = vars_ticket; ref && *e; e++)
+		if (!g_hash_table_contains(vars, *e))
+			g_hash_table_insert(vars, g_strdup(*e), g_strdup(""));
+	g_hash_table_insert(vars, g_strdup("queue"), g_strdup(queue));
+	g_hash_table_insert(vars, g_strdup("commands_help"), g_strdup(STAFF_COMMANDS_HELP));
+	if (ref) {
+		char *u = notify_status_url(ctx, ref);
+
+		g_hash_table_insert(vars, g_strdup("rating_url"), g_strdup_printf("%s&rate=1", u));
+		g_hash_table_insert(vars, g_strdup("status_url"), u);
+	}
+	if (mkind != MSG_NONE) {
+		char *body = NULL, *vis = NULL;
+		gint64 got;
+		int found = store_message_texts(ctx->store, 0, mid, &got, &body, &vis, error_r);
+
+		if (found < 0)
+			goto out;
+		if (found == 0) {
+			*error_r = g_strdup_printf("outbox: message %" G_GINT64_FORMAT
+			    " of the mail's text is gone", mid);
+			goto out;
+		}
+		g_hash_table_insert(vars, g_strdup("message"), mkind == MSG_BODY ?
+		    g_strdup(body) : mkind == MSG_VISIBLE ? g_strdup(vis) :
+		    quote_with_full(vis, body));
+		g_free(body);
+		g_free(vis);
+	}
+	q = config_queue_by_name(ctx->cfg, queue);
+	if (template_render(ctx->cfg->templates, q ? q->templates : NULL, b->event, vars, &r,
+	    error_r) < 0)
+		goto out;
+	url = g_hash_table_lookup(vars, "status_url");
+	finish_text(ctx, &r, staff, link, ref, url);
+	for (guint i = 0; i < atts->len; i++) {
+		struct pd_attachment *a = atts->pdata[i];
+		int got = store_blob_get(ctx->store, a->sha256, &a->data, error_r);
+
+		if (got <= 0) {
+			if (got == 0)
+				*error_r = g_strdup_printf("outbox: attachment %s is not in "
+				    "the spool", a->sha256);
+			goto out;
+		}
+	}
+	for (guint i = 0; i < rcpts->len; i++) {
+		struct pd_addr *a = g_new0(struct pd_addr, 1);
+		a->addr = rcpts->pdata[i];
+		g_ptr_array_add(to, a);
+	}
+	agent = g_hash_table_lookup(vars, "agent_name");
+	from_name = *agent ? g_strdup_printf("%s via %s", agent, queue) : g_strdup(queue);
+	if (staff && ref && rcpts->len)
+		reply_to = token_staff_address(&ctx->secret, b->mail_from, ref, rcpts->pdata[0]);
+	o.from_name = from_name;
+	o.from_addr = b->mail_from;
+	o.reply_to = reply_to;
+	o.to = to;
+	o.subject = ref ? g_strdup_printf("[%s] %s", ref, r.subject) : g_strdup(r.subject);
+	o.text = r.text;
+	o.html = r.html;
+	o.message_id = b->message_id;
+	o.in_reply_to = *in_reply_to ? in_reply_to : NULL;
+	o.references = refs;
+	o.is_auto = b->is_auto;
+	o.human = b->audience && strcmp(b->audience, "person") == 0;
+	o.x_loop = b->mail_from;
+	o.attachments = atts;
+	o.date = b->created_at;
+	*raw_r = mailout_build(&o);
+	g_free((char *)o.subject);
+	rc = 0;
+out:
 	for (guint i = 0; i < to->len; i++)
 		((struct pd_addr *)to->pdata[i])->addr = NULL;
 	g_ptr_array_unref(to);
-	g_byte_array_unref(raw);
-	g_free(msgid);
-	g_free(subject);
+	g_ptr_array_unref(rcpts);
+	g_ptr_array_unref(refs);
+	g_ptr_array_unref(atts);
 	g_free(from_name);
-	if (refs)
-		g_ptr_array_unref(refs);
+	g_free(reply_to);
+	template_rendered_clear(&r);
+	g_hash_table_destroy(vars);
+	g_variant_unref(p);
 	return rc;
 }
 
@@ -284,7 +583,7 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
     char **error_r)
 {
 	const struct pd_queue *q = NULL;
-	struct pd_rendered r = { 0 };
+	struct msg_ref mref;
 	GHashTable *vars;
 	int rc = 0;
 
@@ -297,45 +596,22 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
 		q = n->queue;
 	if (q == NULL)
 		q = ctx->cfg->queues->pdata[0];
-	vars = notice_vars(ctx, n, q, now);
-	if (template_render(ctx->cfg->templates, q->templates, n->event, vars, &r,
-	    error_r) < 0) {
-		g_hash_table_destroy(vars);
+	if (message_ref(ctx, n, &mref, error_r) < 0)
 		return -1;
-	}
-	g_hash_table_destroy(vars);
+	/* Rendered when sent (notify_render): the row keeps these. */
+	vars = notice_vars(ctx, n, q, now);
 	if (n->staff) {
-		char *text = g_strconcat(NOTIFY_REPLY_MARKER "\n\n", r.text, NULL);
-
-		g_free(r.text);
-		r.text = text;
-	} else if (n->ticket) {
-		/* The status link in every customer mail (SPEC 6). */
-		char *url = notify_status_url(ctx, n->ticket->ref);
-
-		if (strstr(r.text, url) == NULL) {
-			char *text = g_strdup_printf("%s%s\n-- \nYour request %s: %s\n", r.text,
-			    g_str_has_suffix(r.text, "\n") ? "" : "\n", n->ticket->ref, url);
-
-			g_free(r.text);
-			r.text = text;
-		}
-		g_free(url);
-	}
-	if (n->staff) {
-		/* Each staff member gets a reply address only they were sent. */
+		/* Each staff member gets a reply address only they were sent
+		 * (notify_render makes it). */
 		for (guint i = 0; rc == 0 && i < n->to->len; i++) {
 			GPtrArray *one = g_ptr_array_new();
-			char *reply_to = n->ticket ? token_staff_address(&ctx->secret, q->address,
-			    n->ticket->ref, n->to->pdata[i]) : NULL;
 			g_ptr_array_add(one, n->to->pdata[i]);
-			rc = queue_one(ctx, n, q, &r, one, reply_to, now, queued_r, error_r);
+			rc = queue_one(ctx, n, q, vars, &mref, one, now, queued_r, error_r);
 			g_ptr_array_unref(one);
-			g_free(reply_to);
 		}
 	} else
-		rc = queue_one(ctx, n, q, &r, n->to, NULL, now, queued_r, error_r);
-	template_rendered_clear(&r);
+		rc = queue_one(ctx, n, q, vars, &mref, n->to, now, queued_r, error_r);
+	g_hash_table_destroy(vars);
 	return rc;
 }
 

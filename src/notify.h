@@ -36,6 +36,14 @@ struct pd_notice {
 int notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now,
     int *queued_r, char **error_r);
 
+/* The mail an outbox row makes (b: its fields and the params that
+ * notify_queue kept): the template rendered with the values it had
+ * when queued, the headers, the attachments from the spool.  Only
+ * outbox_render calls it.  0 ok (*raw_r, caller unrefs), -1 (a
+ * template or the spool failed, params of another version). */
+int notify_render(struct pd_ctx *ctx, const struct pd_outbox_body *b, GByteArray **raw_r,
+    char **error_r);
+
 /* What caused an event, for its mails: every field may be NULL. */
 struct pd_event_mail {
 	const char	*sender;	/* the From of the mail that caused it */

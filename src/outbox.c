@@ -237,13 +237,27 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 				/* Nothing left to send to: close the row. */
 				res = (struct pd_smtp_result){ .ok = 1 };
 			} else {
-				if (store_outbox_raw(ctx->store, row->id, &row->raw, error_r) < 0) {
-					g_ptr_array_unref(rows);
-					goto fail;
+				char *why = NULL;
+
+				if (outbox_render(ctx, row->id, &row->raw, &why) < 0) {
+					/* A broken template or a lost spool file: this
+					 * mail waits (retried, given up after
+					 * smtp.give_up), the others go. */
+					char *w = util_printable(why, 300);
+
+					log_warnx("outbox %s: mail %" G_GINT64_FORMAT " <%s> "
+					    "cannot be made: %s", row->event, row->id,
+					    row->message_id, w);
+					res = (struct pd_smtp_result){ .code = 451 };
+					res.error = g_strdup_printf("cannot be made: %s", w);
+					g_free(w);
+					g_free(why);
+				} else {
+					raw = g_bytes_get_data(row->raw, &len);
+					smtp_send(smtp, row->mail_from, row->rcpts, raw, len,
+					    &res);
+					g_clear_pointer(&row->raw, g_bytes_unref);
 				}
-				raw = g_bytes_get_data(row->raw, &len);
-				smtp_send(smtp, row->mail_from, row->rcpts, raw, len, &res);
-				g_clear_pointer(&row->raw, g_bytes_unref);
 			}
 			now = util_now();
 			if (store_begin(ctx->store, error_r) < 0 ||

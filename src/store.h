@@ -239,6 +239,11 @@ void store_message_free(struct pd_stored_message *);
 int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts,
     const void *raw, size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r);
+/* The same with what the mail is made of (notify's params) instead of
+ * its bytes: it is rendered when it is sent (outbox_render). */
+int store_outbox_add_params(struct pd_store *, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts, GBytes *params,
+    int is_auto, gint64 now, gint64 *id_r, char **error_r);
 /* Queued mails due at now, oldest first, at most limit, with only the
  * recipients still waiting; without their bytes (store_outbox_raw), so
  * a batch of big mails is not held in memory at once. */
@@ -247,8 +252,25 @@ int store_outbox_add(struct pd_store *, gint64 ticket_id, const char *event,
 int store_outbox_due_all(struct pd_store *, gint64 now, int *n_r, char **error_r);
 int store_outbox_due(struct pd_store *, gint64 now, int limit, GPtrArray **rows_r,
     char **error_r);
-/* The bytes of one outbox mail.  Caller unrefs. */
+/* The raw column of one outbox mail (empty for one rendered when sent,
+ * and once pruned).  Caller unrefs.  Read mail through outbox_render. */
 int store_outbox_raw(struct pd_store *, gint64 id, GBytes **raw_r, char **error_r);
+/* What one outbox mail is made of: its raw bytes (empty unless it was
+ * rendered when queued), its params (NULL when none or pruned) and the
+ * row's own fields the mail uses.  Clear with store_outbox_body_clear. */
+struct pd_outbox_body {
+	char	*event;
+	char	*message_id;
+	char	*mail_from;
+	char	*audience;
+	int	 is_auto;
+	gint64	 created_at;
+	GBytes	*raw;
+	GBytes	*params;
+};
+int store_outbox_body(struct pd_store *, gint64 id, struct pd_outbox_body *b,
+    char **error_r);
+void store_outbox_body_clear(struct pd_outbox_body *b);
 /* One recipient's result: status "sent", "failed" or "queued". */
 int store_outbox_rcpt_set(struct pd_store *, gint64 outbox_id, const char *addr,
     const char *status, const char *code, char **error_r);
@@ -305,6 +327,12 @@ int store_conversation_ids(struct pd_store *, gint64 ticket_id, GPtrArray **ids_
     char **last_customer_r, char **error_r);
 void store_history_free(struct pd_history *);
 /* Outbox mail with that Message-ID: 1 found, 0 not. */
+/* 1 when the store keeps files (a spool folder), 0 not. */
+int store_spool_kept(struct pd_store *);
+/* A stored message's body and visible text (its body when it has none):
+ * message id, or with id 0 the ticket's latest.  1 found, 0 none, -1. */
+int store_message_texts(struct pd_store *, gint64 ticket_id, gint64 id, gint64 *id_r,
+    char **body_r, char **visible_r, char **error_r);
 int store_outbox_by_message_id(struct pd_store *, const char *message_id,
     gint64 *outbox_id_r, gint64 *ticket_id_r, char **error_r);
 /* Automatic mails queued to addr since t; mails caused by a ticket since t. */

@@ -12,16 +12,19 @@
 #include "store_private.h"
 #include "util.h"
 
-int
-store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
+static int
+outbox_insert(struct pd_store *st, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
-    size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r)
+    size_t len, GBytes *params, int is_auto, gint64 now, gint64 *id_r, char **error_r)
 {
+	gsize plen = 0;
+	const void *p = params ? g_bytes_get_data(params, &plen) : NULL;
 	gint64 id;
 
 	if (store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
-	    "raw, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "nsssbiii",
-	    ticket_id, event, message_id, mail_from, raw, len, (gint64)is_auto, now, now) < 0)
+	    "raw, params, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "nsssbbiii", ticket_id, event, message_id, mail_from, raw ? raw : "", raw ? len : 0,
+	    p, plen, (gint64)is_auto, now, now) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	for (guint i = 0; i < rcpts->len; i++)
@@ -31,6 +34,24 @@ store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
 	if (id_r)
 		*id_r = id;
 	return 0;
+}
+
+int
+store_outbox_add(struct pd_store *st, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
+    size_t len, int is_auto, gint64 now, gint64 *id_r, char **error_r)
+{
+	return outbox_insert(st, ticket_id, event, message_id, mail_from, rcpts, raw, len,
+	    NULL, is_auto, now, id_r, error_r);
+}
+
+int
+store_outbox_add_params(struct pd_store *st, gint64 ticket_id, const char *event,
+    const char *message_id, const char *mail_from, GPtrArray *rcpts, GBytes *params,
+    int is_auto, gint64 now, gint64 *id_r, char **error_r)
+{
+	return outbox_insert(st, ticket_id, event, message_id, mail_from, rcpts, NULL, 0,
+	    params, is_auto, now, id_r, error_r);
 }
 
 static struct pd_outbox_row *
@@ -89,9 +110,23 @@ store_outbox_due(struct pd_store *st, gint64 now, int limit, GPtrArray **rows_r,
 int
 store_outbox_raw(struct pd_store *st, gint64 id, GBytes **raw_r, char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT raw FROM outbox WHERE id = ?", "i", id);
+	struct pd_outbox_body b;
+
+	if (store_outbox_body(st, id, &b, error_r) < 0)
+		return -1;
+	*raw_r = g_bytes_ref(b.raw);
+	store_outbox_body_clear(&b);
+	return 0;
+}
+
+int
+store_outbox_body(struct pd_store *st, gint64 id, struct pd_outbox_body *b, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT raw, params, event, message_id, "
+	    "mail_from, audience, auto, created_at FROM outbox WHERE id = ?", "i", id);
 	int rc;
 
+	memset(b, 0, sizeof *b);
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 0) {
@@ -99,9 +134,31 @@ store_outbox_raw(struct pd_store *st, gint64 id, GBytes **raw_r, char **error_r)
 		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT " vanished", id);
 		return -1;
 	}
-	*raw_r = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	b->raw = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	b->params = sqlite3_column_type(s, 1) == SQLITE_NULL ? NULL :
+	    g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
+	b->event = store_col(s, 2);
+	b->message_id = store_col(s, 3);
+	b->mail_from = store_col(s, 4);
+	b->audience = store_col(s, 5);
+	b->is_auto = sqlite3_column_int(s, 6);
+	b->created_at = sqlite3_column_int64(s, 7);
 	sqlite3_reset(s);
 	return 0;
+}
+
+void
+store_outbox_body_clear(struct pd_outbox_body *b)
+{
+	g_free(b->event);
+	g_free(b->message_id);
+	g_free(b->mail_from);
+	g_free(b->audience);
+	if (b->raw)
+		g_bytes_unref(b->raw);
+	if (b->params)
+		g_bytes_unref(b->params);
+	memset(b, 0, sizeof *b);
 }
 
 int
@@ -141,8 +198,8 @@ store_outbox_due_all(struct pd_store *st, gint64 now, int *n_r, char **error_r)
 int
 store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 {
-	if (store_exec(st, error_r, "UPDATE outbox SET raw = x'' WHERE status = 'sent' AND "
-	    "sent_at < ? AND length(raw) > 0", "i", t) < 0)
+	if (store_exec(st, error_r, "UPDATE outbox SET raw = x'', params = NULL WHERE "
+	    "status = 'sent' AND sent_at < ? AND (length(raw) > 0 OR params IS NOT NULL)", "i", t) < 0)
 		return -1;
 	*n_r = sqlite3_changes(st->db);
 	return 0;
@@ -305,4 +362,34 @@ store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
 	    "action, reply_code, diagnostic, feedback, raw_sha256, at) VALUES (?, ?, ?, ?, ?, ?, "
 	    "?, ?, ?, ?)", "nnsssnsisi", ticket_id, outbox_id, recipient, status, action,
 	    (gint64)reply_code, diagnostic, (gint64)feedback, raw_sha256, at);
+}
+
+int
+store_message_texts(struct pd_store *st, gint64 ticket_id, gint64 id, gint64 *id_r,
+    char **body_r, char **visible_r, char **error_r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (id)
+		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		    "messages WHERE id = ?", "i", id);
+	else
+		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		    "messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", "i", ticket_id);
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 1) {
+		*id_r = sqlite3_column_int64(s, 0);
+		*body_r = store_col(s, 1);
+		*visible_r = store_col(s, 2);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_spool_kept(struct pd_store *st)
+{
+	return st->spool != NULL;
 }

@@ -146,11 +146,13 @@ header() { sed -n "s/^$1: //Ip" "$TMP/headers" | tr -d '\r'; }
 
 # The status link inside a queued mail (decoded): link_of EVENT REF
 link_of() {
-	$PY - "$TMP/var/postdesk.db" "$1" "$2" <<'PYEOF'
-import email, email.policy, re, sqlite3, sys
+	$PY - "$TMP/var/postdesk.db" "$1" "$2" "$PD" <<'PYEOF'
+import email, email.policy, re, sqlite3, subprocess, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = ? ORDER BY id", (sys.argv[2],)):
-    raw = raw if isinstance(raw, bytes) else raw.encode()
+for (oid,) in db.execute("SELECT id FROM outbox WHERE event = ? ORDER BY id", (sys.argv[2],)):
+    # the mail as it is sent: rendered by `postdesk outbox show`
+    raw = subprocess.run([sys.argv[4], "outbox", "show", str(oid)], check=True,
+                         stdout=subprocess.PIPE).stdout
     m = email.message_from_bytes(raw, policy=email.policy.default)
     text = m.get_body(preferencelist=("plain",)).get_content()
     hit = re.search(r"postdesk\.cgi\?t=%s&k=[0-9a-f]+" % re.escape(sys.argv[3]), text)

@@ -332,8 +332,8 @@ $PY - "$tmp/db/postdesk.db" > "$tmp/marked" <<'PYEOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 now = 1795255200	# 2026-11-21T10:00:00Z
-last = db.execute("SELECT max(id) FROM outbox WHERE length(raw) > 0").fetchone()[0]
-n = db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE length(raw) > 0 AND id < ?",
+last = db.execute("SELECT max(id) FROM outbox WHERE length(raw) > 0 OR params IS NOT NULL").fetchone()[0]
+n = db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE (length(raw) > 0 OR params IS NOT NULL) AND id < ?",
                (now - 40 * 86400, last)).rowcount
 db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", (now - 20 * 86400, last))
 print(n)
@@ -351,7 +351,7 @@ ok "vacuum: tickets kept, only the mail sent 20 days ago keeps its bytes" $($PY 
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 t = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-left = db.execute("SELECT count(*) FROM outbox WHERE status = ? AND length(raw) > 0", ("sent",)).fetchone()[0]
+left = db.execute("SELECT count(*) FROM outbox WHERE status = ? AND (length(raw) > 0 OR params IS NOT NULL)", ("sent",)).fetchone()[0]
 ok = db.execute("PRAGMA integrity_check").fetchone()[0]
 sys.exit(0 if t == int(sys.argv[2]) and left == 1 and ok == "ok" else 1)' "$tmp/db/postdesk.db" "$tickets_before" && echo 0 || echo 1)
 pd vacuum extra

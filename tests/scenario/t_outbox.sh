@@ -109,4 +109,46 @@ is "relay: fay got the staff reply" "$(grep -l '^RCPT TO fay@example.org$' "$TMP
 is "550 recorded on the ticket" \
 	"$(sql "SELECT count(*) FROM messages m JOIN tickets t ON t.id=m.ticket_id WHERE t.ref='$ref' AND m.kind='system' AND m.body LIKE '%reject-me@example.org%550%'")" 1
 is "refused recipient marked failed" "$(sql "SELECT status || ' ' || code FROM outbox_rcpts WHERE addr='reject-me@example.org'")" "failed 550"
+
+# 9. Mail is made when it is sent: a queued row keeps what the mail is
+# made of, not its bytes (an attachment stays in the spool alone), and
+# `outbox show` gives exactly the bytes the SMTP server received.
+head -c 30000 /dev/urandom > "$TMP/file.bin"
+{ printf 'From: Hal <hal@example.org>\nTo: support@example.com\nSubject: With a file\nMessage-ID: <h1@example.org>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n\n--b1\nContent-Type: text/plain; charset=utf-8\n\nThe log is attached.\n--b1\nContent-Type: application/octet-stream; name="log.bin"\nContent-Disposition: attachment; filename="log.bin"\nContent-Transfer-Encoding: base64\n\n'
+  base64 "$TMP/file.bin"; printf -- '--b1--\n'; } | "$PD" deliver
+tid=$(sql "SELECT id FROM tickets WHERE subject='With a file'")
+is "made when sent: 3 rows queued, none holds mail bytes" \
+	"$(sql "SELECT count(*) || ' ' || sum(length(raw) > 0) || ' ' || sum(params IS NOT NULL) FROM outbox WHERE ticket_id = $tid")" "3 0 3"
+ok "made when sent: the rows are small, the attachment is not in them" \
+	test "$(sql "SELECT max(length(params)) FROM outbox WHERE ticket_id = $tid")" -lt 2000
+aid=$(sql "SELECT o.id FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.ticket_id = $tid AND o.event = 'staff_new_ticket' AND r.addr = 'alice@example.com'")
+"$PD" outbox show "$aid" > "$TMP/shown1"; rc=$?
+is "outbox show: exit 0" "$rc" 0
+"$PD" outbox show "$aid" > "$TMP/shown2"
+ok "outbox show: the same bytes every time" cmp -s "$TMP/shown1" "$TMP/shown2"
+"$PD" outbox flush >/dev/null
+mid=$(sql "SELECT message_id FROM outbox WHERE id = $aid")
+n=$(grep -Fil "message-id: <$mid>" "$TMP"/smtp/*.eml); n=$(basename "$n" .eml)
+is "made when sent: sent once, to alice" "$(smtp_rcpts $((10#$n)))" "alice@example.com"
+ok "outbox show before sending = the bytes the server received" cmp -s "$TMP/shown1" "$TMP/smtp/$n.eml"
+"$PD" outbox show "$aid" > "$TMP/shown3"
+ok "outbox show after sending = the same bytes" cmp -s "$TMP/shown3" "$TMP/smtp/$n.eml"
+is "the staff notice carries the attachment, byte for byte" "$($PY - "$TMP/smtp/$n.eml" "$TMP/file.bin" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+got = [p.get_content() for p in m.iter_attachments() if p.get_filename() == "log.bin"]
+print(len(got), got == [open(sys.argv[2], "rb").read()])
+PYEOF
+)" "1 True"
+POSTDESK_NOW=$(( $(date +%s) + 40 * 86400 )) "$PD" vacuum >/dev/null
+"$PD" outbox show "$aid" > "$TMP/shown4" 2>"$TMP/show.err"; rc=$?
+is "after keep_sent: outbox show exits 65" "$rc" 65
+ok "after keep_sent: it says the bytes were dropped" \
+	grep -q "outbox mail $aid: its bytes were dropped after limits.keep_sent" "$TMP/show.err"
+is "after keep_sent: nothing of the mail is kept" \
+	"$(sql "SELECT length(raw) || ' ' || (params IS NULL) FROM outbox WHERE id = $aid")" "0 1"
+"$PD" outbox show 99999 2>"$TMP/show.err"; rc=$?
+is "outbox show of no such mail: 65" "$rc" 65
+"$PD" outbox show x 2>/dev/null; rc=$?
+is "outbox show with a bad ID: 64" "$rc" 64
 finish

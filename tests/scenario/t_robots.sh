@@ -21,11 +21,14 @@ mail() {
 # acks: acknowledgements queued to ADDR; told: staff notices holding TEXT.
 acks() { sql "SELECT count(*) FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'ticket_created' AND r.addr = '$1'"; }
 told() {
-	$PY - "$TMP/var/postdesk.db" "$1" <<'PYEOF'
-import sqlite3, sys
+	$PY - "$TMP/var/postdesk.db" "$1" "$PD" <<'PYEOF'
+import sqlite3, subprocess, sys
 db = sqlite3.connect(sys.argv[1])
-n = sum(1 for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = 'staff_new_ticket'")
-        if sys.argv[2].encode() in bytes(raw))
+def mail(oid):	# the mail as it is sent: rendered by `postdesk outbox show`
+    return subprocess.run([sys.argv[3], "outbox", "show", str(oid)], check=True,
+                          stdout=subprocess.PIPE).stdout
+n = sum(1 for (oid,) in db.execute("SELECT id FROM outbox WHERE event = 'staff_new_ticket'")
+        if sys.argv[2].encode() in mail(oid))
 print(n)
 PYEOF
 }
@@ -143,11 +146,13 @@ is "flood: one notice to each of the queue's staff" \
 	"alice@example.com,bob@example.com"
 is "flood: acknowledgements only for the 3 tickets" "$(acks max@example.org)" 3
 flood_text() {
-	$PY - "$TMP/var/postdesk.db" <<'PYEOF'
-import email, email.policy, re, sqlite3, sys
+	$PY - "$TMP/var/postdesk.db" "$PD" <<'PYEOF'
+import email, email.policy, re, sqlite3, subprocess, sys
 db = sqlite3.connect(sys.argv[1])
-for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = 'staff_flood' ORDER BY id LIMIT 1"):
-    m = email.message_from_bytes(bytes(raw), policy=email.policy.default)
+for (oid,) in db.execute("SELECT id FROM outbox WHERE event = 'staff_flood' ORDER BY id LIMIT 1"):
+    raw = subprocess.run([sys.argv[2], "outbox", "show", str(oid)], check=True,
+                         stdout=subprocess.PIPE).stdout	# the mail as it is sent
+    m = email.message_from_bytes(raw, policy=email.policy.default)
     print(m["Subject"])
     paras = re.split(r"\n\s*\n", m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"))
     paras = [p for p in paras if not p.startswith("##- ")]	# the reply marker of staff mail
