@@ -5,6 +5,8 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
 PD="$top_builddir/postdesk"
+# leakscan.py reads mail rendered when it is sent through `postdesk outbox show`.
+export LEAKSCAN_POSTDESK="$PD"
 PY=/usr/bin/python3
 T_N=0
 T_FAIL=0

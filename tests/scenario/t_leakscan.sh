@@ -58,4 +58,22 @@ ok "a note's text in a queued mail to a customer (wrapped anyhow): fails" not sc
 is "  the note named" "$(leaks)" "note text 'internal: she keeps it next to the heater.';"
 # finish scans $TMP once more: leave it clean.
 $PY -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM outbox_rcpts"); db.execute("DELETE FROM outbox"); db.commit()' "$TMP/var/postdesk.db"
+# Mail rendered when it is sent is read through `postdesk outbox show`:
+# the acknowledgement of a real mail, clean, then made again after its
+# template was changed to name a staff address; a second instance.
+test_conf "$TMP/b" 25
+export POSTDESK_CONF="$TMP/b/etc/postdesk.conf"
+"$PD" init >/dev/null
+printf 'From: Erin <erin@example.org>\nTo: support@example.com\nSubject: Help\nMessage-ID: <e1@example.org>\n\nMy screen is dark.\n' |
+	"$PD" deliver
+is "a queued acknowledgement holds no bytes, only what it is made of" \
+	"$($PY -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$TMP/b/var/postdesk.db" "SELECT length(raw) || ' ' || (params IS NOT NULL) FROM outbox WHERE event = 'ticket_created'")" "0 1"
+ok "a mail made when it is sent, clean: passes" scan
+ok "  and it was scanned (3 outbox mails: the ack and 2 staff notices)" \
+	grep -q '^# leakscan: 3 outbox, ' "$TMP/scan.out"
+cp "$TMP/b/etc/templates/ticket_created.txt" "$TMP/ticket_created.txt"
+sed -i 's/^Kind regards,$/Kind regards, alice@example.com/' "$TMP/b/etc/templates/ticket_created.txt"
+ok "the same mail made with a staff address in its template: fails" not scan
+is "  the address named" "$(leaks)" "staff address alice@example.com;"
+cp "$TMP/ticket_created.txt" "$TMP/b/etc/templates/ticket_created.txt"
 finish

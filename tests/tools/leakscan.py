@@ -6,8 +6,11 @@ DIR is a test's temporary folder.  Found in it, at any depth:
   - postdesk configurations (*.conf with a "staff" list): the staff
     addresses (email = "...") and the queue addresses (address = "...");
   - databases (*.db with an outbox table): every outgoing mail that still
-    holds its bytes, with its recipients; the notes' text (messages of
-    kind 'note', less what the ticket's customers wrote themselves);
+    holds its bytes or what it is made of, with its recipients (a mail
+    rendered when it is sent is read through `postdesk outbox show ID`,
+    the binary named by $LEAKSCAN_POSTDESK, with the configuration
+    whose database it is); the notes' text (messages of kind 'note',
+    less what the ticket's customers wrote themselves);
   - SMTP sinks (tests/tools/smtpd.py: NNNN.eml beside NNNN.env with the
     envelope recipients);
   - Dovecot maildirs (mail/USER/{cur,new} and their folders).
@@ -27,6 +30,7 @@ import email.utils
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 
 MARKERS = (
@@ -57,6 +61,7 @@ class Scan:
         self.findings = []
         self.scanned = {"outbox": 0, "smtp": 0, "maildir": 0}
         self.dbs = []
+        self.confs = {}         # database (real path) -> its configuration
         self.to_customers = 0
         for d, f in walk(top):
             p = os.path.join(d, f)
@@ -72,6 +77,9 @@ class Scan:
             text = open(p, encoding="utf-8", errors="replace").read()
         except OSError:
             return
+        for d in re.findall(r'^\s*database\s*=\s*"([^"]+)"', text, re.M):
+            d = os.path.join(os.path.dirname(os.path.abspath(p)), d)
+            self.confs[os.path.realpath(d)] = p
         if not re.search(r"^\s*staff\s*=\s*\(", text, re.M):
             return
         for a in re.findall(r'\bemail\s*=\s*"([^"]+)"', text):
@@ -158,10 +166,17 @@ class Scan:
             if db is None or "outbox" not in names:
                 continue
             rcpt_table = "outbox_rcpts" in names
+            cols = {r[1] for r in db.execute("PRAGMA table_info(outbox)")}
+            made = "params IS NOT NULL" if "params" in cols else "0"
             for oid, raw in db.execute(
-                    "SELECT id, raw FROM outbox WHERE raw IS NOT NULL AND length(raw) > 0"):
+                    "SELECT id, raw FROM outbox WHERE (raw IS NOT NULL AND length(raw) > 0) "
+                    "OR " + made):
                 if isinstance(raw, str):
                     raw = raw.encode("utf-8", "surrogateescape")
+                if not raw:
+                    raw = self.render(p, oid)
+                    if raw is None:
+                        continue
                 rcpts = []
                 if rcpt_table:
                     rcpts = [r for (r,) in db.execute(
@@ -189,6 +204,27 @@ class Scan:
                   self.scanned["outbox"], self.scanned["smtp"], self.scanned["maildir"],
                   self.to_customers, len(self.staff), len(self.notes), len(self.findings)))
         return 1 if self.findings else 0
+
+    def render(self, p, oid):
+        """The bytes of an outbox mail made when it is sent, as postdesk
+        makes them; None (and a finding) when it cannot."""
+        where = "%s outbox %d" % (os.path.relpath(p, self.top), oid)
+        pd = os.environ.get("LEAKSCAN_POSTDESK")
+        conf = self.confs.get(os.path.realpath(p))
+        if not pd or not conf:
+            self.findings.append("%s: cannot be read (no %s)" % (
+                where, "configuration naming it" if pd else "$LEAKSCAN_POSTDESK"))
+            return None
+        r = subprocess.run([os.path.abspath(pd), "outbox", "show", str(oid)],
+                           env=dict(os.environ, POSTDESK_CONF=conf),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode == 65 and b"dropped after limits.keep_sent" in r.stderr:
+            return None         # its bytes are gone: nothing to leak
+        if r.returncode != 0:
+            self.findings.append("%s: outbox show exited %d: %s" % (
+                where, r.returncode, r.stderr.decode("utf-8", "replace").strip()))
+            return None
+        return r.stdout
 
     def maildir_user(self, d):
         # .../mail/USER/cur or .../mail/USER/.Folder/cur
