@@ -82,6 +82,7 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	}
 	memset(&src, 0, sizeof src);
 	src.kind = "deliver";
+	src.mta_retries = 1;
 	src.mailbox = mailbox;
 	src.recipient = env_recipient();
 	src.size = too_big ? (gint64)max + 1 : 0;

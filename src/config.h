@@ -21,6 +21,8 @@
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
+#define DEF_PARSE_TIME		30		/* CPU seconds for parsing one mail */
+#define DEF_PARSE_MEMORY	(512LL * 1024 * 1024)	/* address space of the parser */
 
 enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
 
@@ -114,6 +116,8 @@ struct pd_config {
 		int	 max_mime_parts;
 		int	 max_hops;
 		gint64	 max_header;
+		gint64	 parse_time;	/* seconds of CPU the parser child has */
+		gint64	 parse_memory;	/* bytes of memory it may use */
 	} limits;
 
 	struct {

@@ -359,6 +359,7 @@ watcher_main(gpointer arg)
 	while (!g_atomic_int_get(&w->stop)) {
 		if (ctx_open_locked(&w->ctx, w->ref->cfg, &ex, &err) == 0) {
 			w->ctx_open = 1;
+			ctx_isolate_parsing(&w->ctx);
 			break;
 		}
 		if (!failing) {
@@ -612,6 +613,7 @@ daemon_run_once(struct pd_config *cfg)
 		g_free(err);
 		return ex ? ex : EX_TEMPFAIL;
 	}
+	ctx_isolate_parsing(&ctx);
 	for (guint i = 0; i < cfg->mailboxes->len; i++) {
 		const struct pd_mailbox *mb = cfg->mailboxes->pdata[i];
 		int count = 0, rc;
