@@ -15,6 +15,7 @@
 #include "log.h"
 #include "notify.h"
 #include "store.h"
+#include "ticket.h"
 #include "token.h"
 #include "util.h"
 
@@ -33,11 +34,6 @@ struct page {
 	const char	*reason;
 	GString		*body;
 };
-
-static const char *const statuses[] = {
-	"open", "in_progress", "waiting", "on_hold", "resolved", "closed", NULL
-};
-static const char *const priorities[] = { "low", "normal", "high", "urgent", NULL };
 
 static const char css[] =
 	"body{font-family:sans-serif;margin:0 auto;max-width:48em;padding:0 .8em;"
@@ -488,21 +484,12 @@ do_lookup(struct pd_ctx *ctx, const struct req *r, struct page *p)
 	}
 	if (rc > 0 && t->customer_email && addr && *addr &&
 	    g_ascii_strcasecmp(t->customer_email, addr) == 0) {
-		GPtrArray *to = g_ptr_array_new();
-		struct pd_notice n = { 0 };
-
-		g_ptr_array_add(to, t->customer_email);
-		n.event = "status_link";
-		n.ticket = t;
-		n.to = to;
-		n.customer_name = t->customer_name;
-		n.is_auto = 1;
 		rc = store_begin(ctx->store, &err);
-		if (rc == 0 && (rc = notify_queue(ctx, &n, util_now(), &queued, &err)) == 0)
+		if (rc == 0 && (rc = notify_event(ctx, "status_link", t, NULL, util_now(),
+		    &queued, &err)) == 0)
 			rc = store_commit(ctx->store, &err);
 		else if (rc < 0 && err && strstr(err, "BEGIN") == NULL)
 			store_rollback(ctx->store);
-		g_ptr_array_unref(to);
 	}
 	if (rc < 0) {
 		log_warnx("lookup %s: %s", uref ? uref : "-", err ? err : "error");
@@ -590,42 +577,24 @@ back_location(const struct req *r, const char *ref, const char *k, const char *d
 	return s;
 }
 
-/* POST close or rate, each in one transaction with its event. */
+/* POST close or rate: one lifecycle event each (ticket.c), in one
+ * transaction with the mails it causes. */
 static int
-customer_post(struct pd_ctx *ctx, const struct req *r, const struct pd_ticket *t,
+customer_post(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
     const char *k, struct page *p, char **location_r)
 {
 	const char *action = param(r, "action");
+	struct pd_change c = { 0 };
 	gint64 now = util_now();
-	char *err = NULL;
-	int rc;
+	char *err = NULL, *detail = NULL;
+	int applied, rc;
 
-	if (strcmp(action, "close") == 0) {
-		if (store_begin(ctx->store, &err) < 0)
-			goto fail;
-		if (strcmp(t->status, "closed") != 0 &&
-		    (store_ticket_set(ctx->store, t->id, "status", "closed", now, &err) < 0 ||
-		    store_ticket_set_int(ctx->store, t->id, "closed_at", now, now, &err) < 0 ||
-		    store_event_add(ctx->store, t->id, now, "customer", "status",
-		    "closed by the customer on the status page", &err) < 0)) {
-			store_rollback(ctx->store);
-			goto fail;
-		}
-		if (store_commit(ctx->store, &err) < 0)
-			goto fail;
-		*location_r = back_location(r, t->ref, k, "closed");
-		return 0;
-	}
-	if (strcmp(action, "rate") == 0) {
+	c.actor = "customer";
+	if (strcmp(action, "close") == 0)
+		c.event = TEV_WEB_CLOSE;
+	else if (strcmp(action, "rate") == 0) {
 		const char *rating = param(r, "rating"), *comment = param(r, "comment");
-		char *detail;
 
-		if (strcmp(t->status, "resolved") != 0 && !(strcmp(t->status, "closed") == 0 &&
-		    t->resolved_at > 0)) {
-			page_simple(p, 409, "Conflict", "Not resolved yet",
-			    "A request can be rated once it is resolved.");
-			return 0;
-		}
 		if (rating == NULL || strlen(rating) != 1 || rating[0] < '1' ||
 		    rating[0] > '5' || (comment && g_utf8_strlen(comment, -1) >
 		    CGI_MAX_COMMENT)) {
@@ -634,27 +603,41 @@ customer_post(struct pd_ctx *ctx, const struct req *r, const struct pd_ticket *t
 			    "characters.");
 			return 0;
 		}
-		detail = g_strdup_printf("rating %c", rating[0]);
-		rc = store_begin(ctx->store, &err);
-		if (rc == 0 && (store_ticket_set(ctx->store, t->id, "csat_rating", rating, now,
-		    &err) < 0 || store_ticket_set(ctx->store, t->id, "csat_comment",
-		    comment && *comment ? comment : NULL, now, &err) < 0 ||
-		    store_event_add(ctx->store, t->id, now, "customer", "csat", detail,
-		    &err) < 0)) {
-			store_rollback(ctx->store);
-			rc = -1;
-		}
-		g_free(detail);
-		if (rc < 0 || store_commit(ctx->store, &err) < 0)
-			goto fail;
-		*location_r = back_location(r, t->ref, k, "rated");
+		c.event = TEV_CSAT;
+		c.detail = detail = g_strdup(rating);
+	} else {
+		page_simple(p, 400, "Bad Request", "Bad request", "Unknown action.");
 		return 0;
 	}
-	page_simple(p, 400, "Bad Request", "Bad request", "Unknown action.");
+	if (store_begin(ctx->store, &err) < 0)
+		goto fail;
+	rc = ticket_apply(ctx, t, &c, now, &applied, NULL, &err);
+	if (rc == 0 && applied && c.event == TEV_CSAT) {
+		const char *comment = param(r, "comment");
+
+		rc = store_ticket_set(ctx->store, t->id, "csat_rating", detail, now, &err);
+		if (rc == 0)
+			rc = store_ticket_set(ctx->store, t->id, "csat_comment",
+			    comment && *comment ? comment : NULL, now, &err);
+	}
+	if (rc < 0 || (!applied && c.event == TEV_CSAT)) {
+		store_rollback(ctx->store);
+		if (rc < 0)
+			goto fail;
+		page_simple(p, 409, "Conflict", "Not resolved yet",
+		    "A request can be rated once it is resolved.");
+		g_free(detail);
+		return 0;
+	}
+	if (store_commit(ctx->store, &err) < 0)
+		goto fail;
+	g_free(detail);
+	*location_r = back_location(r, t->ref, k, c.event == TEV_CSAT ? "rated" : "closed");
 	return 0;
 fail:
 	log_warnx("%s %s: %s", action, t->ref, err ? err : "error");
 	g_free(err);
+	g_free(detail);
 	page_error(p);
 	return -1;
 }
@@ -757,7 +740,7 @@ staff_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
 	long page = pg ? strtol(pg, NULL, 10) : 1;
 	guint total = 0;
 
-	if ((status && !in_list(statuses, status)) || (prio && !in_list(priorities, prio)) ||
+	if ((status && !in_list(ticket_status_names, status)) || (prio && !in_list(ticket_priority_names, prio)) ||
 	    page < 1 || page > 100000 || (search && strlen(search) > CGI_MAX_FIELD) ||
 	    (label && strlen(label) > CGI_MAX_FIELD)) {
 		page_simple(p, 400, "Bad Request", "Bad request", "A filter is not valid.");
@@ -798,17 +781,17 @@ staff_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
 	g_string_append(b, "<p class=\"meta\">Signed in as ");
 	html_escape_append(b, r->remote_user);
 	g_string_append(b, "</p>\n<p class=\"tabs\"><a href=\"?view=staff\">all</a>");
-	for (guint i = 0; statuses[i]; i++) {
+	for (guint i = 0; ticket_status_names[i]; i++) {
 		const char *n = "0";
-		char *key = g_strconcat("tickets_", statuses[i], NULL);
+		char *key = g_strconcat("tickets_", ticket_status_names[i], NULL);
 
 		for (guint j = 0; j + 1 < pairs->len; j += 2)
 			if (strcmp(pairs->pdata[j], key) == 0)
 				n = pairs->pdata[j + 1];
 		g_string_append(b, " <a href=\"");
-		append_link(b, "view", "staff", "status", statuses[i], NULL);
+		append_link(b, "view", "staff", "status", ticket_status_names[i], NULL);
 		g_string_append_printf(b, "\">%s%s (", status && strcmp(status,
-		    statuses[i]) == 0 ? "&#9656;" : "", statuses[i]);
+		    ticket_status_names[i]) == 0 ? "&#9656;" : "", ticket_status_names[i]);
 		html_escape_append(b, n);
 		g_string_append(b, ")</a>");
 		g_free(key);
@@ -831,7 +814,7 @@ staff_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
 		g_ptr_array_add(queues, ((struct pd_queue *)ctx->cfg->queues->pdata[i])->name);
 	staff_select(b, "assignee", "Assignee", NULL, names, assignee);
 	staff_select(b, "queue", "Queue", NULL, queues, queue);
-	staff_select(b, "priority", "Priority", priorities, NULL, prio);
+	staff_select(b, "priority", "Priority", ticket_priority_names, NULL, prio);
 	g_ptr_array_unref(names);
 	g_ptr_array_unref(queues);
 	g_string_append(b, "<label>Label <input type=\"text\" name=\"label\" size=\"10\" "

@@ -12,7 +12,7 @@
 #include "notify.h"
 #include "quote.h"
 #include "store.h"
-#include "timers.h"
+#include "ticket.h"
 #include "util.h"
 
 #define LIST_WIDTH	100		/* columns of `list` text output */
@@ -193,7 +193,7 @@ cli_cmd_list(struct cli *c, int argc, char **argv)
 	g_ptr_array_unref(args);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	if (status && !status_valid(status))
+	if (status && ticket_status_from_name(status) < 0)
 		return cli_usage_error("list: unknown status '%s'", status);
 	if ((rc = cli_open(c)) != 0)
 		return rc;
@@ -413,16 +413,16 @@ set_parse(struct cli *c, const char *arg, struct set_change *ch)
 	ch->value = v;
 	if (strcmp(key, "status") == 0) {
 		ch->key = SET_STATUS;
-		if (!status_valid(v))
+		if (ticket_status_from_name(v) < 0)
 			rc = cli_usage_error("set: unknown status '%s'", v);
 	} else if (strcmp(key, "priority") == 0) {
-		int p = priority_from_name(v);
+		int p = ticket_priority_from_name(v);
 
 		ch->key = SET_PRIORITY;
 		if (p < 0)
 			rc = cli_usage_error("set: unknown priority '%s'", v);
 		else
-			ch->value = priority_name((enum pd_priority)p);
+			ch->value = ticket_priority_name((enum pd_priority)p);
 	} else if (strcmp(key, "assignee") == 0) {
 		ch->key = SET_ASSIGNEE;
 		if (*v == '\0' || strcmp(v, "none") == 0)
@@ -458,23 +458,21 @@ set_parse(struct cli *c, const char *arg, struct set_change *ch)
 	return rc;
 }
 
-static int
-is_done_status(const char *s)
-{
-	return strcmp(s, "resolved") == 0 || strcmp(s, "closed") == 0;
-}
-
-/* One change inside the transaction, with its event row; *detail_r
- * says what happened (NULL when nothing changed). */
+/* One change inside the transaction.  Status, priority and assignee go
+ * through the lifecycle (ticket.c), with the mails the same change by
+ * mail causes; queue and labels are recorded as "set" events.
+ * *detail_r says what happened (NULL when nothing changed). */
 static int
 set_apply(struct cli *c, struct pd_ticket *t, const struct set_change *ch, gint64 now,
-    char **detail_r, char **error_r)
+    int no_mail, int *queued_r, char **detail_r, char **error_r)
 {
-	static const char *const column[] = { "status", "priority", "assignee", "queue" };
 	struct pd_store *st = c->ctx.store;
-	char **field;
+	struct pd_change tc = { 0 };
+	const char *old;
+	int applied;
 
 	*detail_r = NULL;
+	*queued_r = 0;
 	if (ch->key == SET_LABEL) {
 		guint at = 0;
 		int have = 0;
@@ -494,38 +492,38 @@ set_apply(struct cli *c, struct pd_ticket *t, const struct set_change *ch, gint6
 		else
 			g_ptr_array_add(t->labels, g_strdup(ch->value));
 		*detail_r = g_strdup_printf("label: %c%s", ch->remove ? '-' : '+', ch->value);
-	} else {
-		field = ch->key == SET_STATUS ? &t->status : ch->key == SET_PRIORITY ?
-		    &t->priority : ch->key == SET_ASSIGNEE ? &t->assignee : &t->queue;
-		if (g_strcmp0(*field && **field ? *field : NULL, ch->value) == 0)
-			return 0;
-		if (ch->key == SET_PRIORITY) {
-			/* The SLA due times follow the priority. */
-			if (timers_set_priority(&c->ctx, t, ch->value, now, error_r) < 0)
-				return -1;
-		} else if (store_ticket_set(st, t->id, column[ch->key], ch->value, now,
-		    error_r) < 0)
-			return -1;
-		if (ch->key == SET_STATUS) {
-			int was_done = is_done_status(t->status);
-
-			if (strcmp(ch->value, "resolved") == 0 &&
-			    store_ticket_set_int(st, t->id, "resolved_at", now, now, error_r) < 0)
-				return -1;
-			if (strcmp(ch->value, "closed") == 0 &&
-			    store_ticket_set_int(st, t->id, "closed_at", now, now, error_r) < 0)
-				return -1;
-			if (was_done && !is_done_status(ch->value) &&
-			    (store_ticket_set(st, t->id, "resolved_at", NULL, now, error_r) < 0 ||
-			    store_ticket_set(st, t->id, "closed_at", NULL, now, error_r) < 0))
-				return -1;
-		}
-		*detail_r = g_strdup_printf("%s: %s -> %s", column[ch->key],
-		    *field && **field ? *field : "none", ch->value ? ch->value : "none");
-		g_free(*field);
-		*field = g_strdup(ch->value);
+		return store_event_add(st, t->id, now, "cli", "set", *detail_r, error_r);
 	}
-	return store_event_add(st, t->id, now, "cli", "set", *detail_r, error_r);
+	old = ch->key == SET_STATUS ? t->status : ch->key == SET_PRIORITY ? t->priority :
+	    ch->key == SET_ASSIGNEE ? t->assignee : t->queue;
+	if (old && *old == '\0')
+		old = NULL;
+	if (g_strcmp0(old, ch->value) == 0)
+		return 0;
+	*detail_r = g_strdup_printf("%s: %s -> %s", ch->key == SET_STATUS ? "status" :
+	    ch->key == SET_PRIORITY ? "priority" : ch->key == SET_ASSIGNEE ? "assignee" :
+	    "queue", old ? old : "none", ch->value ? ch->value : "none");
+	if (ch->key == SET_QUEUE) {
+		if (store_ticket_set(st, t->id, "queue", ch->value, now, error_r) < 0)
+			return -1;
+		g_free(t->queue);
+		t->queue = g_strdup(ch->value);
+		return store_event_add(st, t->id, now, "cli", "set", *detail_r, error_r);
+	}
+	tc.actor = "cli";
+	tc.no_mail = no_mail;
+	if (ch->key == SET_STATUS) {
+		tc.event = TEV_CLI_SET;
+		tc.target = ticket_status_from_name(ch->value);
+	} else if (ch->key == SET_PRIORITY) {
+		tc.event = TEV_PRIORITY;
+		tc.target = ticket_priority_from_name(ch->value);
+	} else {
+		tc.event = TEV_ASSIGN;
+		tc.assignee = ch->value;
+		tc.detail = *detail_r + strlen("assignee: ");
+	}
+	return ticket_apply(&c->ctx, t, &tc, now, &applied, queued_r, error_r);
 }
 
 /* All KEY=VALUE checked first, then applied in one transaction. */
@@ -540,7 +538,10 @@ cli_cmd_set(struct cli *c, int argc, char **argv)
 	guint n = 0;
 	int rc;
 
-	rc = cli_parse_args("set", argc, argv, NULL, args);
+	int no_mail = 0, queued = 0, q;
+	const struct opt opts[] = { { "--no-mail", NULL, &no_mail }, { NULL, NULL, NULL } };
+
+	rc = cli_parse_args("set", argc, argv, opts, args);
 	if (rc == 0 && args->len == 0)
 		rc = cli_usage_error("set: missing REF");
 	else if (rc == 0 && args->len == 1)
@@ -566,13 +567,14 @@ cli_cmd_set(struct cli *c, int argc, char **argv)
 	if (store_begin(c->ctx.store, &err) < 0)
 		goto fail;
 	for (guint i = 0; i < n; i++) {
-		if (set_apply(c, t, &changes[i], now, &detail, &err) < 0) {
+		if (set_apply(c, t, &changes[i], now, no_mail, &q, &detail, &err) < 0) {
 			g_free(detail);
 			store_rollback(c->ctx.store);
 			goto fail;
 		}
 		if (detail)
 			g_ptr_array_add(done, detail);
+		queued += q;
 	}
 	if (store_commit(c->ctx.store, &err) < 0)
 		goto fail;
@@ -580,6 +582,8 @@ cli_cmd_set(struct cli *c, int argc, char **argv)
 		printf("%s: %s\n", t->ref, (char *)done->pdata[i]);
 	if (done->len == 0)
 		printf("%s: nothing to change\n", t->ref);
+	if (queued)
+		printf("%s: %d mail%s queued\n", t->ref, queued, queued == 1 ? "" : "s");
 	rc = 0;
 	goto out;
 fail:

@@ -1,7 +1,13 @@
-/* commands.c: the #commands at the top of a staff mail (SPEC 5). */
+/* commands.c: the #commands at the top of a staff mail (SPEC 5): parsed,
+ * checked against the config and the database, and applied through the
+ * ticket lifecycle (ticket.c). */
 #include <string.h>
 
 #include "commands.h"
+#include "notify.h"
+#include "store.h"
+#include "ticket.h"
+#include "util.h"
 
 /* How a command takes its argument. */
 enum cmd_arg {
@@ -38,28 +44,8 @@ static const struct cmd_def {
 	{ CMD_TO, "to", ARG_ADDR, "one email address" },
 };
 
-static const char *const statuses[] = {
-	"open", "in_progress", "waiting", "on_hold", "resolved", "closed", NULL
-};
-static const char *const priorities[] = {
-	"low", "normal", "high", "urgent", NULL
-};
-
 /* A command word longer than this is not echoed whole in an error. */
 #define CMD_ECHO_MAX	32
-
-int
-status_valid(const char *s)
-{
-	int i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; statuses[i] != NULL; i++)
-		if (strcmp(s, statuses[i]) == 0)
-			return 1;
-	return 0;
-}
 
 const char *
 commands_name(enum pd_cmd cmd)
@@ -198,7 +184,8 @@ check_arg(const struct cmd_def *def, char **arg, int line, char **error_r)
 		g_strdelimit(n, "-", '_');
 		g_free(a);
 		*arg = a = n;
-		if (!in_list(a, def->arg == ARG_STATUS ? statuses : priorities))
+		if (!in_list(a, def->arg == ARG_STATUS ? ticket_status_names :
+		    ticket_priority_names))
 			goto need;
 		break;
 	case ARG_REF:
@@ -313,5 +300,210 @@ commands_parse(const char *text, GPtrArray **cmds_r, char **rest_r,
 	}
 	*rest_r = g_strdup(cmds->len == 0 ? text : rest);
 	*cmds_r = cmds;
+	return 0;
+}
+
+/* The canned response's file, or NULL when the name is not one. */
+static char *
+canned_path(const struct pd_config *cfg, const char *name)
+{
+	char *file, *path;
+
+	if (strchr(name, '/') != NULL || name[0] == '.')
+		return NULL;
+	file = g_strdup_printf("%s.txt", name);
+	path = g_build_filename(cfg->templates, "canned", file, NULL);
+	g_free(file);
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		g_free(path);
+		return NULL;
+	}
+	return path;
+}
+
+char *
+commands_check(struct pd_ctx *ctx, GPtrArray *cmds, gint64 tid)
+{
+	const struct pd_config *cfg = ctx->cfg;
+
+	for (guint i = 0; i < cmds->len; i++) {
+		struct pd_command *c = cmds->pdata[i];
+
+		switch (c->cmd) {
+		case CMD_ASSIGN:
+			if (config_staff_by_name_or_email(cfg, c->arg) == NULL)
+				return g_strdup_printf("line %d: #assign: no staff member '%s'",
+				    c->line, c->arg);
+			break;
+		case CMD_MERGE: {
+			struct pd_ticket *o = NULL;
+			char *e = NULL;
+			int rc = store_ticket_get_by_ref(ctx->store, c->arg, &o, &e);
+			int same = rc == 1 && o->id == tid;
+
+			store_ticket_free(o);
+			g_free(e);
+			if (rc != 1)
+				return g_strdup_printf("line %d: #merge: no ticket %s", c->line,
+				    c->arg);
+			if (same)
+				return g_strdup_printf("line %d: #merge: cannot merge a ticket "
+				    "into itself", c->line);
+			break;
+		}
+		case CMD_CANNED: {
+			char *path = canned_path(cfg, c->arg);
+
+			if (path == NULL)
+				return g_strdup_printf("line %d: #canned: no canned response '%s'",
+				    c->line, c->arg);
+			g_free(path);
+			break;
+		}
+		default:
+			break;
+		}
+		if (tid == 0 && c->cmd != CMD_TO && c->cmd != CMD_NOTE)
+			return g_strdup_printf("line %d: #%s needs a ticket: reply to a "
+			    "ticket mail or use #to EMAIL", c->line, commands_name(c->cmd));
+	}
+	return NULL;
+}
+
+void
+commands_scan(GPtrArray *cmds, int *note_r, const char **to_r)
+{
+	for (guint i = 0; i < cmds->len; i++) {
+		const struct pd_command *c = cmds->pdata[i];
+
+		if (c->cmd == CMD_NOTE)
+			*note_r = 1;
+		if (c->cmd == CMD_TO)
+			*to_r = c->arg;
+	}
+}
+
+/* #merge REF: REF's messages, participants and labels move here; REF
+ * is closed through the lifecycle. */
+static int
+merge_into(struct pd_ctx *ctx, struct pd_ticket *t, const char *ref, const char *actor,
+    const struct pd_event_mail *mail, int no_mail, gint64 now, int *queued_r,
+    char **error_r)
+{
+	struct pd_change ch = { 0 };
+	struct pd_ticket *o = NULL;
+	int applied, q = 0, rc = -1;
+
+	if (store_ticket_get_by_ref(ctx->store, ref, &o, error_r) != 1) {
+		if (error_r && *error_r == NULL)
+			*error_r = g_strdup_printf("#merge: no ticket %s", ref);
+		goto out;
+	}
+	if (store_ticket_merge(ctx->store, o->id, t->id, now, error_r) < 0)
+		goto out;
+	ch.event = TEV_MERGE;
+	ch.actor = actor;
+	ch.detail = t->ref;
+	ch.mail = mail;
+	ch.no_mail = no_mail;
+	if (ticket_apply(ctx, o, &ch, now, &applied, &q, error_r) < 0)
+		goto out;
+	*queued_r += q;
+	rc = 0;
+out:
+	store_ticket_free(o);
+	return rc;
+}
+
+int
+commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
+    const struct pd_staff *me, const struct pd_event_mail *mail, int no_mail, gint64 now,
+    struct pd_command_result *res, int *queued_r, char **error_r)
+{
+	struct pd_store *st = ctx->store;
+
+	res->note = 0;
+	res->status = -1;
+	res->canned = g_string_new(NULL);
+	*queued_r = 0;
+	for (guint i = 0; i < cmds->len; i++) {
+		const struct pd_command *c = cmds->pdata[i];
+		struct pd_change ch = { 0 };
+		int rc = 0, applied, q = 0;
+		char *d = NULL;
+
+		ch.actor = me->email;
+		ch.mail = mail;
+		ch.no_mail = no_mail;
+		ch.event = TEV_COUNT;
+		switch (c->cmd) {
+		case CMD_NOTE:		res->note = 1; break;
+		case CMD_STATUS:	res->status = ticket_status_from_name(c->arg); break;
+		case CMD_CLOSE:		res->status = ST_CLOSED; break;
+		case CMD_HOLD:		res->status = ST_ON_HOLD; break;
+		case CMD_RESOLVE:	res->status = ST_RESOLVED; break;
+		case CMD_ASSIGN: {
+			const struct pd_staff *s = config_staff_by_name_or_email(ctx->cfg, c->arg);
+
+			if (s && g_strcmp0(t->assignee, s->email) != 0) {
+				ch.event = TEV_ASSIGN;
+				ch.assignee = s->email;
+				ch.detail = d = g_strdup_printf("%s -> %s", t->assignee &&
+				    *t->assignee ? t->assignee : "none", s->email);
+			}
+			break;
+		}
+		case CMD_PRIORITY:
+			ch.event = TEV_PRIORITY;
+			ch.target = ticket_priority_from_name(c->arg);
+			break;
+		case CMD_ESCALATE:
+			ch.event = TEV_ESCALATE;
+			ch.detail = c->arg;
+			break;
+		case CMD_LABEL:
+			rc = store_label_add(st, t->id, c->arg, error_r);
+			break;
+		case CMD_UNLABEL:
+			rc = store_label_remove(st, t->id, c->arg, error_r);
+			break;
+		case CMD_MERGE:
+			rc = merge_into(ctx, t, c->arg, me->email, mail, no_mail, now, &q,
+			    error_r);
+			break;
+		case CMD_CANNED: {
+			char *path = canned_path(ctx->cfg, c->arg), *text = NULL;
+
+			if (path && g_file_get_contents(path, &text, NULL, NULL)) {
+				g_string_append(res->canned, text);
+				g_string_append_c(res->canned, '\n');
+			}
+			g_free(text);
+			g_free(path);
+			break;
+		}
+		case CMD_CC: {
+			char *a = util_addr_normalize(c->arg);
+
+			rc = store_participant_add(st, t->id, a, NULL, error_r);
+			g_free(a);
+			break;
+		}
+		case CMD_TO:
+			break;
+		}
+		if (rc == 0 && ch.event != TEV_COUNT)
+			rc = ticket_apply(ctx, t, &ch, now, &applied, &q, error_r);
+		g_free(d);
+		*queued_r += q;
+		if (rc == 0 && c->cmd != CMD_NOTE) {
+			d = g_strdup_printf("#%s%s%s", commands_name(c->cmd), c->arg ? " " : "",
+			    c->arg ? c->arg : "");
+			rc = store_event_add(st, t->id, now, me->email, "command", d, error_r);
+			g_free(d);
+		}
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }

@@ -30,7 +30,36 @@ int commands_parse(const char *text, GPtrArray **cmds_r, char **rest_r,
 void commands_free(GPtrArray *cmds);
 const char *commands_name(enum pd_cmd);
 
-/* Statuses of SPEC 1. */
-int status_valid(const char *s);
+struct pd_ctx;
+struct pd_ticket;
+struct pd_staff;
+struct pd_event_mail;
+
+/* What needs the config or the database, checked before anything is
+ * applied (an invalid command changes nothing): staff names, merge
+ * targets, canned responses; with no ticket (tid 0) only #to and #note.
+ * NULL when all is well, else the error (caller frees). */
+char *commands_check(struct pd_ctx *ctx, GPtrArray *cmds, gint64 tid);
+/* #note and #to among cmds (*to_r points into cmds). */
+void commands_scan(GPtrArray *cmds, int *note_r, const char **to_r);
+
+/* What the commands leave to the mail they came in. */
+struct pd_command_result {
+	int		 note;		/* #note: the mail is an internal note */
+	int		 status;	/* #status, #close, #hold, #resolve: the
+					 * target status, applied with the reply;
+					 * -1 none */
+	GString		*canned;	/* #canned text, put before the reply (caller
+					 * frees) */
+};
+
+/* Apply checked cmds to t as staff member me, inside the caller's
+ * transaction, each through ticket_apply (assign, priority, escalate,
+ * merge) or the store (labels, cc), each with a "command" event.  The
+ * status is left in res for the caller.  mail is the context of the
+ * mails they cause.  0 ok, -1 error. */
+int commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
+    const struct pd_staff *me, const struct pd_event_mail *mail, int no_mail, gint64 now,
+    struct pd_command_result *res, int *queued_r, char **error_r);
 
 #endif

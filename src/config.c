@@ -34,10 +34,6 @@ struct ctx {
 	struct pd_config *cfg;
 };
 
-static const char *const prio_names[PRIO_COUNT + 1] = {
-	"low", "normal", "high", "urgent", NULL
-};
-
 static const char *const day_names[7] = {
 	"mon", "tue", "wed", "thu", "fri", "sat", "sun"
 };
@@ -943,18 +939,18 @@ parse_sla(struct ctx *c, config_setting_t *root)
 			    "\"4h\" ]; ... }", pre);
 			continue;
 		}
-		check_members(c, pg, pre, prio_names);
+		check_members(c, pg, pre, ticket_priority_names);
 		sla = g_new0(struct pd_sla, 1);
 		sla->name = g_strdup(name);
 		g_ptr_array_add(c->cfg->slas, sla);
 		for (p = 0; p < PRIO_COUNT; p++) {
 			config_setting_t *e = config_setting_get_member(pg,
-			    prio_names[p]);
-			const char *en = sub(c, pre, prio_names[p]);
+			    ticket_priority_names[p]);
+			const char *en = sub(c, pre, ticket_priority_names[p]);
 
 			if (e == NULL) {
 				cerr(c, pg, "%s: missing required key '%s'", pre,
-				    prio_names[p]);
+				    ticket_priority_names[p]);
 				continue;
 			}
 			if ((!config_setting_is_array(e) &&
@@ -1633,25 +1629,4 @@ int
 config_is_our_address(const struct pd_config *cfg, const char *addr)
 {
 	return config_queue_by_address(cfg, addr, NULL) != NULL;
-}
-
-const char *
-priority_name(enum pd_priority p)
-{
-	if ((int)p < 0 || p >= PRIO_COUNT)
-		return "normal";
-	return prio_names[p];
-}
-
-int
-priority_from_name(const char *s)
-{
-	int i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < PRIO_COUNT; i++)
-		if (g_ascii_strcasecmp(s, prio_names[i]) == 0)
-			return i;
-	return -1;
 }

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "ticket.h"
+
 #define PD_DEFAULT_CONF		"/etc/postdesk/postdesk.conf"
 #define DEF_MAX_MESSAGE		(50LL * 1024 * 1024)
 #define DEF_MAX_ATTACHMENT	(10LL * 1024 * 1024)
@@ -23,8 +25,6 @@
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
 #define DEF_PARSE_TIME		30		/* CPU seconds for parsing one mail */
 #define DEF_PARSE_MEMORY	(512LL * 1024 * 1024)	/* address space of the parser */
-
-enum pd_priority { PRIO_LOW, PRIO_NORMAL, PRIO_HIGH, PRIO_URGENT, PRIO_COUNT };
 
 struct pd_staff {
 	char	*name;
@@ -158,8 +158,5 @@ struct pd_mailbox *config_mailbox_by_name(const struct pd_config *, const char *
 const struct pd_sla *config_sla_for(const struct pd_config *, const struct pd_queue *);
 /* 1 if addr is one of our own addresses (queues, note addresses). */
 int config_is_our_address(const struct pd_config *, const char *addr);
-
-const char *priority_name(enum pd_priority);
-int priority_from_name(const char *s);		/* -1 unknown */
 
 #endif

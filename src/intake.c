@@ -15,7 +15,7 @@
 #include "parser.h"
 #include "quote.h"
 #include "thread.h"
-#include "timers.h"
+#include "ticket.h"
 #include "util.h"
 
 struct intake {
@@ -194,73 +194,55 @@ system_message(struct intake *in, gint64 ticket_id, const char *text, char **err
 	return store_message_add(in->ctx->store, &sm, &row, error_r);
 }
 
-/* Staff to tell: the assignee, else the queue's staff. */
-static GPtrArray *
-staff_recipients(const struct pd_config *cfg, const struct pd_ticket *t)
+/* The context of the mails this mail causes: it is answered, and its
+ * attachments go where the event carries them. */
+static void
+mail_ctx(struct intake *in, struct pd_event_mail *m, const char *message)
 {
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	const struct pd_queue *q = config_queue_by_name(cfg, t->queue);
-
-	if (t->assignee)
-		g_ptr_array_add(to, g_strdup(t->assignee));
-	else if (q)
-		for (guint i = 0; i < q->staff->len; i++)
-			g_ptr_array_add(to, g_strdup(q->staff->pdata[i]));
-	return to;
-}
-
-static GPtrArray *
-admin_recipients(const struct pd_config *cfg)
-{
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-
-	for (guint i = 0; i < cfg->staff->len; i++) {
-		struct pd_staff *s = cfg->staff->pdata[i];
-		if (s->admin)
-			g_ptr_array_add(to, g_strdup(s->email));
+	memset(m, 0, sizeof *m);
+	m->sender = in->msg->from.addr;
+	m->message = message;
+	m->in_reply_to = in->msg->message_id;
+	m->references = in->msg->references;
+	if (in->cls.cls != CLASS_AUTO)
+		m->attachments = in->msg->attachments;
+	if (in->cls.cls == CLASS_STAFF && in->cls.staff) {
+		m->actor = in->cls.staff->email;
+		m->agent_name = in->cls.staff->name;
 	}
-	return to;
 }
 
-/* The customer and the participants: who gets public replies. */
+/* One SPEC 6 event outside the lifecycle (notify decides who). */
 static int
-public_recipients(struct pd_ctx *ctx, const struct pd_ticket *t, GPtrArray **to_r,
-    char **error_r)
+tell(struct intake *in, const char *event, const struct pd_ticket *t,
+    const struct pd_event_mail *m, char **error_r)
 {
-	GPtrArray *to;
-
-	if (store_participants(ctx->store, t->id, &to, error_r) < 0)
-		return -1;
-	g_ptr_array_insert(to, 0, g_strdup(t->customer_email));
-	*to_r = to;
-	return 0;
-}
-
-static int
-notice(struct intake *in, const char *event, const struct pd_ticket *t, GPtrArray *to,
-    int staff, int is_auto, const char *agent, const char *message, const char *xname,
-    const char *xvalue, char **error_r)
-{
-	struct pd_notice n = { 0 };
 	int queued = 0;
 
 	if (in->src->no_mail)
 		return 0;
-	n.event = event;
-	n.ticket = t;
-	n.to = to;
-	n.agent_name = agent;
-	n.message = message;
-	n.extra_name = xname;
-	n.extra_value = xvalue;
-	n.in_reply_to = in->msg ? in->msg->message_id : NULL;
-	n.references = in->msg ? in->msg->references : NULL;
-	n.is_auto = is_auto;
-	n.staff = staff;
-	/* Staff see what the customer sent; customers get what staff attach. */
-	if ((staff || strcmp(event, "staff_reply") == 0) && in->msg && !is_auto)
-		n.attachments = in->msg->attachments;
-	if (notify_queue(in->ctx, &n, in->now, &queued, error_r) < 0)
+	if (notify_event(in->ctx, event, t, m, in->now, &queued, error_r) < 0)
+		return -1;
+	in->r->queued += queued;
+	return 0;
+}
+
+/* One lifecycle event on t by the sender of this mail. */
+static int
+change(struct intake *in, struct pd_ticket *t, enum pd_event ev, int target,
+    const char *detail, const struct pd_event_mail *m, char **error_r)
+{
+	struct pd_change c = { 0 };
+	int applied, queued = 0;
+
+	c.event = ev;
+	c.target = target;
+	c.actor = in->cls.cls == CLASS_STAFF && in->cls.staff ? in->cls.staff->email :
+	    in->msg->from.addr;
+	c.detail = detail;
+	c.mail = m;
+	c.no_mail = in->src->no_mail;
+	if (ticket_apply(in->ctx, t, &c, in->now, &applied, &queued, error_r) < 0)
 		return -1;
 	in->r->queued += queued;
 	return 0;
@@ -279,47 +261,21 @@ reload(struct intake *in, gint64 id, struct pd_ticket **t_r, char **error_r)
 	return 0;
 }
 
-static int
-set_status(struct intake *in, struct pd_ticket *t, const char *status, const char *actor,
-    char **error_r)
-{
-	struct pd_store *st = in->ctx->store;
-	char *detail;
-	int rc;
-
-	if (strcmp(t->status, status) == 0)
-		return 0;
-	detail = g_strdup_printf("status: %s -> %s", t->status, status);
-	rc = store_ticket_set(st, t->id, "status", status, in->now, error_r);
-	if (rc == 0 && strcmp(status, "resolved") == 0)
-		rc = store_ticket_set_int(st, t->id, "resolved_at", in->now, in->now, error_r);
-	if (rc == 0 && strcmp(status, "closed") == 0)
-		rc = store_ticket_set_int(st, t->id, "closed_at", in->now, in->now, error_r);
-	if (rc == 0 && strcmp(status, "open") == 0)
-		rc = store_ticket_set_int(st, t->id, "resolved_at", 0, in->now, error_r);
-	if (rc == 0)
-		rc = store_event_add(st, t->id, in->now, actor, "status", detail, error_r);
-	g_free(detail);
-	return rc;
-}
-
 /* The customer attachments that were refused get one polite notice. */
 static int
 tell_refused(struct intake *in, const struct pd_ticket *t, const char *refused,
     char **error_r)
 {
-	GPtrArray *to;
-	int rc;
+	struct pd_event_mail m;
 
 	if (refused == NULL || in->cls.cls == CLASS_AUTO || in->cls.no_answer ||
 	    in->msg->from.addr == NULL)
 		return 0;
-	to = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(to, g_strdup(in->msg->from.addr));
-	rc = notice(in, "attachment_refused", t, to, 0, 1, NULL, NULL, "refused", refused,
-	    error_r);
-	g_ptr_array_unref(to);
-	return rc;
+	mail_ctx(in, &m, NULL);
+	m.attachments = NULL;
+	m.extra_name = "refused";
+	m.extra_value = refused;
+	return tell(in, "attachment_refused", t, &m, error_r);
 }
 
 static int
@@ -383,8 +339,9 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ctx *ctx = in->ctx;
 	struct pd_message *m = in->msg;
 	struct pd_ticket *t = NULL;
-	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, reopened = 0, rc = -1;
-	char *refused = NULL;
+	struct pd_event_mail mail;
+	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
+	char *refused = NULL, *why = NULL, *vis = NULL, *staff_text = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -394,14 +351,22 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 		    strcmp(t->status, "closed") == 0)) {
 			gint64 since = t->closed_at ? t->closed_at :
 			    (t->resolved_at ? t->resolved_at : t->updated_at);
-			if (in->now - since <= ctx->cfg->limits.reopen_window)
-				reopened = 1;
-			else {
+			if (in->now - since > ctx->cfg->limits.reopen_window) {
 				/* Too old: a new ticket that links to the old one. */
-				gint64 old = t->id;
-				if (new_ticket(in, q, m->from.addr, m->from.name, m->subject, old,
-				    &tid, error_r) < 0 || reload(in, tid, &t, error_r) < 0)
+				struct pd_ticket *old = t;
+
+				t = NULL;
+				rc = new_ticket(in, q, m->from.addr, m->from.name, m->subject,
+				    old->id, &tid, error_r);
+				if (rc == 0)
+					rc = reload(in, tid, &t, error_r);
+				if (rc == 0)
+					rc = change(in, old, TEV_REOPEN_LATE, -1, t->ref, NULL,
+					    error_r);
+				store_ticket_free(old);
+				if (rc < 0)
 					goto out;
+				rc = -1;
 				created = 1;
 			}
 		}
@@ -422,134 +387,66 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 		    m->from.name, error_r) < 0)
 			goto out;
 	}
-	if (reopened || (!is_auto && strcmp(t->status, "waiting") == 0)) {
-		if (set_status(in, t, "open", m->from.addr, error_r) < 0)
-			goto out;
-	} else if (store_ticket_set(ctx->store, tid, "status", t->status, in->now,
-	    error_r) < 0)	/* touches updated_at */
-		goto out;
-	if (reload(in, tid, &t, error_r) < 0)
+	mail_ctx(in, &mail, m->text);
+	/* staff read the new text; the whole mail is below it */
+	vis = quote_mail_visible(m->text, m->subject);
+	staff_text = quote_with_full(vis, m->text);
+	mail.staff_message = staff_text;
+	/* Answer only people (SPEC 3): staff are told why not. */
+	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
+	    in->cls.no_answer) : NULL;
+	mail.unanswered = why;
+	if ((why && store_event_add(ctx->store, tid, in->now, "postdesk", "not_answered",
+	    why, error_r) < 0) ||
+	    change(in, t, created ? TEV_CREATE : is_auto ? TEV_AUTO_REPLY :
+	    TEV_CUSTOMER_REPLY, -1, NULL, &mail, error_r) < 0 ||
+	    tell_refused(in, t, refused, error_r) < 0)
 		goto out;
 	set_result(in, created ? OUT_NEW : OUT_THREADED, t->ref, classify_name(in->cls.cls));
-	if (!is_auto) {
-		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-		GPtrArray *staff = staff_recipients(ctx->cfg, t);
-		/* Answer only people (SPEC 3): staff are told why not. */
-		char *why = in->cls.no_answer ? g_strdup_printf("not acknowledged: %s",
-		    in->cls.no_answer) : NULL;
-		int r2 = 0;
-		g_ptr_array_add(to, g_strdup(m->from.addr));
-		if (why)
-			r2 = store_event_add(ctx->store, tid, in->now, "postdesk", "not_answered",
-			    why, error_r);
-		else if (created)
-			r2 = notice(in, "ticket_created", t, to, 0, 1, NULL, m->text, NULL, NULL,
-			    error_r);
-		else if (reopened)
-			r2 = notice(in, "ticket_reopened", t, to, 0, 1, NULL, m->text, NULL, NULL,
-			    error_r);
-		if (r2 == 0) {
-			/* staff read the new text; the whole mail is below it */
-			char *vis = quote_mail_visible(m->text, m->subject);
-			char *text = quote_with_full(vis, m->text);
-
-			r2 = notice(in, created ? "staff_new_ticket" : "staff_customer_reply", t,
-			    staff, 1, 0, NULL, text, why ? "reason" : NULL, why, error_r);
-			g_free(text);
-			g_free(vis);
-		}
-		if (r2 == 0)
-			r2 = tell_refused(in, t, refused, error_r);
-		g_free(why);
-		g_ptr_array_unref(to);
-		g_ptr_array_unref(staff);
-		if (r2 < 0)
-			goto out;
-	}
 	rc = 0;
 out:
 	g_free(refused);
+	g_free(why);
+	g_free(vis);
+	g_free(staff_text);
 	store_ticket_free(t);
 	return rc;
 }
 
-/* Answer a staff member whose commands were refused; nothing relayed. */
+/* Answer a staff member whose commands were refused; nothing relayed.
+ * With no ticket to put it on, the mail is kept where a person will look. */
 static int
-staff_error(struct intake *in, struct pd_ticket *t, gint64 tid, const char *err,
-    char **error_r)
+staff_error(struct intake *in, struct pd_ticket *t, const char *err, char **error_r)
 {
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	char *text = g_strdup_printf("%s\n\n[commands refused: %s; nothing was sent]",
-	    in->msg->text, err);
-	char *refused = NULL;
+	struct pd_event_mail m;
+	char *text = NULL, *refused = NULL;
 	gint64 row;
 	int rc;
 
-	g_ptr_array_add(to, g_strdup(in->msg->from.addr));
-	rc = add_message(in, tid, "note", text, &row, &refused, error_r);
-	if (rc == 0)
-		rc = store_event_add(in->ctx->store, tid, in->now, in->msg->from.addr,
-		    "command_error", err, error_r);
-	if (rc == 0)
-		rc = notice(in, "command_error", t, to, 1, 1, NULL, in->msg->text, "reason", err,
+	if (t == NULL) {
+		rc = store_quarantine_add(in->ctx->store, err, in->sha, in->src->kind,
+		    in->src->mailbox, in->msg->from.addr, in->msg->subject, in->now, NULL,
 		    error_r);
-	g_ptr_array_unref(to);
+		set_result(in, OUT_QUARANTINED, NULL, err);
+	} else {
+		text = g_strdup_printf("%s\n\n[commands refused: %s; nothing was sent]",
+		    in->msg->text, err);
+		rc = add_message(in, t->id, "note", text, &row, &refused, error_r);
+		if (rc == 0)
+			rc = store_event_add(in->ctx->store, t->id, in->now, in->msg->from.addr,
+			    "command_error", err, error_r);
+		set_result(in, OUT_THREADED, t->ref, err);
+	}
+	mail_ctx(in, &m, in->msg->text);
+	m.attachments = NULL;
+	m.actor = NULL;
+	m.extra_name = "reason";
+	m.extra_value = err;
+	if (rc == 0)
+		rc = tell(in, "command_error", t, &m, error_r);
 	g_free(text);
 	g_free(refused);
-	set_result(in, OUT_THREADED, t ? t->ref : NULL, err);
 	return rc;
-}
-
-/* Validate what needs the config or the database before anything is
- * applied: an invalid command changes nothing. */
-static char *
-staff_check(struct intake *in, GPtrArray *cmds, gint64 tid)
-{
-	const struct pd_config *cfg = in->ctx->cfg;
-
-	for (guint i = 0; i < cmds->len; i++) {
-		struct pd_command *c = cmds->pdata[i];
-		switch (c->cmd) {
-		case CMD_ASSIGN:
-			if (config_staff_by_name_or_email(cfg, c->arg) == NULL)
-				return g_strdup_printf("line %d: #assign: no staff member '%s'",
-				    c->line, c->arg);
-			break;
-		case CMD_MERGE: {
-			struct pd_ticket *o = NULL;
-			char *e = NULL;
-			int rc = store_ticket_get_by_ref(in->ctx->store, c->arg, &o, &e);
-			int same = rc == 1 && o->id == tid;
-			store_ticket_free(o);
-			g_free(e);
-			if (rc != 1)
-				return g_strdup_printf("line %d: #merge: no ticket %s", c->line,
-				    c->arg);
-			if (same)
-				return g_strdup_printf("line %d: #merge: cannot merge a ticket "
-				    "into itself", c->line);
-			break;
-		}
-		case CMD_CANNED: {
-			char *name = g_strdup_printf("%s.txt", c->arg);
-			char *path = g_build_filename(cfg->templates, "canned", name, NULL);
-			int ok = strchr(c->arg, '/') == NULL && c->arg[0] != '.' &&
-			    g_file_test(path, G_FILE_TEST_IS_REGULAR);
-			g_free(name);
-			g_free(path);
-			if (!ok)
-				return g_strdup_printf("line %d: #canned: no canned response '%s'",
-				    c->line, c->arg);
-			break;
-		}
-		default:
-			break;
-		}
-		if (tid == 0 && c->cmd != CMD_TO && c->cmd != CMD_NOTE)
-			return g_strdup_printf("line %d: #%s needs a ticket: reply to a "
-			    "ticket mail or use #to EMAIL", c->line, commands_name(c->cmd));
-	}
-	return NULL;
 }
 
 static int
@@ -557,197 +454,66 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
     char **error_r)
 {
 	struct pd_ctx *ctx = in->ctx;
-	struct pd_store *st = ctx->store;
 	struct pd_message *m = in->msg;
 	struct pd_staff *me = in->cls.staff;
+	struct pd_command_result res = { 0 };
+	struct pd_event_mail cmail, rmail;
 	GPtrArray *cmds = NULL;
 	struct pd_ticket *t = NULL;
 	char *rest = NULL, *err = NULL, *body = NULL, *refused = NULL;
-	GString *reply = NULL;
-	const char *status_to = NULL, *to_addr = NULL;
-	int note = is_note_addr, rc = -1, assigned = 0, escalate = 0;
-	const char *escalate_reason = NULL;
+	const char *to_addr = NULL;
+	int note = is_note_addr, rc = -1, queued = 0;
 	gint64 row;
 
 	if (tid && reload(in, tid, &t, error_r) < 0)
 		goto out;
 	if (commands_parse(m->text, &cmds, &rest, &err) < 0 ||
-	    (err = staff_check(in, cmds, tid)) != NULL) {
-		if (tid == 0) {
-			/* No ticket to put it on: keep it where a person will look. */
-			rc = store_quarantine_add(st, err, in->sha, in->src->kind,
-			    in->src->mailbox, m->from.addr, m->subject, in->now, NULL, error_r);
-			set_result(in, OUT_QUARANTINED, NULL, err);
-			if (rc == 0) {
-				GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-				g_ptr_array_add(to, g_strdup(m->from.addr));
-				rc = notice(in, "command_error", NULL, to, 1, 1, NULL, m->text,
-				    "reason", err, error_r);
-				g_ptr_array_unref(to);
-			}
-		} else
-			rc = staff_error(in, t, tid, err, error_r);
+	    (err = commands_check(ctx, cmds, tid)) != NULL) {
+		rc = staff_error(in, t, err, error_r);
 		goto out;
 	}
-	for (guint i = 0; i < cmds->len; i++) {
-		struct pd_command *c = cmds->pdata[i];
-		if (c->cmd == CMD_NOTE)
-			note = 1;
-		if (c->cmd == CMD_TO)
-			to_addr = c->arg;
-	}
+	commands_scan(cmds, &note, &to_addr);
 	if (tid == 0) {
+		char *cust;
+
 		if (to_addr == NULL) {
 			/* A staff member writing in without a ticket is a customer. */
 			rc = customer_mail(in, 0, q, error_r);
 			goto out;
 		}
-		{
-			char *cust = util_addr_normalize(to_addr);
-			rc = new_ticket(in, q, cust, NULL, m->subject, 0, &tid, error_r);
-			g_free(cust);
-		}
+		cust = util_addr_normalize(to_addr);
+		rc = new_ticket(in, q, cust, NULL, m->subject, 0, &tid, error_r);
+		g_free(cust);
 		if (rc < 0 || reload(in, tid, &t, error_r) < 0) {
 			rc = -1;
 			goto out;
 		}
 		rc = -1;
 	}
-	reply = g_string_new(NULL);
-	for (guint i = 0; i < cmds->len; i++) {
-		struct pd_command *c = cmds->pdata[i];
-		int r2 = 0;
-		switch (c->cmd) {
-		case CMD_STATUS:	status_to = c->arg; break;
-		case CMD_CLOSE:		status_to = "closed"; break;
-		case CMD_HOLD:		status_to = "on_hold"; break;
-		case CMD_RESOLVE:	status_to = "resolved"; break;
-		case CMD_ASSIGN: {
-			struct pd_staff *s = config_staff_by_name_or_email(ctx->cfg, c->arg);
-			r2 = store_ticket_set(st, tid, "assignee", s->email, in->now, error_r);
-			assigned = 1;
-			break;
-		}
-		case CMD_PRIORITY:
-			r2 = reload(in, tid, &t, error_r);
-			if (r2 == 0)
-				r2 = timers_set_priority(ctx, t, c->arg, in->now, error_r);
-			break;
-		case CMD_LABEL:
-			r2 = store_label_add(st, tid, c->arg, error_r);
-			break;
-		case CMD_UNLABEL:
-			r2 = store_label_remove(st, tid, c->arg, error_r);
-			break;
-		case CMD_MERGE: {
-			struct pd_ticket *o = NULL;
-			if (store_ticket_get_by_ref(st, c->arg, &o, error_r) != 1)
-				r2 = -1;
-			else
-				r2 = store_ticket_merge(st, o->id, tid, in->now, error_r);
-			store_ticket_free(o);
-			break;
-		}
-		case CMD_ESCALATE:
-			r2 = reload(in, tid, &t, error_r);
-			if (r2 == 0)
-				r2 = timers_set_priority(ctx, t, "urgent", in->now, error_r);
-			escalate = 1;
-			escalate_reason = c->arg;
-			break;
-		case CMD_CANNED: {
-			char *name = g_strdup_printf("%s.txt", c->arg);
-			char *path = g_build_filename(ctx->cfg->templates, "canned", name, NULL);
-			char *text = NULL;
-			if (g_file_get_contents(path, &text, NULL, NULL)) {
-				g_string_append(reply, text);
-				g_string_append_c(reply, '\n');
-			}
-			g_free(text);
-			g_free(path);
-			g_free(name);
-			break;
-		}
-		case CMD_CC: {
-			char *a = util_addr_normalize(c->arg);
-			r2 = store_participant_add(st, tid, a, NULL, error_r);
-			g_free(a);
-			break;
-		}
-		default:
-			break;
-		}
-		if (r2 == 0 && c->cmd != CMD_NOTE) {
-			char *d = g_strdup_printf("#%s%s%s", commands_name(c->cmd),
-			    c->arg ? " " : "", c->arg ? c->arg : "");
-			r2 = store_event_add(st, tid, in->now, me->email, "command", d, error_r);
-			g_free(d);
-		}
-		if (r2 < 0)
-			goto out;
-	}
+	mail_ctx(in, &cmail, m->text);
+	if (commands_apply(ctx, t, cmds, me, &cmail, in->src->no_mail, in->now, &res, &queued,
+	    error_r) < 0)
+		goto out;
+	in->r->queued += queued;
+	note |= res.note;
 	body = quote_strip(rest, me->signature);
-	g_string_append(reply, body);
-	g_strstrip(reply->str);
-	reply->len = strlen(reply->str);
-	if (add_message(in, tid, note ? "note" : (reply->len ? "staff" : "note"), reply->str,
-	    &row, &refused, error_r) < 0 || reload(in, tid, &t, error_r) < 0)
+	g_string_append(res.canned, body);
+	g_strstrip(res.canned->str);
+	res.canned->len = strlen(res.canned->str);
+	if (add_message(in, tid, note || res.canned->len == 0 ? "note" : "staff",
+	    res.canned->str, &row, &refused, error_r) < 0)
 		goto out;
-	if (!note && reply->len) {
-		GPtrArray *to;
-		if (public_recipients(ctx, t, &to, error_r) < 0)
-			goto out;
-		rc = notice(in, "staff_reply", t, to, 0, 0, me->name, reply->str, NULL, NULL,
-		    error_r);
-		g_ptr_array_unref(to);
-		if (rc < 0)
-			goto out;
-		rc = -1;
-		if (t->first_response_at == 0 && store_ticket_set_int(st, tid,
-		    "first_response_at", in->now, in->now, error_r) < 0)
-			goto out;
-		if (status_to == NULL)
-			status_to = "waiting";
-	}
-	if (status_to && set_status(in, t, status_to, me->email, error_r) < 0)
+	mail_ctx(in, &rmail, res.canned->str);
+	if (change(in, t, !note && res.canned->len ? TEV_STAFF_REPLY : res.status >= 0 ?
+	    TEV_STAFF_STATUS : TEV_STAFF_NOTE, res.status, NULL, &rmail, error_r) < 0)
 		goto out;
-	if (reload(in, tid, &t, error_r) < 0)
-		goto out;
-	if (status_to && strcmp(status_to, "resolved") == 0) {
-		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-		g_ptr_array_add(to, g_strdup(t->customer_email));
-		rc = notice(in, "ticket_resolved", t, to, 0, 1, me->name, NULL, NULL, NULL,
-		    error_r);
-		g_ptr_array_unref(to);
-		if (rc < 0)
-			goto out;
-		rc = -1;
-	}
-	if (assigned && t->assignee && strcmp(t->assignee, me->email) != 0) {
-		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-		g_ptr_array_add(to, g_strdup(t->assignee));
-		rc = notice(in, "ticket_assigned", t, to, 1, 0, me->name, m->text, NULL, NULL,
-		    error_r);
-		g_ptr_array_unref(to);
-		if (rc < 0)
-			goto out;
-		rc = -1;
-	}
-	if (escalate) {
-		GPtrArray *to = admin_recipients(ctx->cfg);
-		rc = notice(in, "ticket_escalated", t, to, 1, 0, me->name, m->text, "reason",
-		    escalate_reason, error_r);
-		g_ptr_array_unref(to);
-		if (rc < 0)
-			goto out;
-	}
 	set_result(in, OUT_THREADED, t->ref, note ? "note" : "staff");
 	rc = 0;
 out:
 	if (cmds)
 		commands_free(cmds);
-	if (reply)
-		g_string_free(reply, TRUE);
+	if (res.canned)
+		g_string_free(res.canned, TRUE);
 	g_free(rest);
 	g_free(err);
 	g_free(body);

@@ -55,8 +55,10 @@ notice_vars(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue
 	GHashTable *v = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	const struct pd_ticket *t = n->ticket;
 
+	/* The customer's name, else their address (templates/README). */
 	g_hash_table_insert(v, "customer_name", g_strdup(n->customer_name ? n->customer_name
-	    : (t && t->customer_name ? t->customer_name : "")));
+	    : (t && t->customer_name && *t->customer_name ? t->customer_name :
+	    (t && t->customer_email ? t->customer_email : ""))));
 	g_hash_table_insert(v, "agent_name", g_strdup(n->agent_name ? n->agent_name : ""));
 	g_hash_table_insert(v, "queue", g_strdup(q->name));
 	g_hash_table_insert(v, "message", g_strdup(n->message ? n->message : ""));
@@ -194,5 +196,170 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
 	} else
 		rc = queue_one(ctx, n, q, &r, n->to, NULL, now, queued_r, error_r);
 	template_rendered_clear(&r);
+	return rc;
+}
+
+/* Who an event goes to (notify.h). */
+#define TO_STAFF	0x01	/* the assignee, else the queue's staff */
+#define TO_ADMINS	0x02
+#define TO_ASSIGNEE	0x04
+#define TO_PUBLIC	0x08	/* the customer and the participants */
+#define TO_CUSTOMER	0x10
+#define TO_SENDER	0x20	/* the mail's sender, else the customer */
+
+static const struct event_def {
+	const char	*event;
+	unsigned	 to;
+	int		 is_auto;	/* Auto-Submitted, per-address limit */
+	int		 attach;	/* the causing mail's attachments go along */
+	int		 staff;		/* to staff: each their own reply address */
+	int		 assignee_agent; /* {{agent_name}} is the assignee */
+} event_defs[] = {
+	{ "ticket_created", TO_SENDER, 1, 0, 0, 0 },
+	{ "staff_new_ticket", TO_STAFF, 0, 1, 1, 0 },
+	{ "staff_customer_reply", TO_STAFF, 0, 1, 1, 0 },
+	{ "staff_reply", TO_PUBLIC, 0, 1, 0, 0 },
+	{ "status_changed", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "ticket_resolved", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "ticket_closed", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "ticket_reopened", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "sla_warning", TO_STAFF, 1, 0, 1, 1 },
+	{ "sla_breached", TO_STAFF | TO_ADMINS, 1, 0, 1, 1 },
+	{ "sla_first_response", TO_STAFF, 1, 0, 1, 1 },
+	{ "ticket_escalated", TO_ADMINS, 0, 1, 1, 0 },
+	{ "ticket_assigned", TO_ASSIGNEE, 0, 1, 1, 0 },
+	{ "attachment_refused", TO_SENDER, 1, 0, 0, 0 },
+	{ "command_error", TO_SENDER, 1, 0, 1, 0 },
+	{ "delivery_failed", TO_STAFF, 0, 0, 1, 0 },
+	{ "status_link", TO_CUSTOMER, 1, 0, 0, 0 },
+};
+
+#define STAFF_AUDIENCE	(TO_STAFF | TO_ADMINS | TO_ASSIGNEE)
+
+static const struct event_def *
+event_def(const char *event)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(event_defs); i++)
+		if (strcmp(event_defs[i].event, event) == 0)
+			return &event_defs[i];
+	return NULL;
+}
+
+/* Once, any case; never empty, never one of ours, never the actor when
+ * staff are told of the actor's own act. */
+static void
+add_rcpt(struct pd_ctx *ctx, GPtrArray *to, const char *addr, const char *skip)
+{
+	if (addr == NULL || *addr == '\0' || config_is_our_address(ctx->cfg, addr) ||
+	    (skip && g_ascii_strcasecmp(addr, skip) == 0))
+		return;
+	for (guint i = 0; i < to->len; i++)
+		if (g_ascii_strcasecmp(to->pdata[i], addr) == 0)
+			return;
+	g_ptr_array_add(to, g_strdup(addr));
+}
+
+static int
+recipients(struct pd_ctx *ctx, const struct event_def *d, const struct pd_ticket *t,
+    const struct pd_event_mail *m, GPtrArray **to_r, char **error_r)
+{
+	const struct pd_config *cfg = ctx->cfg;
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	const char *skip = m && (d->to & STAFF_AUDIENCE) ? m->actor : NULL;
+
+	if (t && (d->to & TO_STAFF)) {
+		const struct pd_queue *q = config_queue_by_name(cfg, t->queue);
+
+		if (t->assignee && *t->assignee)
+			add_rcpt(ctx, to, t->assignee, skip);
+		else
+			for (guint i = 0; q && i < q->staff->len; i++)
+				add_rcpt(ctx, to, q->staff->pdata[i], skip);
+	}
+	for (guint i = 0; (d->to & TO_ADMINS) && i < cfg->staff->len; i++) {
+		const struct pd_staff *s = cfg->staff->pdata[i];
+
+		if (s->admin)
+			add_rcpt(ctx, to, s->email, skip);
+	}
+	if (t && (d->to & TO_ASSIGNEE))
+		add_rcpt(ctx, to, t->assignee, skip);
+	if (d->to & TO_SENDER)
+		add_rcpt(ctx, to, m && m->sender ? m->sender : (t ? t->customer_email : NULL),
+		    NULL);
+	if (t && (d->to & (TO_CUSTOMER | TO_PUBLIC)))
+		add_rcpt(ctx, to, t->customer_email, NULL);
+	if (t && (d->to & TO_PUBLIC)) {
+		GPtrArray *p;
+
+		if (store_participants(ctx->store, t->id, &p, error_r) < 0) {
+			g_ptr_array_unref(to);
+			return -1;
+		}
+		for (guint i = 0; i < p->len; i++)
+			add_rcpt(ctx, to, p->pdata[i], NULL);
+		g_ptr_array_unref(p);
+	}
+	*to_r = to;
+	return 0;
+}
+
+int
+notify_recipients(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
+    const struct pd_event_mail *m, GPtrArray **to_r, char **error_r)
+{
+	const struct event_def *d = event_def(event);
+
+	if (d == NULL) {
+		*error_r = g_strdup_printf("notify: unknown event %s", event);
+		return -1;
+	}
+	return recipients(ctx, d, t, m, to_r, error_r);
+}
+
+int
+notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
+    const struct pd_event_mail *m, gint64 now, int *queued_r, char **error_r)
+{
+	const struct event_def *d = event_def(event);
+	struct pd_notice n = { 0 };
+	GPtrArray *to;
+	int rc;
+
+	*queued_r = 0;
+	if (d == NULL) {
+		*error_r = g_strdup_printf("notify: unknown event %s", event);
+		return -1;
+	}
+	if (m && m->unanswered && !d->staff)
+		return 0;
+	if (recipients(ctx, d, t, m, &to, error_r) < 0)
+		return -1;
+	n.event = event;
+	n.ticket = t;
+	n.to = to;
+	n.is_auto = d->is_auto;
+	n.staff = d->staff;
+	if (m) {
+		n.agent_name = m->agent_name;
+		n.message = d->staff && m->staff_message ? m->staff_message : m->message;
+		n.extra_name = m->extra_name;
+		n.extra_value = m->extra_value;
+		n.in_reply_to = m->in_reply_to;
+		n.references = m->references;
+		if (d->attach)
+			n.attachments = m->attachments;
+		if (m->unanswered && n.extra_name == NULL) {
+			n.extra_name = "reason";
+			n.extra_value = m->unanswered;
+		}
+	}
+	if (n.agent_name == NULL && t && t->assignee && d->assignee_agent) {
+		const struct pd_staff *s = config_staff_by_email(ctx->cfg, t->assignee);
+
+		n.agent_name = s ? s->name : NULL;
+	}
+	rc = notify_queue(ctx, &n, now, queued_r, error_r);
+	g_ptr_array_unref(to);
 	return rc;
 }

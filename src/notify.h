@@ -29,6 +29,47 @@ struct pd_notice {
 int notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now,
     int *queued_r, char **error_r);
 
+/* What caused an event, for its mails: every field may be NULL. */
+struct pd_event_mail {
+	const char	*sender;	/* the From of the mail that caused it */
+	const char	*actor;		/* the staff member who acted: not told of it */
+	const char	*agent_name;	/* {{agent_name}}: who acted, for From too */
+	const char	*message;	/* {{message}} */
+	const char	*staff_message;	/* {{message}} in mails to staff, if not that */
+	const char	*extra_name;	/* one more variable (reason, refused) */
+	const char	*extra_value;
+	const char	*in_reply_to;	/* Message-ID answered, without <> */
+	GPtrArray	*references;	/* char * */
+	GPtrArray	*attachments;	/* struct pd_attachment *: sent where the event
+					 * carries them (staff see the customer's,
+					 * customers get what staff attach) */
+	const char	*unanswered;	/* the sender is not to be answered (SPEC 3,
+					 * answer only people): no mail to customers,
+					 * and staff get this as {{reason}} */
+};
+
+/*
+ * Queue the mails of one SPEC 6 event about t (NULL only for an error
+ * answered to a sender).  notify alone decides who is told:
+ *   staff events: the assignee, else the queue's staff; sla_breached the
+ *     admins too, ticket_escalated the admins, ticket_assigned the assignee;
+ *     the staff member who acted (m->actor) is not told of their own act;
+ *   the conversation (staff_reply): the customer and the participants;
+ *   news of the ticket (status_changed, ticket_resolved, ticket_closed,
+ *     ticket_reopened, status_link): the customer;
+ *   ticket_created, attachment_refused, command_error: the sender (else
+ *     the customer).
+ * Duplicates (any case), empty addresses and our own addresses are left
+ * out.  0 ok (*queued_r the mails queued, held ones not counted), -1 on
+ * error; an unknown event is an error.
+ */
+int notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
+    const struct pd_event_mail *m, gint64 now, int *queued_r, char **error_r);
+/* The addresses notify_event would send event to, without sending
+ * (GPtrArray of char *, caller unrefs). */
+int notify_recipients(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
+    const struct pd_event_mail *m, GPtrArray **to_r, char **error_r);
+
 /* The status page link for ref: base_url?t=REF&k=KEY.  Caller frees. */
 char *notify_status_url(struct pd_ctx *ctx, const char *ref);
 

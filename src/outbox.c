@@ -63,24 +63,13 @@ record_failure(struct pd_ctx *ctx, const struct pd_outbox_row *row, const char *
 		rc = -1;
 	if (rc == 0 && !event_to_staff(row->event) &&
 	    store_ticket_get(ctx->store, row->ticket_id, &t, error_r) == 1) {
-		GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-		const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
-		struct pd_notice n = { 0 };
+		struct pd_event_mail m = { 0 };
 		int queued;
-		if (t->assignee)
-			g_ptr_array_add(to, g_strdup(t->assignee));
-		else
-			for (guint i = 0; q && i < q->staff->len; i++)
-				g_ptr_array_add(to, g_strdup(q->staff->pdata[i]));
-		n.event = "delivery_failed";
-		n.ticket = t;
-		n.to = to;
-		n.message = text;
-		n.extra_name = "reason";
-		n.extra_value = why;
-		n.staff = 1;
-		rc = notify_queue(ctx, &n, now, &queued, error_r);
-		g_ptr_array_unref(to);
+
+		m.message = text;
+		m.extra_name = "reason";
+		m.extra_value = why;
+		rc = notify_event(ctx, "delivery_failed", t, &m, now, &queued, error_r);
 	}
 	store_ticket_free(t);
 	g_free(text);

@@ -738,8 +738,8 @@ store_ticket_merge(struct pd_store *st, gint64 from, gint64 into, gint64 now,
 	    "WHERE t.id = ?1", "ii", from, into) < 0 ||
 	    store_exec(st, error_r, "INSERT OR IGNORE INTO labels (ticket_id, label) SELECT ?2, label "
 	    "FROM labels WHERE ticket_id = ?1", "ii", from, into) < 0 ||
-	    store_exec(st, error_r, "UPDATE tickets SET merged_into = ?2, status = 'closed', "
-	    "closed_at = ?3, updated_at = ?3 WHERE id = ?1", "iii", from, into, now) < 0 ||
+	    store_exec(st, error_r, "UPDATE tickets SET merged_into = ?2, updated_at = ?3 "
+	    "WHERE id = ?1", "iii", from, into, now) < 0 ||
 	    store_exec(st, error_r, "UPDATE tickets SET updated_at = ?2 WHERE id = ?1", "ii",
 	    into, now) < 0)
 		return -1;

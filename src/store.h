@@ -194,7 +194,8 @@ int store_ticket_by_message_id(struct pd_store *, const char *message_id,
 /* Tickets matching f, newest update first.  GPtrArray of struct pd_ticket *. */
 int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r);
-/* Move the messages, participants and labels of from into into. */
+/* Move the messages, participants and labels of from into into and
+ * mark from merged (its status is the lifecycle's: ticket.c). */
 int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
     char **error_r);
 

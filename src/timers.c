@@ -10,10 +10,9 @@
  * the tickets that need something. */
 #include <string.h>
 
-#include "hours.h"
 #include "log.h"
-#include "notify.h"
 #include "store.h"
+#include "ticket.h"
 #include "timers.h"
 #include "util.h"
 
@@ -22,28 +21,18 @@
 
 enum sla_step { STEP_NONE, STEP_WARN, STEP_BREACH, STEP_FIRST };
 
-/* What each step tells, to whom, and which flag records it. */
-static const struct {
-	const char	*event;		/* template, system message class, event */
-	const char	*what;
-	int		 admins;	/* admins are told too */
-} steps[] = {
-	[STEP_WARN] = { "sla_warning", "SLA warning: 75 % of the resolution time has passed",
-	    0 },
-	[STEP_BREACH] = { "sla_breached", "SLA breached: the resolution time has passed", 1 },
-	[STEP_FIRST] = { "sla_first_response", "SLA: no first response by its due time", 0 },
+/* The lifecycle event of each step (ticket.c says what it does). */
+static const enum pd_event step_event[] = {
+	[STEP_WARN] = TEV_SLA_WARNING, [STEP_BREACH] = TEV_SLA_BREACH,
+	[STEP_FIRST] = TEV_SLA_FIRST_LATE,
 };
-
-static const char *const active_statuses[] = { "open", "in_progress", "waiting",
-    "on_hold" };
 
 static int
 is_active(const struct pd_ticket *t)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(active_statuses); i++)
-		if (strcmp(t->status, active_statuses[i]) == 0)
-			return t->merged_into == 0;
-	return 0;
+	int st = ticket_status_from_name(t->status);
+
+	return st >= 0 && ticket_status_active((enum pd_status)st) && t->merged_into == 0;
 }
 
 static gint64
@@ -70,18 +59,6 @@ sla_due(const struct pd_ticket *t, gint64 now)
 	return STEP_NONE;
 }
 
-static char *
-marker_text(enum sla_step step, const struct pd_ticket *t)
-{
-	char *when = util_rfc3339(step == STEP_FIRST ? t->first_response_due :
-	    t->resolution_due);
-	char *s = g_strdup_printf("%s (%s due %s)", steps[step].what,
-	    step == STEP_FIRST ? "first response" : "resolution", when);
-
-	g_free(when);
-	return s;
-}
-
 /* Is step due for t at now and not yet told? */
 static int
 step_pending(enum sla_step step, const struct pd_ticket *t, gint64 now)
@@ -97,53 +74,6 @@ step_pending(enum sla_step step, const struct pd_ticket *t, gint64 now)
 	default:
 		return 0;
 	}
-}
-
-static void
-add_unique(GPtrArray *to, const char *addr)
-{
-	if (addr == NULL || *addr == '\0')
-		return;
-	for (guint i = 0; i < to->len; i++)
-		if (g_ascii_strcasecmp(to->pdata[i], addr) == 0)
-			return;
-	g_ptr_array_add(to, g_strdup(addr));
-}
-
-/* The assignee, else the queue's staff; on a breach all admins too. */
-static GPtrArray *
-sla_recipients(const struct pd_config *cfg, const struct pd_ticket *t, int admins)
-{
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	const struct pd_queue *q = config_queue_by_name(cfg, t->queue);
-
-	if (t->assignee && *t->assignee)
-		add_unique(to, t->assignee);
-	else if (q)
-		for (guint i = 0; i < q->staff->len; i++)
-			add_unique(to, q->staff->pdata[i]);
-	for (guint i = 0; admins && i < cfg->staff->len; i++) {
-		const struct pd_staff *s = cfg->staff->pdata[i];
-		if (s->admin)
-			add_unique(to, s->email);
-	}
-	return to;
-}
-
-static int
-system_note(struct pd_ctx *ctx, gint64 ticket_id, const char *cls, const char *text,
-    gint64 now, char **error_r)
-{
-	struct pd_stored_message sm = { 0 };
-	gint64 row;
-
-	sm.ticket_id = ticket_id;
-	sm.kind = "system";
-	sm.date = now;
-	sm.subject = "";
-	sm.body = (char *)text;
-	sm.class = (char *)cls;
-	return store_message_add(ctx->store, &sm, &row, error_r);
 }
 
 /* End a step's transaction: rolled back on failure, else committed;
@@ -167,12 +97,9 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step step, int *don
     char **error_r)
 {
 	struct pd_ticket *t = NULL;
-	struct pd_notice n = { 0 };
-	const struct pd_staff *agent;
-	const char *cls = steps[step].event;
-	GPtrArray *to = NULL;
-	char *text = NULL;
-	int queued, rc;
+	struct pd_change c = { 0 };
+	char *due = NULL;
+	int rc;
 
 	*done_r = 0;
 	if (store_begin(ctx->store, error_r) < 0)
@@ -182,36 +109,15 @@ sla_step(struct pd_ctx *ctx, gint64 id, gint64 now, enum sla_step step, int *don
 	rc = 0;
 	if (!step_pending(step, t, now))
 		goto out;
-	rc = -1;
-	text = marker_text(step, t);
-	to = sla_recipients(ctx->cfg, t, steps[step].admins);
-	agent = t->assignee ? config_staff_by_email(ctx->cfg, t->assignee) : NULL;
-	n.event = cls;
-	n.ticket = t;
-	n.to = to;
-	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
-	n.agent_name = agent ? agent->name : NULL;
-	n.message = text;
-	n.is_auto = 1;
-	n.staff = 1;
-	if (notify_queue(ctx, &n, now, &queued, error_r) < 0 ||
-	    system_note(ctx, t->id, cls, text, now, error_r) < 0 ||
-	    store_event_add(ctx->store, t->id, now, "postdesk", cls, text, error_r) < 0 ||
-	    (step != STEP_FIRST && store_ticket_set_int(ctx->store, t->id, "sla_warned", 1,
-	    now, error_r) < 0) ||
-	    (step == STEP_BREACH && store_ticket_set_int(ctx->store, t->id,
-	    "sla_breached", 1, now, error_r) < 0) ||
-	    (step == STEP_FIRST && store_ticket_set_int(ctx->store, t->id,
-	    "sla_first_breached", 1, now, error_r) < 0))
-		goto out;
-	log_info("%s: %s", t->ref, text);
-	*done_r = 1;
-	rc = 0;
+	due = util_rfc3339(step == STEP_FIRST ? t->first_response_due : t->resolution_due);
+	c.event = step_event[step];
+	c.actor = "postdesk";
+	c.detail = due;
+	if ((rc = ticket_apply(ctx, t, &c, now, done_r, NULL, error_r)) == 0 && *done_r)
+		log_info("%s: %s", t->ref, ticket_event_name(c.event));
 out:
 	rc = tx_end(ctx, rc, done_r, error_r);
-	if (to)
-		g_ptr_array_unref(to);
-	g_free(text);
+	g_free(due);
 	store_ticket_free(t);
 	return rc;
 }
@@ -228,9 +134,8 @@ static int
 autoclose_one(struct pd_ctx *ctx, gint64 id, gint64 now, int *closed_r, char **error_r)
 {
 	struct pd_ticket *t = NULL;
-	struct pd_notice n = { 0 };
-	GPtrArray *to = NULL;
-	int queued, rc;
+	struct pd_change c = { 0 };
+	int rc;
 
 	*closed_r = 0;
 	if (store_begin(ctx->store, error_r) < 0)
@@ -240,62 +145,14 @@ autoclose_one(struct pd_ctx *ctx, gint64 id, gint64 now, int *closed_r, char **e
 	rc = 0;
 	if (!autoclose_due(ctx, t, now))
 		goto out;
-	rc = -1;
-	if (store_ticket_set(ctx->store, t->id, "status", "closed", now, error_r) < 0 ||
-	    store_ticket_set_int(ctx->store, t->id, "closed_at", now, now, error_r) < 0 ||
-	    store_event_add(ctx->store, t->id, now, "postdesk", "status",
-	    "status: resolved -> closed (auto-close)", error_r) < 0)
-		goto out;
-	g_free(t->status);
-	t->status = g_strdup("closed");
-	t->closed_at = now;
-	to = g_ptr_array_new_with_free_func(g_free);
-	if (t->customer_email)
-		g_ptr_array_add(to, g_strdup(t->customer_email));
-	n.event = "ticket_closed";
-	n.ticket = t;
-	n.to = to;
-	n.customer_name = t->customer_name ? t->customer_name : t->customer_email;
-	n.is_auto = 1;
-	if (notify_queue(ctx, &n, now, &queued, error_r) < 0)
-		goto out;
-	log_info("%s: closed automatically", t->ref);
-	*closed_r = 1;
-	rc = 0;
+	c.event = TEV_AUTO_CLOSE;
+	c.actor = "postdesk";
+	if ((rc = ticket_apply(ctx, t, &c, now, closed_r, NULL, error_r)) == 0 && *closed_r)
+		log_info("%s: closed automatically", t->ref);
 out:
 	rc = tx_end(ctx, rc, closed_r, error_r);
-	if (to)
-		g_ptr_array_unref(to);
 	store_ticket_free(t);
 	return rc;
-}
-
-int
-timers_set_priority(struct pd_ctx *ctx, const struct pd_ticket *t, const char *priority,
-    gint64 now, char **error_r)
-{
-	const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
-	const struct pd_sla *sla = q ? config_sla_for(ctx->cfg, q) : NULL;
-	int p = priority_from_name(priority);
-	struct pd_store *st = ctx->store;
-
-	if (p < 0) {
-		*error_r = g_strdup_printf("unknown priority '%s'", priority);
-		return -1;
-	}
-	if (store_ticket_set(st, t->id, "priority", priority, now, error_r) < 0)
-		return -1;
-	if (sla == NULL)
-		return 0;
-	if (store_ticket_set_int(st, t->id, "first_response_due",
-	    hours_add(ctx->cfg, t->created_at, sla->first[p]), now, error_r) < 0 ||
-	    store_ticket_set_int(st, t->id, "resolution_due",
-	    hours_add(ctx->cfg, t->created_at, sla->resolve[p]), now, error_r) < 0 ||
-	    store_ticket_set_int(st, t->id, "sla_warned", 0, now, error_r) < 0 ||
-	    store_ticket_set_int(st, t->id, "sla_breached", 0, now, error_r) < 0 ||
-	    store_ticket_set_int(st, t->id, "sla_first_breached", 0, now, error_r) < 0)
-		return -1;
-	return 0;
 }
 
 int

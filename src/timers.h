@@ -20,13 +20,6 @@ struct pd_timer_stats {
 /* Run everything due at util_now(), each in its own transaction with
  * the mails it causes queued.  0 ok, -1 and *error_r. */
 int timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r);
-/* A new priority for ticket t inside the caller's transaction: the due
- * times are those of the new priority's SLA from the ticket's creation
- * (working hours), and what was told about the old ones is forgotten,
- * so the new ones are told.  The priority column is set too. */
-int timers_set_priority(struct pd_ctx *ctx, const struct pd_ticket *t, const char *priority,
-    gint64 now, char **error_r);
-
 /* Seconds until the next timer is due (capped at 60). */
 gint64 timers_next(struct pd_ctx *ctx);
 

@@ -186,8 +186,20 @@ ok "quarantine frob: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
 
 # --- set -----------------------------------------------------------------
 pd set TKT-0001 status=waiting
-ok "set status=waiting: 0" $([ "$rc" = 0 ] &&
-    is "$(cat "$tmp/out")" "TKT-0001: status: open -> waiting" && echo 0 || echo 1)
+ok "set status=waiting: 0, one mail" $([ "$rc" = 0 ] &&
+    is "$(cat "$tmp/out")" "$(printf 'TKT-0001: status: open -> waiting\nTKT-0001: 1 mail queued')" &&
+    echo 0 || echo 1)
+# The same change by mail tells the customer: so does set (ticket.c).
+pd outbox list --json
+ok "set queued status_changed to the customer" $(json '[r["recipients"] for r in d if
+r["ticket"] == "TKT-0001" and r["event"] == "status_changed"] == [["carol@example.org"]]' && echo 0 || echo 1)
+pd set --no-mail TKT-0001 status=in_progress
+ok "set --no-mail: recorded, nothing queued" $([ "$rc" = 0 ] &&
+    is "$(cat "$tmp/out")" "TKT-0001: status: waiting -> in_progress" && echo 0 || echo 1)
+pd outbox list --json
+ok "set --no-mail queued nothing" $(json 'len([r for r in d if r["ticket"] == "TKT-0001" and
+r["event"] == "status_changed"]) == 1' && echo 0 || echo 1)
+pd set --no-mail TKT-0001 status=waiting
 pd list --json
 ok "list shows waiting" $(json 'd[0]["status"] == "waiting"' && echo 0 || echo 1)
 pd set TKT-0001 priority=high status=bogus

@@ -640,15 +640,15 @@ test_path_and_priorities(void)
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(prios); i++) {
-		TEST_INT(priority_from_name(prios[i].name), prios[i].prio,
-		    "priority_from_name(%s)", prios[i].name);
+		TEST_INT(ticket_priority_from_name(prios[i].name), prios[i].prio,
+		    "ticket_priority_from_name(%s)", prios[i].name);
 		if (prios[i].prio >= 0 && i < PRIO_COUNT)
-			TEST_STR(priority_name(prios[i].prio), prios[i].name,
-			    "priority_name(%d)", prios[i].prio);
+			TEST_STR(ticket_priority_name(prios[i].prio), prios[i].name,
+			    "ticket_priority_name(%d)", prios[i].prio);
 	}
-	TEST_STR(priority_name(PRIO_COUNT), "normal",
+	TEST_STR(ticket_priority_name(PRIO_COUNT), "normal",
 	    "priority_name out of range");
-	TEST_INT(priority_from_name(NULL), -1, "priority_from_name(NULL)");
+	TEST_INT(ticket_priority_from_name(NULL), -1, "ticket_priority_from_name(NULL)");
 
 	unsetenv("POSTDESK_CONF");
 	TEST_STR(config_path(NULL), PD_DEFAULT_CONF, "default path");
