@@ -697,6 +697,10 @@ apply_size_limit(struct intake *in)
 	g_free(why);
 }
 
+/* Deaths of the whole process with one mail (no reason known) before
+ * the next attempt quarantines it instead. */
+#define INTAKE_MAX_DEATHS	2
+
 /* Commit that sha is being parsed, on its own. */
 static int
 attempt_record(struct pd_ctx *ctx, const char *sha, char **error_r)
@@ -725,7 +729,7 @@ parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
     int *keep_attempt_r, char **error_r)
 {
 	int prc, found = 0;
-	char *reason = NULL;
+	char *reason = NULL;	/* taken by *perr_r or freed */
 
 	*parsed_r = 0;
 	if (ctx->parser == NULL) {
@@ -742,10 +746,12 @@ parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
 			return 0;
 		if (store_attempt_get(ctx->store, sha, &found, &reason, error_r) < 0)
 			return -1;
-		if (found) {
-			*perr_r = reason ? reason :
-			    g_strdup("intake died on an earlier attempt");
-			log_warnx("intake: %s killed an earlier attempt (%s): quarantined",
+		/* the parser's reason condemns it; an unexplained death (a
+		 * kill -9 of the daemon) only when it happened again */
+		if (reason || found >= INTAKE_MAX_DEATHS) {
+			*perr_r = reason ? reason : g_strdup_printf(
+			    "intake died on %d earlier attempts", found);
+			log_warnx("intake: %s: earlier attempt died (%s): quarantined",
 			    sha, *perr_r);
 			*attempt_r = 1;
 			return 0;

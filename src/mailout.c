@@ -41,14 +41,33 @@ add_addrs(GMimeMessage *m, GMimeAddressType type, GPtrArray *addrs)
 	}
 }
 
+/* A memory stream over len bytes at d (an empty one for none: GMime
+ * refuses a NULL buffer). */
+static GMimeStream *
+bytes_stream(const void *d, gsize len)
+{
+	return d && len ? g_mime_stream_mem_new_with_buffer(d, len) : g_mime_stream_mem_new();
+}
+
+/* Text as UTF-8 bytes labelled utf-8.  (g_mime_text_part_set_text
+ * would pick ISO-8859-1 for text that fits it and convert the bytes,
+ * and a utf-8 label set afterwards would then lie.) */
 static GMimeObject *
 text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *tp = g_mime_text_part_new_with_subtype(subtype);
+	const char *t = text ? text : "";
+	char *valid = g_utf8_make_valid(t, -1);
+	GMimeStream *mem = bytes_stream(valid, strlen(valid));
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem,
+	    GMIME_CONTENT_ENCODING_DEFAULT);
 
-	g_mime_text_part_set_text(tp, text ? text : "");
+	g_mime_part_set_content(GMIME_PART(tp), w);
 	g_mime_text_part_set_charset(tp, "utf-8");
 	g_mime_part_set_content_encoding(GMIME_PART(tp), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_object_unref(w);
+	g_object_unref(mem);
+	g_free(valid);
 	return GMIME_OBJECT(tp);
 }
 
@@ -60,7 +79,7 @@ attachment_part(const struct pd_attachment *a)
 	    g_mime_content_type_get_media_subtype(ct));
 	gsize len;
 	const void *d = g_bytes_get_data(a->data, &len);
-	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(d, len);
+	GMimeStream *mem = bytes_stream(d, len);	/* an empty file stays one */
 	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem,
 	    GMIME_CONTENT_ENCODING_DEFAULT);
 	char *name = one_line(a->filename);

@@ -122,9 +122,10 @@ int store_set_durable(struct pd_store *, int full, char **error_r);
 int store_in_transaction(const struct pd_store *);
 
 /* Mails being parsed (store_attempt.c, migration 010).  A row is added
- * and committed before a mail is parsed and deleted in the transaction
- * that records it: a row found names a mail that killed an earlier
- * attempt; reason is how the parser died (NULL: unknown). */
+ * (or its attempts counted up) and committed before a mail is parsed
+ * and deleted in the transaction that records it: a row found names a
+ * mail whose earlier attempts died; *found_r is their number, reason
+ * how the parser died (NULL: unknown). */
 int store_attempt_get(struct pd_store *, const char *sha256, int *found_r,
     char **reason_r, char **error_r);
 int store_attempt_add(struct pd_store *, const char *sha256, gint64 now, char **error_r);

@@ -15,7 +15,7 @@ store_attempt_get(struct pd_store *st, const char *sha256, int *found_r,
     char **reason_r, char **error_r)
 {
 	sqlite3_stmt *s = store_query(st, error_r,
-	    "SELECT reason FROM parse_attempts WHERE sha256 = ?", "s", sha256);
+	    "SELECT attempts, reason FROM parse_attempts WHERE sha256 = ?", "s", sha256);
 	int rc;
 
 	*found_r = 0;
@@ -25,8 +25,8 @@ store_attempt_get(struct pd_store *st, const char *sha256, int *found_r,
 	if ((rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 1) {
-		*found_r = 1;
-		*reason_r = store_col(s, 0);
+		*found_r = sqlite3_column_int(s, 0);
+		*reason_r = store_col(s, 1);
 	}
 	sqlite3_reset(s);
 	return 0;
@@ -35,8 +35,9 @@ store_attempt_get(struct pd_store *st, const char *sha256, int *found_r,
 int
 store_attempt_add(struct pd_store *st, const char *sha256, gint64 now, char **error_r)
 {
-	return store_exec(st, error_r, "INSERT OR IGNORE INTO parse_attempts"
-	    " (sha256, started_at) VALUES (?, ?)", "si", sha256, now);
+	return store_exec(st, error_r, "INSERT INTO parse_attempts (sha256, started_at)"
+	    " VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET attempts = attempts + 1",
+	    "si", sha256, now);
 }
 
 int
