@@ -27,6 +27,20 @@ env_recipient(void)
 	return r && *r ? r : NULL;
 }
 
+/* The envelope sender: --sender or -f (Postfix pipe(8) with
+ * "-f ${sender}", Exim's $sender_address), else $SENDER when the MTA's
+ * local delivery agent set it beside $RECIPIENT (Postfix local(8),
+ * qmail-local); NULL when unknown. */
+static const char *
+env_sender(const char *opt)
+{
+	if (opt != NULL)
+		return opt;
+	if (getenv("RECIPIENT") != NULL)
+		return getenv("SENDER");
+	return NULL;
+}
+
 static void
 print_outcome(const char *prefix, const struct pd_intake_result *r)
 {
@@ -48,13 +62,14 @@ print_outcome(const char *prefix, const struct pd_intake_result *r)
 int
 cli_cmd_deliver(struct cli *c, int argc, char **argv)
 {
-	const char *mailbox = NULL;
-	const struct opt opts[] = { { "--mailbox", &mailbox, NULL }, { NULL, NULL, NULL } };
+	const char *mailbox = NULL, *sender = NULL, *f = NULL;
+	const struct opt opts[] = { { "--mailbox", &mailbox, NULL },
+	    { "--sender", &sender, NULL }, { "-f", &f, NULL }, { NULL, NULL, NULL } };
 	GPtrArray *args = g_ptr_array_new();
 	struct pd_intake_result res;
 	struct pd_source src;
 	GByteArray *data;
-	char *err = NULL;
+	char *err = NULL, *envelope;
 	size_t max;
 	int rc, too_big;
 
@@ -85,10 +100,14 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	src.mta_retries = 1;
 	src.mailbox = mailbox;
 	src.recipient = env_recipient();
+	/* "" and "<>" are the null sender, never to be answered (RFC 3834) */
+	envelope = util_addr_normalize(env_sender(sender ? sender : f));
+	src.sender = envelope;
 	src.size = too_big ? (gint64)max + 1 : 0;
 	memset(&res, 0, sizeof res);
 	rc = intake_process(&c->ctx, data->data, data->len, &src, &res, &err);
 	g_byte_array_unref(data);
+	g_free(envelope);
 	if (rc < 0) {
 		log_warnx("deliver: temporary failure: %s", err ? err : "unknown error");
 		g_free(err);

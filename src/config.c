@@ -1181,8 +1181,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	static const char *const known[] = { "max_message", "max_attachment",
 	    "allowed_types", "autoreplies_per_hour", "ticket_mails_per_10min",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
-	    "max_mime_parts", "max_hops", "max_header", "keep_sent", "parse_time",
-	    "parse_memory", NULL };
+	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
+	    "new_tickets_per_sender", "parse_time", "parse_memory", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1193,6 +1193,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_attachment = DEF_MAX_ATTACHMENT;
 	cfg->limits.autoreplies_per_hour = DEF_AUTOREPLIES_PER_HOUR;
 	cfg->limits.ticket_mails_per_10min = DEF_TICKET_MAILS_PER_10MIN;
+	cfg->limits.new_tickets_per_sender = DEF_NEW_TICKETS_PER_SENDER;
 	cfg->limits.reopen_window = DEF_REOPEN_WINDOW;
 	cfg->limits.autoclose_after = DEF_AUTOCLOSE_AFTER;
 	cfg->limits.max_mime_depth = DEF_MAX_MIME_DEPTH;
@@ -1221,6 +1222,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,
 	    &cfg->limits.ticket_mails_per_10min);
+	opt_int(c, g, "new_tickets_per_sender", pre, 0, 1000000,
+	    &cfg->limits.new_tickets_per_sender);
 	opt_int(c, g, "max_mime_depth", pre, 1, 100000,
 	    &cfg->limits.max_mime_depth);
 	opt_int(c, g, "max_mime_parts", pre, 1, 10000000,

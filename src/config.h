@@ -17,6 +17,7 @@
 #define DEF_MAX_HOPS		50		/* Received headers */
 #define DEF_AUTOREPLIES_PER_HOUR 5
 #define DEF_TICKET_MAILS_PER_10MIN 10
+#define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
 #define DEF_SMTP_TIMEOUT	60
@@ -109,6 +110,7 @@ struct pd_config {
 		GPtrArray *allowed_types; /* "image/..." patterns; empty: all allowed */
 		int	 autoreplies_per_hour;
 		int	 ticket_mails_per_10min;
+		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
 		gint64	 autoclose_after;
 		gint64	 keep_sent;	/* sent mail's bytes dropped after this */

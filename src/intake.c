@@ -596,6 +596,46 @@ out:
 	return rc;
 }
 
+/* SPEC 3 floods: past limits.new_tickets_per_sender new tickets in an
+ * hour from one address, its further new mail is kept in quarantine
+ * (reason "flood"), and the queue's staff hear of it once an hour. */
+static int
+flood_check(struct intake *in, const struct pd_queue *q, int *flood_r, char **error_r)
+{
+	struct pd_ctx *ctx = in->ctx;
+	const char *from = in->msg->from.addr;
+	int limit = ctx->cfg->limits.new_tickets_per_sender, n, told;
+	struct pd_notice note = { 0 };
+	char *why;
+
+	*flood_r = 0;
+	if (limit <= 0)
+		return 0;
+	if (store_tickets_count_customer(ctx->store, from, in->now - 3600, &n, error_r) < 0)
+		return -1;
+	if (n < limit)
+		return 0;
+	*flood_r = 1;
+	if (store_quarantine_count_from(ctx->store, "flood", from, in->now - 3600, &told,
+	    error_r) < 0 || quarantine(in, "flood", error_r) < 0)
+		return -1;
+	if (told > 0 || in->src->no_mail)
+		return 0;
+	why = g_strdup_printf("%d new tickets in the last hour, the limit is %d", n, limit);
+	log_info("flood: %s: %s; further new mail from it is kept in quarantine", from, why);
+	note.event = "staff_flood";
+	note.queue = q;
+	note.to = q->staff;
+	note.customer_name = from;
+	note.extra_name = "reason";
+	note.extra_value = why;
+	note.staff = 1;
+	n = notify_queue(ctx, &note, in->now, &told, error_r);
+	in->r->queued += told;
+	g_free(why);
+	return n;
+}
+
 static int
 loop_mail(struct intake *in, char **error_r)
 {
@@ -657,6 +697,14 @@ intake_classified(struct intake *in, char **error_r)
 		why = g_strdup_printf("automatic mail that answers no ticket (%s)",
 		    in->cls.reason);
 		goto quarantine;
+	}
+	if (tid == 0) {
+		int flood = 0;
+
+		if (flood_check(in, q, &flood, error_r) < 0)
+			return -1;
+		if (flood)
+			return 0;
 	}
 	return customer_mail(in, tid, q, error_r);
 quarantine:

@@ -173,6 +173,8 @@ notify_queue(struct pd_ctx *ctx, const struct pd_notice *n, gint64 now, int *que
 		return 0;
 	if (n->ticket)
 		q = config_queue_by_name(ctx->cfg, n->ticket->queue);
+	else
+		q = n->queue;
 	if (q == NULL)
 		q = ctx->cfg->queues->pdata[0];
 	vars = notice_vars(ctx, n, q, now);

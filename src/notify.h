@@ -10,6 +10,8 @@
 struct pd_notice {
 	const char	*event;		/* template name */
 	const struct pd_ticket *ticket;	/* or NULL */
+	const struct pd_queue *queue;	/* without a ticket: whose mail it
+					 * is (NULL: the first queue) */
 	GPtrArray	*to;		/* char * addresses */
 	const char	*customer_name;
 	const char	*agent_name;	/* display name for From ("Alice via Support") */

@@ -271,8 +271,8 @@ header_row_matches(struct pd_message *msg, size_t i)
 		return s->pattern == NULL || (sign_re[i] &&
 		    g_regex_match(sign_re[i], v, 0, NULL));
 	}
-	for (guint k = 0; msg->headers && k < msg->headers->len &&
-	    k < HDR_MAX_SCAN && !hit; k++) {
+	for (guint k = 0; msg->headers && k < msg->headers->len && k < HDR_MAX_SCAN &&
+	    !hit; k++) {
 		const struct pd_header *h = msg->headers->pdata[k];
 		char *low = g_ascii_strdown(h->name, -1);
 

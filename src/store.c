@@ -830,6 +830,15 @@ store_timers_next(struct pd_store *st, gint64 now, int warn_num, int warn_den,
 }
 
 int
+store_tickets_count_customer(struct pd_store *st, const char *email, gint64 since,
+    int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM tickets t JOIN "
+	    "customers c ON c.id = t.customer_id WHERE c.email = ? AND t.created_at >= ?",
+	    "si", email, since), count_r, error_r);
+}
+
+int
 store_ticket_knows(struct pd_store *st, gint64 ticket_id, const char *email,
     int *knows_r, char **error_r)
 {

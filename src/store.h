@@ -213,6 +213,10 @@ int store_timers_first_due(struct pd_store *, gint64 now, GArray **ids_r, char *
 int store_timers_next(struct pd_store *, gint64 now, int warn_num, int warn_den,
     gint64 autoclose_after, gint64 *next_r, char **error_r);
 
+/* Tickets opened for customer email since t (the flood limit). */
+int store_tickets_count_customer(struct pd_store *, const char *email, gint64 since,
+    int *count_r, char **error_r);
+
 /* 1 when email is the customer or a participant of the ticket. */
 int store_ticket_knows(struct pd_store *, gint64 ticket_id, const char *email,
     int *knows_r, char **error_r);
@@ -288,6 +292,9 @@ int store_bounce_add(struct pd_store *, gint64 ticket_id, gint64 outbox_id,
 int store_quarantine_add(struct pd_store *, const char *reason, const char *raw_sha256,
     const char *source, const char *mailbox, const char *from_addr, const char *subject,
     gint64 at, gint64 *id_r, char **error_r);
+/* Quarantine rows with this reason from from_addr since t. */
+int store_quarantine_count_from(struct pd_store *, const char *reason,
+    const char *from_addr, gint64 since, int *count_r, char **error_r);
 /* state NULL: all. GPtrArray of struct pd_quarantined *. */
 int store_quarantine_list(struct pd_store *, const char *state, GPtrArray **rows_r,
     char **error_r);

@@ -184,6 +184,15 @@ store_quarantine_add(struct pd_store *st, const char *reason, const char *raw_sh
 	return 0;
 }
 
+int
+store_quarantine_count_from(struct pd_store *st, const char *reason, const char *from_addr,
+    gint64 since, int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM quarantine "
+	    "WHERE from_addr = ? AND at >= ? AND reason = ?", "sis", from_addr, since, reason),
+	    count_r, error_r);
+}
+
 void
 store_quarantine_free(struct pd_quarantined *q)
 {

@@ -19,7 +19,8 @@ const char *const template_events[] = {
 	"ticket_reopened", "sla_warning", "sla_breached", "ticket_escalated",
 	"ticket_assigned", "attachment_refused",
 	/* ours: to staff, documented in conf/templates/README */
-	"command_error", "delivery_failed", "sla_first_response", "status_link", NULL
+	"command_error", "delivery_failed", "sla_first_response", "status_link",
+	"staff_flood", NULL
 };
 
 const char *const template_variables[] = {

@@ -195,6 +195,7 @@ test_minimal(void)
 	TEST_INT(cfg->limits.autoreplies_per_hour, 5, "autoreplies_per_hour");
 	TEST_INT(cfg->limits.ticket_mails_per_10min, 10,
 	    "ticket_mails_per_10min");
+	TEST_INT(cfg->limits.new_tickets_per_sender, 20, "new_tickets_per_sender default");
 	TEST_INT(cfg->limits.reopen_window, 7 * 86400, "reopen_window");
 	TEST_INT(cfg->limits.autoclose_after, 7 * 86400, "autoclose_after");
 	TEST_INT(cfg->limits.max_mime_depth, 100, "max_mime_depth");
@@ -369,6 +370,7 @@ test_full(void)
 	    "types lower case");
 	TEST_INT(cfg->limits.autoreplies_per_hour, 3, "autoreplies_per_hour");
 	TEST_INT(cfg->limits.ticket_mails_per_10min, 4, "ticket_mails");
+	TEST_INT(cfg->limits.new_tickets_per_sender, 7, "new_tickets_per_sender");
 	TEST_INT(cfg->limits.reopen_window, 14 * 86400, "reopen_window");
 	TEST_INT(cfg->limits.autoclose_after, 36 * 3600, "autoclose_after");
 	TEST_INT(cfg->limits.max_mime_depth, 20, "max_mime_depth");
