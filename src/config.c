@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <libconfig.h>
 
 #include "config.h"
@@ -1285,6 +1286,102 @@ parse_spam(struct ctx *c, config_setting_t *root)
 	}
 }
 
+/* One listen address: "unix:PATH" (relative to the config's folder) or
+ * "IP:PORT" / "[IPv6]:PORT".  Mail arrives without any login, so an
+ * address that listens everywhere (0.0.0.0, ::) or a host name that
+ * could resolve to anything is refused: a unix socket, the loopback or a
+ * numeric address the sysadmin chose.  NULL and an error when bad. */
+static char *
+lmtp_listen(struct ctx *c, config_setting_t *s, const char *name, const char *v)
+{
+	GInetAddress *ia;
+	const char *colon;
+	char *host, *end, *r = NULL;
+	long port;
+
+	if (g_str_has_prefix(v, "unix:")) {
+		if (v[5] == '\0') {
+			cerr(c, s, "%s: unix: needs a path", name);
+			return NULL;
+		}
+		host = resolve(c, v + 5);
+		r = g_strconcat("unix:", host, NULL);
+		g_free(host);
+		return r;
+	}
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+		colon = close && close[1] == ':' ? close + 1 : NULL;
+		host = colon ? g_strndup(v + 1, (gsize)(close - v - 1)) : NULL;
+	} else {
+		colon = strrchr(v, ':');
+		host = colon && strchr(v, ':') == colon ? g_strndup(v, (gsize)(colon - v)) :
+		    NULL;
+	}
+	if (host == NULL) {
+		char *p = util_printable(v, 80);
+		cerr(c, s, "%s: \"%s\" is neither unix:PATH nor ADDRESS:PORT", name, p);
+		g_free(p);
+		return NULL;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno || port < 1 || port > 65535) {
+		cerr(c, s, "%s: bad port in \"%s\" (1-65535)", name, v);
+	} else if ((ia = g_inet_address_new_from_string(host)) == NULL) {
+		char *p = util_printable(host, 80);
+		cerr(c, s, "%s: \"%s\" is not a numeric address (a host name could "
+		    "resolve to one anybody can reach)", name, p);
+		g_free(p);
+	} else {
+		if (g_inet_address_get_is_any(ia))
+			cerr(c, s, "%s: \"%s\" listens on every address: name the "
+			    "one to listen on (127.0.0.1, or a unix socket)", name, host);
+		else
+			r = g_strdup_printf(g_inet_address_get_family(ia) ==
+			    G_SOCKET_FAMILY_IPV6 ? "inet:[%s]:%ld" : "inet:%s:%ld", host, port);
+		g_object_unref(ia);
+	}
+	g_free(host);
+	return r;
+}
+
+static void
+parse_lmtp(struct ctx *c, config_setting_t *root)
+{
+	static const char *const known[] = { "listen", "max_connections", "timeout", NULL };
+	config_setting_t *g = get_group(c, root, "lmtp"), *s;
+	GPtrArray *l;
+
+	if (g == NULL)
+		return;
+	check_members(c, g, "lmtp", known);
+	opt_int(c, g, "max_connections", "lmtp", 1, 1000, &c->cfg->lmtp.max_connections);
+	opt_scaled(c, g, "timeout", "lmtp", 0, 1, &c->cfg->lmtp.timeout);
+	l = g_ptr_array_new_with_free_func(g_free);
+	if ((s = get_strings(c, g, "listen", "lmtp", l)) == NULL) {
+		if (config_setting_get_member(g, "listen") == NULL)
+			cerr(c, g, "lmtp: missing required key 'listen'");
+	} else if (l->len == 0)
+		cerr(c, s, "lmtp.listen: must name at least one address");
+	for (guint i = 0; i < l->len; i++) {
+		config_setting_t *e = config_setting_get_elem(s, i);
+		char *v;
+		if (l->pdata[i] == NULL)
+			continue;
+		v = lmtp_listen(c, e, kn(c, "lmtp.listen[%u]", i), l->pdata[i]);
+		for (guint j = 0; v && j < c->cfg->lmtp.listen->len; j++)
+			if (strcmp(v, c->cfg->lmtp.listen->pdata[j]) == 0) {
+				cerr(c, e, "lmtp.listen[%u]: \"%s\" is listed twice", i,
+				    (char *)l->pdata[i]);
+				g_clear_pointer(&v, g_free);
+			}
+		if (v)
+			g_ptr_array_add(c->cfg->lmtp.listen, v);
+	}
+	g_ptr_array_unref(l);
+}
+
 static gint
 cerr_cmp(gconstpointer a, gconstpointer b)
 {
@@ -1326,6 +1423,9 @@ config_new(const char *path)
 	cfg->slas = g_ptr_array_new_with_free_func(sla_free);
 	cfg->hours.holidays = g_ptr_array_new_with_free_func(g_free);
 	cfg->limits.allowed_types = g_ptr_array_new_with_free_func(g_free);
+	cfg->lmtp.listen = g_ptr_array_new_with_free_func(g_free);
+	cfg->lmtp.max_connections = DEF_LMTP_MAX_CONNECTIONS;
+	cfg->lmtp.timeout = DEF_LMTP_TIMEOUT;
 	return cfg;
 }
 
@@ -1335,7 +1435,7 @@ config_load(const char *path, GPtrArray *errors)
 	static const char *const known[] = { "database", "spool",
 	    "secret_file", "base_url", "ref_prefix", "templates", "hostname",
 	    "smtp", "staff", "queues", "mailboxes", "auth", "sla",
-	    "working_hours", "limits", "spam", NULL };
+	    "working_hours", "limits", "spam", "lmtp", NULL };
 	struct ctx c;
 	config_t lc;
 	config_setting_t *root;
@@ -1388,6 +1488,7 @@ config_load(const char *path, GPtrArray *errors)
 	parse_hours_group(&c, root);
 	parse_limits(&c, root);
 	parse_spam(&c, root);
+	parse_lmtp(&c, root);
 	if (c.cfg->hostname == NULL) {
 		const char *at = c.cfg->queues->len ? strchr(((struct pd_queue *)
 		    c.cfg->queues->pdata[0])->address, '@') : NULL;
@@ -1435,6 +1536,7 @@ config_free(struct pd_config *cfg)
 	g_ptr_array_unref(cfg->limits.allowed_types);
 	g_free(cfg->spam.header);
 	g_free(cfg->spam.pattern);
+	g_ptr_array_unref(cfg->lmtp.listen);
 	g_free(cfg);
 }
 

@@ -26,6 +26,8 @@
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
 #define DEF_PARSE_TIME		30		/* CPU seconds for parsing one mail */
 #define DEF_PARSE_MEMORY	(512LL * 1024 * 1024)	/* address space of the parser */
+#define DEF_LMTP_MAX_CONNECTIONS 32
+#define DEF_LMTP_TIMEOUT	300		/* seconds a client may stay silent */
 
 struct pd_staff {
 	char	*name;
@@ -121,6 +123,14 @@ struct pd_config {
 		gint64	 parse_time;	/* seconds of CPU the parser child has */
 		gint64	 parse_memory;	/* bytes of memory it may use */
 	} limits;
+
+	/* LMTP server of postdeskd; listen is empty when there is none. */
+	struct {
+		GPtrArray *listen;	/* char *: "unix:/abs/path" or
+					 * "inet:ADDRESS:PORT" (IPv6 in []) */
+		int	 max_connections;
+		gint64	 timeout;
+	} lmtp;
 
 	struct {
 		char	*header;	/* extra spam header, or NULL */

@@ -18,8 +18,10 @@ int daemon_run_once(struct pd_config *cfg);
 /* --flush: the outbox sent once; 0 when nothing waits, 75 otherwise. */
 int daemon_run_flush(struct pd_config *cfg);
 
-/* Open the database once (on the terminal, before going to the
- * background).  0 ok, else the exit code (logged). */
+/* Open the database once and listen on the LMTP addresses (on the
+ * terminal, before going to the background, so that an address in use
+ * is an error there; daemon_serve takes the listener over).  0 ok, else
+ * the exit code (logged). */
 int daemon_check(struct pd_config *cfg);
 /* Run until SIGTERM or SIGINT; SIGHUP reloads conf_path.  Takes cfg.
  * 0 when every thread stopped, -1 when some are still busy after the

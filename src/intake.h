@@ -12,7 +12,8 @@
 #include "store.h"
 
 struct pd_source {
-	const char	*kind;		/* "deliver" "import" "imap" "maildir" "retry" */
+	const char	*kind;		/* "deliver" "import" "imap" "maildir" "lmtp"
+					 * "retry" */
 	const char	*mailbox;	/* configured mailbox name, or NULL */
 	guint32		 uidvalidity;	/* IMAP only, else 0 */
 	guint32		 uid;

@@ -15,6 +15,8 @@ for p in $need; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; 
 if [ -n "${missing// /}" ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing:$missing"
+		echo 'postfix postfix/main_mailer_type select No configuration' |
+			debconf-set-selections
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $need >/dev/null
 	else

@@ -69,7 +69,7 @@ test_bad_fixtures(void)
 		"bad-syntax", "bad-unknown-key", "bad-size", "bad-no-queue",
 		"bad-empty-queues", "bad-queue-staff", "bad-mailbox",
 		"bad-smtp", "bad-types", "bad-sla", "bad-hours", "bad-staff",
-		"bad-queues", "bad-misc", "bad-many",
+		"bad-queues", "bad-misc", "bad-many", "bad-lmtp",
 	};
 	size_t i;
 
@@ -434,6 +434,9 @@ test_sample(void)
 		TEST_INT(cfg->staff->len, 2, "sample staff");
 		TEST_INT(cfg->limits.max_attachment, DEF_MAX_ATTACHMENT,
 		    "sample max_attachment");
+		TEST_INT(cfg->lmtp.listen->len, 1, "sample lmtp listens once");
+		TEST_STR(cfg->lmtp.listen->len ? cfg->lmtp.listen->pdata[0] : NULL,
+		    "unix:/run/postdesk/lmtp.sock", "sample lmtp socket");
 		TEST_STR(config_sla_for(cfg, q) ? config_sla_for(cfg, q)->name :
 		    NULL, "standard", "sample sla");
 		TEST_INT(config_sla_for(cfg, q) ?
@@ -628,6 +631,46 @@ test_secret_modes(void)
 	g_free(file);
 }
 
+/* lmtp: paths made absolute under the config's folder, addresses kept
+ * in one form, the defaults. */
+static void
+test_lmtp(void)
+{
+	char *path = write_conf("lmtp = { listen = [ \"unix:lmtp.sock\", "
+	    "\"127.0.0.1:2424\", \"[::1]:24\", \"unix:/run/pd/l.sock\", "
+	    "\"192.0.2.7:24\" ]; timeout = \"2m\"; };");
+	struct pd_config *cfg;
+	char *err = first_error(path, &cfg), *want;
+
+	TEST_STR(err, "", "lmtp: loads");
+	if (cfg) {
+		TEST_INT(cfg->lmtp.listen->len, 5, "lmtp: five addresses");
+		want = g_strdup_printf("unix:%s/lmtp.sock", tmpdir);
+		TEST_STR(cfg->lmtp.listen->pdata[0], want, "lmtp: unix path under the folder");
+		g_free(want);
+		TEST_STR(cfg->lmtp.listen->pdata[1], "inet:127.0.0.1:2424", "lmtp: IPv4");
+		TEST_STR(cfg->lmtp.listen->pdata[2], "inet:[::1]:24", "lmtp: IPv6");
+		TEST_STR(cfg->lmtp.listen->pdata[3], "unix:/run/pd/l.sock", "lmtp: absolute path");
+		TEST_STR(cfg->lmtp.listen->pdata[4], "inet:192.0.2.7:24",
+		    "lmtp: an address the sysadmin names");
+		TEST_INT(cfg->lmtp.max_connections, DEF_LMTP_MAX_CONNECTIONS,
+		    "lmtp: max_connections default");
+		TEST_INT(cfg->lmtp.timeout, 120, "lmtp: timeout");
+	}
+	config_free(cfg);
+	g_free(err);
+	g_free(path);
+	err = first_error(path = write_conf(""), &cfg);
+	TEST_INT(cfg ? (int)cfg->lmtp.listen->len : -1, 0, "lmtp: none without the group");
+	config_free(cfg);
+	g_free(err);
+	g_free(path);
+	err = first_error(path = write_conf("lmtp = { max_connections = 4; };"), NULL);
+	TEST_STR(err, ":2: lmtp: missing required key 'listen'", "lmtp: listen required");
+	g_free(err);
+	g_free(path);
+}
+
 static void
 test_path_and_priorities(void)
 {
@@ -683,6 +726,7 @@ main(void)
 	test_days_hours();
 	test_secret_modes();
 	test_path_and_priorities();
+	test_lmtp();
 	{
 		char *t = g_build_filename(tmpdir, "t.conf", NULL);
 		unlink(t);
