@@ -109,6 +109,7 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	}
 	memset(&src, 0, sizeof src);
 	src.kind = "deliver";
+	src.mta_retries = 1;
 	src.mailbox = mailbox;
 	src.recipient = env_recipient();
 	/* "" and "<>" are the null sender, never to be answered (RFC 3834) */

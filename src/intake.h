@@ -25,6 +25,9 @@ struct pd_source {
 	int		 force;		/* quarantine retry: skip the seen check */
 	int		 no_mail;	/* record only: queue no mail (an import
 					 * of old mail must not answer it) */
+	int		 mta_retries;	/* deliver: a temporary failure is tried
+					 * again, so a mail that kills the parser
+					 * is one; the retry quarantines it */
 };
 
 enum pd_outcome {

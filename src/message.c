@@ -351,8 +351,8 @@ message_part_param(const struct pd_part *part, const char *name)
 	return NULL;
 }
 
-static void
-header_free(gpointer p)
+void
+message_header_free(gpointer p)
 {
 	struct pd_header *h = p;
 
@@ -362,8 +362,8 @@ header_free(gpointer p)
 	g_free(h);
 }
 
-static void
-param_free(gpointer p)
+void
+message_param_free(gpointer p)
 {
 	struct pd_param *pa = p;
 
@@ -372,8 +372,8 @@ param_free(gpointer p)
 	g_free(pa);
 }
 
-static void
-part_free(gpointer p)
+void
+message_part_free(gpointer p)
 {
 	struct pd_part *pt = p;
 
@@ -433,7 +433,7 @@ header_list_message(GMimeMessage *m)
 static GPtrArray *
 header_list(GPtrArray *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(header_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_header_free);
 
 	for (guint i = 0; i < list->len; i++) {
 		GMimeHeader *gh = g_ptr_array_index(list, i);
@@ -452,8 +452,8 @@ header_list(GPtrArray *list)
 	return out;
 }
 
-static void
-addr_free(gpointer p)
+void
+message_addr_free(gpointer p)
 {
 	struct pd_addr *a = p;
 
@@ -462,8 +462,8 @@ addr_free(gpointer p)
 	g_free(a);
 }
 
-static void
-attachment_free(gpointer p)
+void
+message_attachment_free(gpointer p)
 {
 	struct pd_attachment *a = p;
 
@@ -581,7 +581,7 @@ fill_first(struct pd_addr *a, InternetAddressList *list)
 static GPtrArray *
 fill_list(InternetAddressList *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(addr_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_addr_free);
 	GPtrArray *mb = g_ptr_array_new();
 
 	collect_addrs(list, mb);
@@ -591,7 +591,7 @@ fill_list(InternetAddressList *list)
 		if (fill_addr(a, g_ptr_array_index(mb, i)) == 0)
 			g_ptr_array_add(out, a);
 		else
-			addr_free(a);
+			message_addr_free(a);
 	}
 	g_ptr_array_unref(mb);
 	return out;
@@ -917,7 +917,7 @@ headers_of_bytes(GBytes *data)
 	const char *p = g_bytes_get_data(data, &len);
 
 	if (p == NULL || len == 0)
-		return g_ptr_array_new_with_free_func(header_free);
+		return g_ptr_array_new_with_free_func(message_header_free);
 	stream = g_mime_stream_mem_new_with_buffer(p, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -925,7 +925,7 @@ headers_of_bytes(GBytes *data)
 	g_object_unref(parser);
 	g_object_unref(stream);
 	if (m == NULL)
-		return g_ptr_array_new_with_free_func(header_free);
+		return g_ptr_array_new_with_free_func(message_header_free);
 	out = header_list_message(m);
 	g_object_unref(m);
 	return out;
@@ -1132,7 +1132,7 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 			if (id && *id)
 				pt->message_id = utf8_sanitize(id, strlen(id));
 		} else
-			pt->headers = g_ptr_array_new_with_free_func(header_free);
+			pt->headers = g_ptr_array_new_with_free_func(message_header_free);
 		/* a report GMime took for a message: its text is the report */
 		if (strcmp(t, "message/rfc822") != 0 && strcmp(t, "message/news") != 0 &&
 		    strcmp(t, "message/global") != 0) {
@@ -1173,7 +1173,7 @@ walk_alternative(struct walk *w, GMimeMultipart *mp, int depth)
 static GPtrArray *
 param_list(GMimeParamList *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(param_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_param_free);
 	int n = list ? g_mime_param_list_length(list) : 0;
 
 	for (int i = 0; i < n; i++) {
@@ -1378,8 +1378,8 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 
 	msg = g_new0(struct pd_message, 1);
 	msg->references = g_ptr_array_new_with_free_func(g_free);
-	msg->attachments = g_ptr_array_new_with_free_func(attachment_free);
-	msg->parts = g_ptr_array_new_with_free_func(part_free);
+	msg->attachments = g_ptr_array_new_with_free_func(message_attachment_free);
+	msg->parts = g_ptr_array_new_with_free_func(message_part_free);
 	msg->notes = g_ptr_array_new_with_free_func(g_free);
 	fill_headers(msg, mime);
 
