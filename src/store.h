@@ -124,7 +124,7 @@ int store_set_durable(struct pd_store *, int full, char **error_r);
 /* 1 inside store_begin .. store_commit. */
 int store_in_transaction(const struct pd_store *);
 
-/* Mails being parsed (store_attempt.c, migration 010).  A row is added
+/* Mails being parsed (store_attempt.c, migration 008).  A row is added
  * (or its attempts counted up) and committed before a mail is parsed
  * and deleted in the transaction that records it: a row found names a
  * mail whose earlier attempts died; *found_r is their number, reason

@@ -1,4 +1,4 @@
-/* store_attempt.c: mails being parsed (migration 010), so that a mail
+/* store_attempt.c: mails being parsed (migration 008), so that a mail
  * that kills its intake is quarantined by the next attempt instead of
  * killing it again (issue 8, SPEC 2). */
 #include "store.h"
