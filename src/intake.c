@@ -52,6 +52,15 @@ intake_result_clear(struct pd_intake_result *r)
 void
 intake_parse_limits(const struct pd_config *cfg, struct pd_parse_limits *lim)
 {
+	if (cfg == NULL) {
+		/* the config's defaults, for tests and fuzzers */
+		memset(lim, 0, sizeof *lim);
+		lim->max_attachment = DEF_MAX_ATTACHMENT;
+		lim->max_depth = DEF_MAX_MIME_DEPTH;
+		lim->max_parts = DEF_MAX_MIME_PARTS;
+		lim->max_header = DEF_MAX_HEADER;
+		return;
+	}
 	lim->max_attachment = cfg->limits.max_attachment;
 	lim->allowed_types = cfg->limits.allowed_types;
 	lim->max_depth = cfg->limits.max_mime_depth;
@@ -902,13 +911,23 @@ attempt_record(struct pd_ctx *ctx, const char *sha, char **error_r)
 static int
 parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
     size_t len, const char *sha, const struct pd_parse_limits *lim,
-    struct pd_message **msg_r, int *parsed_r, char **perr_r, int *attempt_r,
+    struct pd_parsed *pre, struct pd_message **msg_r, int *parsed_r, char **perr_r,
+    int *attempt_r,
     int *keep_attempt_r, char **error_r)
 {
 	int prc, found = 0;
 	char *reason = NULL;	/* taken by *perr_r or freed */
 
 	*parsed_r = 0;
+	if (pre) {
+		/* parsed ahead by the caller (import), inside its transaction */
+		prc = pre->rc;
+		*msg_r = pre->msg;
+		*perr_r = pre->error;
+		pre->msg = NULL;
+		pre->error = NULL;
+		goto parsed;
+	}
 	if (ctx->parser == NULL) {
 		*parsed_r = message_parse(raw, len, lim, msg_r, perr_r) == 0;
 		return 0;
@@ -938,6 +957,7 @@ parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
 		*attempt_r = 1;
 	}
 	prc = parser_parse(ctx->parser, raw, len, lim, msg_r, perr_r);
+parsed:
 	if (prc == PARSE_TEMPFAIL) {
 		*error_r = *perr_r;
 		*perr_r = NULL;
@@ -962,9 +982,9 @@ parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
 	return 0;
 }
 
-int
-intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
-    const struct pd_source *src, struct pd_intake_result *r, char **error_r)
+static int
+intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_source *src,
+    struct pd_parsed *pre, struct pd_intake_result *r, char **error_r)
 {
 	struct intake in = { 0 };
 	struct pd_parse_limits lim;
@@ -981,7 +1001,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	sha = util_sha256_hex(raw, len);
 	in.sha = sha;
 	intake_parse_limits(ctx->cfg, &lim);
-	if (parse_guarded(ctx, src, raw, len, sha, &lim, &in.msg, &parsed, &perr,
+	if (parse_guarded(ctx, src, raw, len, sha, &lim, pre, &in.msg, &parsed, &perr,
 	    &attempt, &keep_attempt, &err) < 0)
 		goto tempfail;
 	apply_size_limit(&in);
@@ -1075,4 +1095,23 @@ out:
 	if (in.msg)
 		message_free(in.msg);
 	return rc;
+}
+
+int
+intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_intake_result *r, char **error_r)
+{
+	return intake_run(ctx, raw, len, src, NULL, r, error_r);
+}
+
+int
+intake_process_parsed(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_parsed *pre, struct pd_intake_result *r,
+    char **error_r)
+{
+	if (!store_in_transaction(ctx->store)) {
+		*error_r = g_strdup("parsed mail taken in outside a transaction");
+		return -1;
+	}
+	return intake_run(ctx, raw, len, src, pre, r, error_r);
 }

@@ -14,8 +14,6 @@
 #include "tnef.h"
 #include "util.h"
 
-#define DEFAULT_MAX_DEPTH	100
-#define DEFAULT_MAX_PARTS	10000
 #define MAX_FILENAME		200	/* bytes */
 
 static GMimeParserOptions *parser_options;
@@ -1327,6 +1325,11 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	GByteArray *arr;
 	size_t hs, cap;
 
+	/* the MIME limits come from the config (intake_parse_limits) only */
+	if (lim == NULL || lim->max_depth <= 0 || lim->max_parts <= 0) {
+		*error_r = g_strdup("message_parse: no MIME depth and part limits given");
+		return -1;
+	}
 	message_init();
 	*msg_r = NULL;
 	if (raw == NULL || len == 0) {
@@ -1386,8 +1389,8 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	memset(&w, 0, sizeof(w));
 	w.msg = msg;
 	w.lim = lim;
-	w.max_depth = lim && lim->max_depth > 0 ? lim->max_depth : DEFAULT_MAX_DEPTH;
-	w.max_parts = lim && lim->max_parts > 0 ? lim->max_parts : DEFAULT_MAX_PARTS;
+	w.max_depth = lim->max_depth;
+	w.max_parts = lim->max_parts;
 	w.text = g_string_new(NULL);
 	w.html = g_string_new(NULL);
 	walk_object(&w, g_mime_message_get_mime_part(mime), 1, MODE_BODY);

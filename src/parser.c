@@ -41,6 +41,9 @@ struct pd_parser {
 	gint64	 memory;	/* bytes, 0 none */
 	GPid	 pid;		/* 0: no child running */
 	int	 fd;		/* our end of its socket */
+	int	 sent;		/* a mail sent whose answer is not read yet */
+	size_t	 sent_len;	/* its length */
+	gint64	 deadline;	/* monotonic time its answer is due by */
 };
 
 static int
@@ -127,8 +130,12 @@ read_frame(int fd, guint64 max, gint64 deadline, GBytes **out_r)
 
 /* A test-only hook: with POSTDESK_TEST_PARSER set, a mail carrying the
  * header "X-Postdesk-Test: crash" makes the child crash, "spin" makes
- * it spin on the CPU, "hang" makes it sleep (the wall-clock deadline).
- * Without the variable the header means nothing. */
+ * it spin on the CPU, "hang" makes it sleep (the wall-clock deadline);
+ * "wait" makes it create the file $POSTDESK_TEST_PARSER_WAIT.reached
+ * and wait (at most 60 s) until $POSTDESK_TEST_PARSER_WAIT exists, so
+ * that a test can act at a known point of a run (t_imap.sh takes the
+ * database's write lock there).  Without the variable the header means
+ * nothing. */
 static void
 test_hook(const char *raw, size_t len)
 {
@@ -150,6 +157,15 @@ test_hook(const char *raw, size_t len)
 	if (len >= 4 && memcmp(p, "hang", 4) == 0)
 		for (;;)
 			pause();
+	if (len >= 4 && memcmp(p, "wait", 4) == 0 && getenv(TEST_ENV "_WAIT")) {
+		const char *go = getenv(TEST_ENV "_WAIT");
+		char *reached = g_strconcat(go, ".reached", NULL);
+
+		g_file_set_contents(reached, "", 0, NULL);
+		g_free(reached);
+		for (int i = 0; i < 6000 && access(go, F_OK) != 0; i++)
+			g_usleep(10000);
+	}
 }
 
 /* This mail's CPU budget: what is used so far plus cpu seconds. */
@@ -368,17 +384,12 @@ send_request(struct pd_parser *p, const char *raw, size_t len,
 }
 
 int
-parser_parse(struct pd_parser *p, const char *raw, size_t len,
-    const struct pd_parse_limits *lim, struct pd_message **msg_r, char **error_r)
+parser_send(struct pd_parser *p, const char *raw, size_t len,
+    const struct pd_parse_limits *lim, char **error_r)
 {
-	GBytes *out = NULL;
-	GVariant *resp, *inner, *m;
-	gint64 deadline;
-	gint32 status;
-	const char *err;
-	int rc, tries = 0;
+	int tries = 0;
 
-	*msg_r = NULL;
+	g_return_val_if_fail(!p->sent, PARSE_TEMPFAIL);
 again:
 	if (p->pid == 0 && spawn(p, error_r) < 0)
 		return PARSE_TEMPFAIL;
@@ -393,9 +404,27 @@ again:
 		*error_r = why;
 		return PARSE_DIED;
 	}
-	deadline = g_get_monotonic_time() + (p->cpu > 0 ? p->cpu * 2 + DEADLINE_SLACK :
-	    3600) * G_USEC_PER_SEC;
-	rc = read_frame(p->fd, (guint64)len * 8 + 64 * 1024 * 1024, deadline, &out);
+	p->sent = 1;
+	p->sent_len = len;
+	p->deadline = g_get_monotonic_time() + (p->cpu > 0 ? p->cpu * 2 +
+	    DEADLINE_SLACK : 3600) * G_USEC_PER_SEC;
+	return PARSE_OK;
+}
+
+int
+parser_receive(struct pd_parser *p, struct pd_message **msg_r, char **error_r)
+{
+	GBytes *out = NULL;
+	GVariant *resp, *inner, *m;
+	gint32 status;
+	const char *err;
+	int rc;
+
+	*msg_r = NULL;
+	g_return_val_if_fail(p->sent, PARSE_TEMPFAIL);
+	p->sent = 0;
+	rc = read_frame(p->fd, (guint64)p->sent_len * 8 + 64 * 1024 * 1024, p->deadline,
+	    &out);
 	if (rc < 0) {
 		*error_r = reap(p, rc == -2);
 		return PARSE_DIED;
@@ -420,6 +449,24 @@ again:
 	g_variant_unref(m);
 	g_variant_unref(resp);
 	return rc;
+}
+
+int
+parser_parse(struct pd_parser *p, const char *raw, size_t len,
+    const struct pd_parse_limits *lim, struct pd_message **msg_r, char **error_r)
+{
+	int rc;
+
+	*msg_r = NULL;
+	if ((rc = parser_send(p, raw, len, lim, error_r)) != PARSE_OK)
+		return rc;
+	return parser_receive(p, msg_r, error_r);
+}
+
+int
+parser_pending(const struct pd_parser *p)
+{
+	return p && p->sent;
 }
 
 void

@@ -33,6 +33,16 @@ struct pd_parser *parser_new(gint64 cpu_seconds, gint64 memory);
 /* Parse raw in the child.  Returns an enum pd_parse_rc. */
 int parser_parse(struct pd_parser *, const char *raw, size_t len,
     const struct pd_parse_limits *lim, struct pd_message **msg_r, char **error_r);
+/* parser_parse in two halves, so that the caller can work while the
+ * child parses (import stores mail N while mail N+1 is parsed): send
+ * the mail (PARSE_OK, or as parser_parse), then receive its result.
+ * At most one mail is sent and not received; the next is sent after
+ * the answer is read, so the two never both write and block. */
+int parser_send(struct pd_parser *, const char *raw, size_t len,
+    const struct pd_parse_limits *lim, char **error_r);
+int parser_receive(struct pd_parser *, struct pd_message **msg_r, char **error_r);
+/* 1 when a mail was sent and its result not received. */
+int parser_pending(const struct pd_parser *);
 /* Stop the child (if any) and free. */
 void parser_free(struct pd_parser *);
 /* The pid of the running child, or 0 (for tests). */

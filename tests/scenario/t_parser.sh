@@ -14,7 +14,8 @@ MD="$TMP/Maildir"
 mkdir -p "$MD"/new "$MD"/cur "$MD"/tmp
 ok "smtp server started" start_smtp || finish
 EXTRA_CONF="mailboxes = ({ name = \"local\"; url = \"maildir:$MD\"; queue = \"Support\"; });
-limits = { parse_time = \"2s\"; parse_memory = \"256M\"; };"
+limits = { parse_time = \"2s\"; parse_memory = \"256M\"; max_mime_depth = 3;
+  max_mime_parts = 5; };"
 write_config
 CONF="$TMP/etc/postdesk.conf"
 export POSTDESK_TEST_PARSER=1
@@ -142,13 +143,60 @@ our_children() {
 no_children() { [ -z "$(our_children)" ]; }
 ok "its parser child did not outlive it" wait_for 10 no_children
 
-# 4. import: the crashing mail is quarantined, the others are taken in.
-{ echo "From a@b Sun Nov 22 10:00:00 2026"; mail 7; echo
-  echo "From a@b Sun Nov 22 10:00:00 2026"; mail 8 crash; echo
-  echo "From a@b Sun Nov 22 10:00:00 2026"; mail 9; } > "$TMP/in.mbox"
+# 4. import (mail N+1 is parsed while mail N is stored): the crashing
+# and the spinning mails are quarantined, the others are taken in, also
+# the mail after each and a crash as the last mail.
+{ for m in "7" "8 crash" "9" "10 spin" "11" "12 crash"; do
+	echo "From a@b Sun Nov 22 10:00:00 2026"; mail $m; echo
+  done; } > "$TMP/in.mbox"
 "$PD" import --no-mail "$TMP/in.mbox" >"$TMP/import.out" 2>&1
 is "import exits 0" "$?" 0
-is "import: ordinary mails are tickets" "$(sql "SELECT count(*) FROM tickets WHERE subject IN ('Question 7','Question 9')")" 2
-is "import: the crashing mail is quarantined" \
-	"$(sql "SELECT reason FROM quarantine WHERE source = 'import'")" "parser died: signal 11"
+is "import: ordinary mails are tickets" \
+	"$(sql "SELECT group_concat(subject, ',') FROM (SELECT subject FROM tickets WHERE subject IN ('Question 7','Question 9','Question 11') ORDER BY id)")" \
+	"Question 7,Question 9,Question 11"
+is "import: the crashing and spinning mails are quarantined" \
+	"$(sql "SELECT group_concat(reason, ',') FROM (SELECT reason FROM quarantine WHERE source = 'import' ORDER BY id)")" \
+	"parser died: signal 11,parser exceeded 2s,parser died: signal 11"
+ok "import: its summary counts them" grep -q "imported 6 mails: 3 new tickets, 0 threaded, 0 duplicates, 0 bounces, 0 loops, 3 quarantined" "$TMP/import.out"
+ok "import: its parser child did not outlive it" wait_for 10 no_children
+
+# 5. The MIME limits are the configured ones (max_mime_parts = 5,
+# max_mime_depth = 3 above; the defaults are 10000 and 100), also
+# through the parser child.
+{ printf 'From: Parts <parts@example.org>\nTo: support@example.com\nSubject: Many parts\n'
+  printf 'Message-ID: <parts@example.org>\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary=b\n\n'
+  for i in 0 1 2 3 4 5 6 7; do printf -- '--b\nContent-Type: text/plain\n\npart%s\n' $i; done
+  printf -- '--b--\n'; } | "$PD" deliver
+is "many parts: delivered" "$?" 0
+is "many parts: the parts after the fifth (the multipart and four texts) are cut" \
+	"$(sql "SELECT body FROM messages WHERE message_id = 'parts@example.org'" | tr '\n' ' ')" "part0  part1  part2  part3 "
+{ printf 'From: Deep <deep@example.org>\nTo: support@example.com\nSubject: Deep\n'
+  printf 'Message-ID: <deep@example.org>\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\nlevel2\n'
+  printf -- '--b1\nContent-Type: multipart/mixed; boundary=b2\n\n--b2\nContent-Type: text/plain\n\nlevel3\n'
+  printf -- '--b2\nContent-Type: multipart/mixed; boundary=b3\n\n--b3\nContent-Type: text/plain\n\nlevel4\n'
+  printf -- '--b3--\n--b2--\n--b1--\n'; } | "$PD" deliver
+is "deep: delivered" "$?" 0
+is "deep: the part below the third level is cut" \
+	"$(sql "SELECT body FROM messages WHERE message_id = 'deep@example.org'" | tr '\n' ' ')" "level2  level3 "
+
+# 6. No debris: a deliver killed while it writes a spool file (here by
+# the file size limit, SIGXFSZ, halfway through a 1.5 MB mail) leaves no
+# temporary file; the MTA's retry takes the mail in.
+{ printf 'From: Big <big@example.org>\nTo: support@example.com\nSubject: Big\n'
+  printf 'Message-ID: <big@example.org>\n\n'
+  head -c 1100000 /dev/urandom | base64; } > "$TMP/big.eml"
+spool_files() { find "$TMP/var/spool" -type f | sort; }
+before=$(spool_files | wc -l)
+{ (ulimit -f 512; exec "$PD" deliver < "$TMP/big.eml" 2>/dev/null); } 2>/dev/null
+is "killed while writing: SIGXFSZ" "$?" $((128 + 25))
+is "no temporary file left in the spool" "$(spool_files | grep -c '\.tmp')" 0
+is "and no partial file" "$(spool_files | wc -l)" "$before"
+"$PD" deliver < "$TMP/big.eml"
+is "the retry: exit 0" "$?" 0
+is "the retry: a ticket" "$(sql "SELECT count(*) FROM messages WHERE message_id = 'big@example.org'")" 1
+sha=$(sha256sum < "$TMP/big.eml" | cut -d' ' -f1)
+rawfile=$(find "$TMP/var/spool" -type f -name "*$sha*" | head -1)
+ok "the retry: its raw mail in the spool, whole" eval 'zcat -f "$rawfile" | cmp -s - "$TMP/big.eml"'
 finish

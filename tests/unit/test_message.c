@@ -20,13 +20,10 @@ setup_limits(void)
 	static const char *types[] = { "image/*", "application/pdf", "text/plain",
 	    "message/delivery-status", "text/rfc822-headers", NULL };
 
-	lim.max_attachment = 10 * 1024 * 1024;
+	lim = *test_parse_limits();	/* the config's defaults */
 	lim.allowed_types = g_ptr_array_new();
 	for (int i = 0; types[i]; i++)
 		g_ptr_array_add(lim.allowed_types, (char *)types[i]);
-	lim.max_depth = 100;
-	lim.max_parts = 10000;
-	lim.max_header = 1024 * 1024;
 }
 
 static struct pd_message *
