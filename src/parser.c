@@ -250,12 +250,16 @@ parser_child_main(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], PARSER_ARG) != 0)
 		return -1;
-	if (argc != 4)
+	if (argc != 5)
 		return 64;
 	child_cpu = g_ascii_strtoll(argv[2], NULL, 10);
 	mem = g_ascii_strtoll(argv[3], NULL, 10);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* a parent that died before the prctl (killed while we started)
+	 * sends no signal: we would parse what it sent, for no one */
+	if ((gint64)getppid() != g_ascii_strtoll(argv[4], NULL, 10))
+		_exit(0);
 #ifndef PARSER_NO_AS_LIMIT
 	if (mem > 0) {
 		struct rlimit rl = { (rlim_t)mem, (rlim_t)mem };
@@ -267,8 +271,11 @@ parser_child_main(int argc, char **argv)
 #endif
 	message_init();
 	for (;;) {
+		/* the parent went away: _exit, as there is nothing to flush
+		 * and a SIGKILL (parser_free, PR_SET_PDEATHSIG) may come
+		 * at any moment, also during an atexit leak check */
 		if (child_one(STDIN_FILENO, getenv(TEST_ENV) != NULL) < 0)
-			return 0;	/* the parent went away */
+			_exit(0);
 	}
 }
 
@@ -294,8 +301,8 @@ parser_pid(const struct pd_parser *p)
 static int
 spawn(struct pd_parser *p, char **error_r)
 {
-	char cpu[32], mem[32];
-	char *argv[] = { "/proc/self/exe", PARSER_ARG, cpu, mem, NULL };
+	char cpu[32], mem[32], ppid[32];
+	char *argv[] = { "/proc/self/exe", PARSER_ARG, cpu, mem, ppid, NULL };
 	GError *gerr = NULL;
 	int sv[2];
 
@@ -305,6 +312,7 @@ spawn(struct pd_parser *p, char **error_r)
 	}
 	g_snprintf(cpu, sizeof cpu, "%" G_GINT64_FORMAT, p->cpu);
 	g_snprintf(mem, sizeof mem, "%" G_GINT64_FORMAT, p->memory);
+	g_snprintf(ppid, sizeof ppid, "%d", (int)getpid());
 	/* GLib closes every other descriptor in the child: no database */
 	if (!g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
 	    NULL, NULL, &p->pid, sv[1], sv[1], -1, &gerr)) {
@@ -475,13 +483,15 @@ parser_free(struct pd_parser *p)
 	if (p == NULL)
 		return;
 	if (p->pid) {
-		/* it holds nothing worth an orderly exit, which under ASan
-		 * (the leak check) takes long enough to stall a reload */
-		close(p->fd);
-		p->fd = -1;
+		/* killed before its socket closes, so that it is never in
+		 * its exit when the signal comes: it holds nothing worth an
+		 * orderly exit, which under ASan (the leak check) was slow
+		 * enough to stall an LMTP reload */
 		kill(p->pid, SIGKILL);
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		close(p->fd);
+		p->fd = -1;
 	}
 	g_free(p);
 }
