@@ -234,8 +234,8 @@ exec_plain(struct pd_store *st, const char *sql, char **error_r)
 /* Wait for another process's write lock in 1 ms steps, up to
  * BUSY_TIMEOUT_MS: SQLite's own handler sleeps ever longer and loses
  * the race to a writer that commits and begins again at once.  The
- * time is measured, not the tries counted: on a loaded machine a 1 ms
- * sleep takes several, and the wait would last many times as long. */
+ * limit is time, not steps: on a loaded machine 10000 sleeps of 1 ms
+ * took 13 s and more (t_imap's 13 s lock was outwaited). */
 static int
 busy_wait(void *arg, int tries)
 {
