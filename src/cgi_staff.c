@@ -86,7 +86,7 @@ cgi_staff_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
 		f.limit = CGI_PAGE_SIZE + 1;
 		f.offset = (int)(page - 1) * CGI_PAGE_SIZE;
 	}
-	if (store_stats(ctx->store, &pairs, &err) < 0 ||
+	if (store_ticket_counts(ctx->store, &pairs, &err) < 0 ||
 	    store_ticket_list(ctx->store, &f, &tickets, &err) < 0) {
 		log_warnx("staff list: %s", err);
 		g_free(err);

@@ -33,6 +33,7 @@
 #include "util.h"
 #include "watch.h"
 
+#define DAEMON_CACHE_KIB	2048	/* SQLite page cache per connection */
 #define SENDER_MAX_WAIT		30	/* seconds between outbox flushes at most */
 #define SENDER_BATCH		20	/* mails per flush, so a stop is seen soon */
 #define TIMER_MAX_WAIT		60
@@ -146,6 +147,11 @@ ctx_open_locked(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **e
 	g_mutex_lock(&open_lock);
 	rc = ctx_open(ctx, cfg, exit_r, error_r);
 	g_mutex_unlock(&open_lock);
+	/* Each thread's connection: a small page cache, so the daemon's
+	 * memory stays flat as the database grows (the file system caches
+	 * the pages anyway). */
+	if (rc == 0)
+		store_set_cache(ctx->store, DAEMON_CACHE_KIB);
 	return rc;
 }
 

@@ -330,13 +330,32 @@ contains_ci(const char *s, size_t len, const char *word)
 }
 
 /* s (short) case-folded equals one of the table's entries. */
+#define FOLD_ASCII_MAX	128	/* bytes: longer than every entry of the tables */
+
 static int
 folded_in(const char *s, size_t len, const char *const *table, size_t n)
 {
-	char *f = g_utf8_casefold(s, (gssize)len);
+	char buf[FOLD_ASCII_MAX + 1];
+	char *f;
 	size_t i;
-	int found = 0;
+	int found = 0, ascii = 1;
 
+	/* Called for every line: an ASCII line is folded in place (its case
+	 * folding is its lower case) and one longer than every entry is no
+	 * entry, without an allocation; the rest goes to g_utf8_casefold. */
+	for (i = 0; i < len && ascii; i++)
+		ascii = !(s[i] & 0x80);
+	if (ascii) {
+		if (len > FOLD_ASCII_MAX)
+			return 0;
+		for (i = 0; i < len; i++)
+			buf[i] = g_ascii_tolower(s[i]);
+		buf[len] = '\0';
+		for (i = 0; i < n && !found; i++)
+			found = strcmp(buf, table[i]) == 0;
+		return found;
+	}
+	f = g_utf8_casefold(s, (gssize)len);
 	for (i = 0; i < n && !found; i++)
 		found = strcmp(f, table[i]) == 0;
 	g_free(f);

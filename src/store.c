@@ -16,6 +16,7 @@
 extern const char *const sql_migrations[];
 
 #define BUSY_TIMEOUT_MS	10000
+#define WAL_KEEP_BYTES	4194304	/* the -wal file kept after a checkpoint */
 
 int
 store_fail(struct pd_store *st, char **error_r, const char *what)
@@ -312,6 +313,20 @@ store_open(const char *path, const char *spool, struct pd_store **st_r, char **e
 	st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
 	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_extended_result_codes(st->db, 1);
+	/* A process per mail (deliver, the CGI): the last one to close would
+	 * checkpoint (two fsyncs) and delete the -wal and -shm files, and the
+	 * next would make them again (a folder fsync).  The WAL stays, and
+	 * the automatic checkpoint of some later commit moves it into the
+	 * database (every 1000 pages; postdesk vacuum truncates it). */
+	{
+		int one = 1;
+
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		/* and a WAL grown by a big transaction shrinks back at the
+		 * next checkpoint */
+		exec_plain(st, "PRAGMA journal_size_limit = " G_STRINGIFY(WAL_KEEP_BYTES), NULL);
+		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+	}
 	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	st->spool = g_strdup(spool);
 	/* FULL: once deliver exits 0 the MTA forgets the mail, so the
@@ -339,11 +354,26 @@ store_close(struct pd_store *st)
 		return;
 	while (st->in_tx)
 		store_rollback(st);
+	/* After a bulk run (import) the big WAL goes into the database now,
+	 * as closing did before (see store_open). */
+	if (st->bulk)
+		exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+	if (st->gz)
+		g_object_unref(st->gz);
 	g_hash_table_destroy(st->stmts);
 	g_hash_table_destroy(st->dirs);
 	g_free(st->spool);
 	sqlite3_close(st->db);
 	g_free(st);
+}
+
+void
+store_set_cache(struct pd_store *st, int kib)
+{
+	char *sql = g_strdup_printf("PRAGMA cache_size = -%d", kib);
+
+	exec_plain(st, sql, NULL);
+	g_free(sql);
 }
 
 int
@@ -393,6 +423,8 @@ store_begin(struct pd_store *st, char **error_r)
 {
 	if (st->in_tx == 0)
 		write_lock();
+	if (st->in_tx)
+		st->bulk = 1;
 	if (store_exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
 		if (st->in_tx == 0)
 			write_unlock();
@@ -752,14 +784,26 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
 
-	s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
-	    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 COLLATE NOCASE) "
-	    "AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND (?4 IS NULL OR t.id IN "
-	    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-	    "WHERE messages_fts MATCH ?4)) "
-	    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
-	    f->status, f->queue, f->assignee, fts,
-	    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+	/* Without a search the newest come first from tickets_updated; with
+	 * one, the matching tickets are found first and sorted (+: not by
+	 * walking that index, which would probe the match list for most of
+	 * the tickets when a word is rare). */
+	if (fts == NULL)
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
+		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) "
+		    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?4 OFFSET ?5", "sssii",
+		    f->status, f->queue, f->assignee,
+		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+	else
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
+		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND t.id IN "
+		    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+		    "WHERE messages_fts MATCH ?4) "
+		    "ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
+		    f->status, f->queue, f->assignee, fts,
+		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
 	g_free(fts);
 	return store_collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
 }
@@ -1103,6 +1147,30 @@ store_vacuum(struct pd_store *st, gint64 *before_r, gint64 *after_r, char **erro
 	write_unlock();
 	*after_r = db_bytes(st);
 	return rc;
+}
+
+int
+store_ticket_counts(struct pd_store *st, GPtrArray **pairs_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT 'tickets_' || status, n FROM "
+	    "ticket_status_counts WHERE n > 0 ORDER BY status", "");
+	GPtrArray *out;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = store_step(st, s, error_r)) == 1) {
+		g_ptr_array_add(out, store_col(s, 0));
+		g_ptr_array_add(out, store_col(s, 1));
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		g_ptr_array_unref(out);
+		return -1;
+	}
+	*pairs_r = out;
+	return 0;
 }
 
 int

@@ -102,6 +102,9 @@ int store_open(const char *path, const char *spool, struct pd_store **st_r,
     char **error_r);
 void store_close(struct pd_store *);
 /* Schema version after migration. */
+/* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
+ * work; postdeskd's long-lived connections take less). */
+void store_set_cache(struct pd_store *, int kib);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
@@ -381,6 +384,9 @@ int store_quarantine_set_state(struct pd_store *, gint64 id, const char *state,
     char **error_r);
 void store_quarantine_free(struct pd_quarantined *);
 
+/* Tickets per status, as store_stats gives them ("tickets_open", "12",
+ * ...), from the counts triggers keep (sql/010): the staff list's tabs. */
+int store_ticket_counts(struct pd_store *, GPtrArray **pairs_r, char **error_r);
 /* "SELECT key, count" style figures for `postdesk stats`: tickets per
  * status, messages, attachments, outbox per status, quarantine held,
  * bounces.  GPtrArray of char * alternating name, value. */

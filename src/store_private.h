@@ -5,6 +5,7 @@
 #define PD_STORE_PRIVATE_H
 
 #include <glib.h>
+#include <gio/gio.h>
 #include <sqlite3.h>
 
 struct pd_store {
@@ -18,6 +19,8 @@ struct pd_store {
 					 * messages_fts (bulk), or 0 */
 	GHashTable	*dirs;		/* spool folders known to exist */
 	gint64		 busy_since;	/* monotonic start of the current busy wait */
+	GConverter	*gz;		/* raw mail's compressor, made once */
+	int		 bulk;		/* a bulk transaction was used */
 };
 
 /* Remember the error for store_error_transient and say what failed.

@@ -512,6 +512,39 @@ test_list(void)
 				g_ptr_array_unref(list);
 		}
 	}
+	/* The tabs' counts follow every change of status (sql/009 triggers). */
+	{
+		static const struct {
+			int ticket;	/* 1..3, 0: none */
+			const char *status;
+			const char *want;
+		} steps[] = {
+			{ 0, NULL, "tickets_open=2,tickets_waiting=1" },
+			{ 2, "closed", "tickets_closed=1,tickets_open=2" },
+			{ 1, "closed", "tickets_closed=2,tickets_open=1" },
+			{ 1, "closed", "tickets_closed=2,tickets_open=1" },
+			{ 3, "in_progress", "tickets_closed=2,tickets_in_progress=1" },
+		};
+		gint64 ids[] = { 0, t1, t2, t3 };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+			GPtrArray *pairs = NULL, *kv = g_ptr_array_new_with_free_func(g_free);
+			char *got;
+
+			if (steps[i].ticket)
+				must(store_ticket_set(st, ids[steps[i].ticket], "status",
+				    steps[i].status, 400 + (gint64)i, &err), err, "set status");
+			must(store_ticket_counts(st, &pairs, &err), err, "ticket counts");
+			for (guint j = 0; j + 1 < pairs->len; j += 2)
+				g_ptr_array_add(kv, g_strdup_printf("%s=%s", (char *)pairs->pdata[j],
+				    (char *)pairs->pdata[j + 1]));
+			got = joined(kv);
+			TEST_STR(got, steps[i].want, "ticket counts after step %zu", i);
+			g_free(got);
+			g_ptr_array_unref(kv);
+			g_ptr_array_unref(pairs);
+		}
+	}
 	store_close(st);
 	g_free(path);
 }
