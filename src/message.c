@@ -48,6 +48,8 @@ struct walk {
 };
 
 static void walk_object(struct walk *, GMimeObject *, int, enum walk_mode);
+static void walk_embedded(struct walk *, GMimeMessage *, int, enum walk_mode);
+static int is_mail_type(const char *);
 
 /* GMime is set up once with lenient parsing: mail in the wild breaks
  * every RFC, and 8-bit headers are usually UTF-8 or Windows-1252. */
@@ -918,26 +920,35 @@ part_text(struct walk *w, GMimePart *part, GBytes **data_r)
 	return s;
 }
 
-/* The header block at the start of bytes, for text/rfc822-headers and
- * message/ * leaves: parsed by GMime as a message without body. */
-static GPtrArray *
-headers_of_bytes(GBytes *data)
+/* Bytes parsed by GMime as a message, or NULL. */
+static GMimeMessage *
+message_of_bytes(GBytes *data)
 {
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *m;
-	GPtrArray *out;
 	gsize len;
 	const char *p = g_bytes_get_data(data, &len);
 
 	if (p == NULL || len == 0)
-		return g_ptr_array_new_with_free_func(header_free);
+		return NULL;
 	stream = g_mime_stream_mem_new_with_buffer(p, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(parser, parser_options);
 	g_object_unref(parser);
 	g_object_unref(stream);
+	return m;
+}
+
+/* The header block at the start of bytes, for text/rfc822-headers and
+ * message/ * leaves: parsed by GMime as a message without body. */
+static GPtrArray *
+headers_of_bytes(GBytes *data)
+{
+	GMimeMessage *m = message_of_bytes(data);
+	GPtrArray *out;
+
 	if (m == NULL)
 		return g_ptr_array_new_with_free_func(header_free);
 	out = header_list_message(m);
@@ -1248,8 +1259,21 @@ walk_inline_text(struct walk *w, GMimePart *part, const char *fn, int html,
 	g_free(s);
 }
 
+/* The embedded mail's Subject and From on its part. */
 static void
-walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
+part_embedded(struct pd_part *pt, GMimeMessage *sub)
+{
+	const char *subj = raw_header(GMIME_OBJECT(sub), "Subject");
+
+	g_free(pt->subject);
+	pt->subject = subj ? decode_header_value(subj) : g_strdup("");
+	g_free(pt->from.name);
+	g_free(pt->from.addr);
+	fill_first(&pt->from, g_mime_message_get_from(sub));
+}
+
+static void
+walk_leaf(struct walk *w, GMimePart *part, int depth, enum walk_mode mode)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 	const char *fn = g_mime_part_get_filename(part);
@@ -1258,7 +1282,7 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 	GBytes *data;
 	struct pd_attachment *a;
 	char *type;
-	int n;
+	int n, mail;
 
 	if (is_tnef(obj) && walk_tnef(w, part) == 0)
 		return;
@@ -1269,7 +1293,10 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 	}
 	n = (int)w->msg->attachments->len + 1;
 	type = lower_type(g_mime_object_get_content_type(obj));
-	part_content(part, w->lim ? w->lim->max_attachment : 0, &data, &size);
+	/* a mail sent base64 (against RFC 2046, but done) is decoded whole:
+	 * its attachments are looked at one by one */
+	mail = is_mail_type(type) && !w->report;
+	part_content(part, w->lim && !mail ? w->lim->max_attachment : 0, &data, &size);
 	a = add_attachment(w, clean_filename(fn, n), type, content_id(obj),
 	    disposition_is(obj, "inline") ||
 	    (g_mime_object_get_content_disposition(obj) == NULL &&
@@ -1279,6 +1306,16 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 		if (a->data == data)
 			w->part->attachment = (int)w->msg->attachments->len - 1;
 		part_fill_leaf(w->part, obj);
+	}
+	if (mail && data) {
+		GMimeMessage *sub = message_of_bytes(data);
+
+		if (sub) {
+			if (w->part)
+				part_embedded(w->part, sub);
+			walk_embedded(w, sub, depth, mode);
+			g_object_unref(sub);
+		}
 	}
 	if (data)
 		g_bytes_unref(data);
@@ -1424,12 +1461,8 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp, int depth,
 				pt->message_id = utf8_sanitize(id, strlen(id));
 		} else
 			pt->headers = g_ptr_array_new_with_free_func(header_free);
-		if (sub && mail) {
-			const char *subj = raw_header(GMIME_OBJECT(sub), "Subject");
-
-			pt->subject = subj ? decode_header_value(subj) : g_strdup("");
-			fill_first(&pt->from, g_mime_message_get_from(sub));
-		}
+		if (sub && mail)
+			part_embedded(pt, sub);
 		/* a report GMime took for a message: its text is the report */
 		if (!mail) {
 			gsize len;
@@ -1567,7 +1600,7 @@ walk_object(struct walk *w, GMimeObject *obj, int depth, enum walk_mode mode)
 		return;
 	}
 	if (GMIME_IS_PART(obj))
-		walk_leaf(w, GMIME_PART(obj), mode);
+		walk_leaf(w, GMIME_PART(obj), depth, mode);
 }
 
 /* Is this the first line of a header block?  "Name:" with a printable

@@ -717,6 +717,36 @@ test_parts(void)
 	message_free(m);
 	g_free(s);
 
+	/* a forwarded mail sent base64 (RFC 2046 forbids it; clients do it) */
+	s = g_strdup("From: a@example.com\nSubject: fw\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\n"
+	    "see attached\n--o\nContent-Type: message/rfc822\nContent-Disposition: attachment; "
+	    "filename=fw.eml\nContent-Transfer-Encoding: base64\n\n");
+	{
+		const char *inner = "From: B <b@example.com>\nSubject: inner\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\n"
+		    "inner text\n--i\nContent-Type: application/pdf; name=a.pdf\n"
+		    "Content-Transfer-Encoding: base64\n\nYWJj\n--i--\n";
+		char *b = g_base64_encode((const guchar *)inner, strlen(inner));
+		char *t = g_strconcat(s, b, "\n--o--\n", NULL);
+
+		g_free(b);
+		g_free(s);
+		s = t;
+	}
+	m = parse(s, strlen(s), &lim);
+	TEST_STR(m ? m->text : NULL, "see attached\n\n---------- Forwarded message ----------\n"
+	    "From: B <b@example.com>\nSubject: inner\n\ninner text", "base64 forward: its text");
+	TEST_INT(m ? (int)m->attachments->len : -1, 2, "base64 forward: the .eml and a.pdf");
+	TEST_STR(m && m->attachments->len == 2 ? ((struct pd_attachment *)
+	    m->attachments->pdata[1])->sha256 : NULL,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "base64 forward: a.pdf's bytes");
+	TEST_STR(m && m->parts->len == 3 ? ((struct pd_part *)m->parts->pdata[2])->subject :
+	    NULL, "inner", "base64 forward: its subject on its part");
+	message_free(m);
+	g_free(s);
+
 	/* a bounce's returned mail is not a forward: no block, no descent */
 	s = g_strdup("From: MAILER-DAEMON@example.net\nSubject: failed\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
