@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cgi.h"
+#include "cgi_private.h"
 #include "config.h"
 #include "ctx.h"
 #include "html.h"
@@ -19,22 +20,6 @@
 #include "ticket_view.h"
 #include "token.h"
 #include "util.h"
-
-#define CGI_MAX_FIELD	1024	/* ref, email, search words... */
-
-struct req {
-	const char	*method;
-	const char	*remote_user;
-	const char	*script;	/* last part of SCRIPT_NAME */
-	GHashTable	*q;		/* query string */
-	GHashTable	*f;		/* form body (POST) */
-};
-
-struct page {
-	int		 status;
-	const char	*reason;
-	GString		*body;
-};
 
 static const char css[] =
 	"body{font-family:sans-serif;margin:0 auto;max-width:48em;padding:0 .8em;"
@@ -53,8 +38,8 @@ static const char css[] =
 	"textarea{width:100%}";
 
 /* Form or query value, trimmed of nothing: NULL when absent. */
-static const char *
-param(const struct req *r, const char *name)
+const char *
+cgi_param(const struct req *r, const char *name)
 {
 	const char *v = NULL;
 
@@ -66,10 +51,10 @@ param(const struct req *r, const char *name)
 }
 
 /* A value that is present and not empty. */
-static const char *
-param_set(const struct req *r, const char *name)
+const char *
+cgi_param_set(const struct req *r, const char *name)
 {
-	const char *v = param(r, name);
+	const char *v = cgi_param(r, name);
 
 	return (v && *v) ? v : NULL;
 }
@@ -111,8 +96,8 @@ cgi_form_parse(const char *s, GHashTable *h)
 	return rc;
 }
 
-static void
-page_head(struct page *p, const char *title)
+void
+cgi_page_head(struct page *p, const char *title)
 {
 	g_string_append(p->body, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
@@ -124,48 +109,48 @@ page_head(struct page *p, const char *title)
 	g_string_append(p->body, "</h1>\n");
 }
 
-static void
-page_foot(struct page *p)
+void
+cgi_page_foot(struct page *p)
 {
 	g_string_append(p->body, "</body></html>\n");
 }
 
 /* A whole page with one paragraph, for errors and answers. */
-static void
-page_simple(struct page *p, int status, const char *reason, const char *title,
+void
+cgi_page_simple(struct page *p, int status, const char *reason, const char *title,
     const char *text)
 {
 	p->status = status;
 	p->reason = reason;
 	g_string_truncate(p->body, 0);
-	page_head(p, title);
+	cgi_page_head(p, title);
 	g_string_append(p->body, "<p>");
 	html_escape_append(p->body, text);
 	g_string_append(p->body, "</p>\n");
-	page_foot(p);
+	cgi_page_foot(p);
 }
 
 /* The one answer for an unknown ticket and a wrong key alike. */
-static void
-page_not_found(struct page *p)
+void
+cgi_page_not_found(struct page *p)
 {
-	page_simple(p, 404, "Not Found", "Not found",
+	cgi_page_simple(p, 404, "Not Found", "Not found",
 	    "This link is not valid. Use the link from your most recent mail, "
 	    "or ask for a new one below.");
 	g_string_truncate(p->body, p->body->len - strlen("</body></html>\n"));
 	g_string_append(p->body, "<p><a href=\"?\">Ask for a new link</a></p>\n");
-	page_foot(p);
+	cgi_page_foot(p);
 }
 
-static void
-page_error(struct page *p)
+void
+cgi_page_error(struct page *p)
 {
-	page_simple(p, 500, "Internal Server Error", "Something went wrong",
+	cgi_page_simple(p, 500, "Internal Server Error", "Something went wrong",
 	    "The page could not be shown. Please try again later.");
 }
 
-static void
-emit_headers(int status, const char *reason, const char *ctype)
+void
+cgi_emit_headers(int status, const char *reason, const char *ctype)
 {
 	printf("Status: %d %s\r\n", status, reason);
 	printf("Content-Type: %s\r\n", ctype);
@@ -176,10 +161,10 @@ emit_headers(int status, const char *reason, const char *ctype)
 	printf("Cache-Control: no-store\r\n");
 }
 
-static void
-emit_page(const struct page *p, const char *extra_header)
+void
+cgi_emit_page(const struct page *p, const char *extra_header)
 {
-	emit_headers(p->status, p->reason, "text/html; charset=utf-8");
+	cgi_emit_headers(p->status, p->reason, "text/html; charset=utf-8");
 	if (p->status == 405)
 		printf("Allow: GET, POST\r\n");
 	if (extra_header)
@@ -189,8 +174,8 @@ emit_page(const struct page *p, const char *extra_header)
 }
 
 /* "2026-11-22 14:05 UTC", or "-" for no time. */
-static char *
-fmt_time(gint64 t)
+char *
+cgi_fmt_time(gint64 t)
 {
 	GDateTime *dt;
 	char *s;
@@ -202,16 +187,16 @@ fmt_time(gint64 t)
 	return s;
 }
 
-static char *
-fmt_size(gint64 n)
+char *
+cgi_fmt_size(gint64 n)
 {
 	if (n < 1024)
 		return g_strdup_printf("%" G_GINT64_FORMAT " bytes", n);
 	return g_format_size((guint64)n);
 }
 
-static void
-row(GString *b, const char *name, const char *value)
+void
+cgi_row(GString *b, const char *name, const char *value)
 {
 	g_string_append(b, "<tr><th>");
 	html_escape_append(b, name);
@@ -220,18 +205,18 @@ row(GString *b, const char *name, const char *value)
 	g_string_append(b, "</td></tr>\n");
 }
 
-static void
-row_time(GString *b, const char *name, gint64 t)
+void
+cgi_row_time(GString *b, const char *name, gint64 t)
 {
-	char *s = fmt_time(t);
+	char *s = cgi_fmt_time(t);
 
-	row(b, name, s);
+	cgi_row(b, name, s);
 	g_free(s);
 }
 
 /* The ticket's fields for view (ticket_view.c), one row each. */
-static void
-rows(GString *b, const struct pd_ticket *t, unsigned view)
+void
+cgi_rows(GString *b, const struct pd_ticket *t, unsigned view)
 {
 	for (const struct pd_field *f = ticket_view_fields; f->key; f++) {
 		const char *label = view == VIEW_PAGE && f->page_label ? f->page_label :
@@ -240,11 +225,11 @@ rows(GString *b, const struct pd_ticket *t, unsigned view)
 		if (!ticket_view_shown(t, f, view))
 			continue;
 		if (f->is_time)
-			row_time(b, label, ticket_view_time(t, f));
+			cgi_row_time(b, label, ticket_view_time(t, f));
 		else {
 			char *v = ticket_view_text(t, f);
 
-			row(b, label, v);
+			cgi_row(b, label, v);
 			g_free(v);
 		}
 	}
@@ -252,8 +237,8 @@ rows(GString *b, const struct pd_ticket *t, unsigned view)
 
 /* Append a query string "?k=v&k2=v2" built from NULL-terminated pairs,
  * HTML-escaped for an attribute; empty values are left out. */
-static void
-append_link(GString *b, const char *first, ...)
+void
+cgi_append_link(GString *b, const char *first, ...)
 {
 	GString *u = g_string_new("?");
 	va_list ap;
@@ -277,8 +262,8 @@ append_link(GString *b, const char *first, ...)
 
 /* Who wrote a message, as the customer may see it: staff by their
  * configured name and queue, never their address. */
-static char *
-public_author(const struct pd_config *cfg, const struct pd_ticket *t,
+char *
+cgi_public_author(const struct pd_config *cfg, const struct pd_ticket *t,
     const struct pd_stored_message *m)
 {
 	if (strcmp(m->kind, "staff") == 0) {
@@ -295,8 +280,8 @@ public_author(const struct pd_config *cfg, const struct pd_ticket *t,
 }
 
 /* The thread; staff see every kind and the addresses. */
-static void
-render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t,
+void
+cgi_render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t,
     GPtrArray *msgs, int staff, const char *k)
 {
 	g_string_append(b, "<h2>Messages</h2>\n");
@@ -304,13 +289,13 @@ render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t
 		g_string_append(b, "<p>No messages.</p>\n");
 	for (guint i = 0; i < msgs->len; i++) {
 		const struct pd_stored_message *m = msgs->pdata[i];
-		char *who, *when = fmt_time(m->date);
+		char *who, *when = cgi_fmt_time(m->date);
 
 		if (staff)
 			who = g_strdup_printf("%s <%s>", m->from_name && *m->from_name ?
 			    m->from_name : "", m->from_addr ? m->from_addr : "");
 		else
-			who = public_author(cfg, t, m);
+			who = cgi_public_author(cfg, t, m);
 		g_string_append(b, "<div class=\"msg ");
 		html_escape_append(b, m->kind);
 		g_string_append(b, "\"><div class=\"meta\">");
@@ -336,16 +321,16 @@ render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t
 			g_string_append(b, "<ul>\n");
 			for (guint j = 0; j < m->attachments->len; j++) {
 				const struct pd_stored_attachment *a = m->attachments->pdata[j];
-				char *sz = fmt_size(a->size);
+				char *sz = cgi_fmt_size(a->size);
 
 				g_string_append(b, "<li>");
 				if (a->sha256) {
 					g_string_append(b, "<a href=\"");
 					if (staff)
-						append_link(b, "view", "staff", "ref", t->ref,
+						cgi_append_link(b, "view", "staff", "ref", t->ref,
 						    "a", a->sha256, NULL);
 					else
-						append_link(b, "t", t->ref, "k", k, "a",
+						cgi_append_link(b, "t", t->ref, "k", k, "a",
 						    a->sha256, NULL);
 					g_string_append(b, "\">");
 					html_escape_append(b, a->filename ? a->filename :
@@ -372,8 +357,8 @@ render_thread(GString *b, const struct pd_config *cfg, const struct pd_ticket *t
 }
 
 /* A header value safe to send: printable ASCII only. */
-static int
-header_safe(const char *s)
+int
+cgi_header_safe(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
@@ -383,8 +368,8 @@ header_safe(const char *s)
 
 /* Send one attachment of msgs (already limited to what the viewer may
  * see) as a download.  0 sent, 1 not one of them, -1 error. */
-static int
-send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
+int
+cgi_send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 {
 	const struct pd_stored_attachment *a = NULL;
 	GBytes *data = NULL;
@@ -412,7 +397,7 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 		return -1;
 	}
 	ctype = a->content_type;
-	if (ctype == NULL || !header_safe(ctype) || strpbrk(ctype, ";\"\\,") ||
+	if (ctype == NULL || !cgi_header_safe(ctype) || strpbrk(ctype, ";\"\\,") ||
 	    strchr(ctype, '/') == NULL || strlen(ctype) > 127)
 		ctype = "application/octet-stream";
 	/* filename= gets a plain ASCII stand-in, filename*= the real name. */
@@ -427,7 +412,7 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 		g_string_append(fn, "attachment");
 	star = g_uri_escape_string(a->filename && *a->filename ? a->filename :
 	    "attachment", NULL, FALSE);
-	emit_headers(200, "OK", ctype);
+	cgi_emit_headers(200, "OK", ctype);
 	printf("Content-Disposition: attachment; filename=\"%s\"; filename*=UTF-8''%s\r\n",
 	    fn->str, star);
 	printf("Content-Length: %zu\r\n\r\n", g_bytes_get_size(data));
@@ -436,499 +421,6 @@ send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	g_free(star);
 	g_bytes_unref(data);
 	return 0;
-}
-
-/* The ticket named by t whose key k is right, else NULL: 1 found, 0 not
- * (wrong key and unknown ticket alike), -1 error. */
-static int
-customer_ticket(struct pd_ctx *ctx, const char *ref, const char *k, struct pd_ticket **t_r)
-{
-	char *err = NULL;
-	int rc;
-
-	*t_r = NULL;
-	if (ref == NULL || k == NULL || strlen(ref) > 64 || strlen(k) > 128)
-		return 0;
-	if (!token_check_status_key(&ctx->secret, ref, k))
-		return 0;
-	rc = store_ticket_get_by_ref(ctx->store, ref, t_r, &err);
-	if (rc < 0) {
-		log_warnx("ticket %s: %s", ref, err);
-		g_free(err);
-	}
-	return rc;
-}
-
-static void
-lookup_form(GString *b)
-{
-	g_string_append(b, "<form method=\"post\" action=\"\">"
-	    "<input type=\"hidden\" name=\"action\" value=\"lookup\">"
-	    "<p><label>Your email address<br><input type=\"email\" name=\"email\" "
-	    "required maxlength=\"254\"></label></p>"
-	    "<p><label>Ticket reference<br><input type=\"text\" name=\"ref\" "
-	    "placeholder=\"TKT-0042\" required maxlength=\"64\"></label></p>"
-	    "<p><button type=\"submit\">Mail me the link</button></p></form>\n");
-}
-
-static void
-page_lookup(struct page *p)
-{
-	page_head(p, "Your support request");
-	g_string_append(p->body, "<p>Enter the address you wrote from and your ticket "
-	    "reference; we will mail you the link to your ticket's page.</p>\n");
-	lookup_form(p->body);
-	page_foot(p);
-}
-
-/* POST action=lookup: mail the link when the address matches; the
- * answer is the same either way. */
-static int
-do_lookup(struct pd_ctx *ctx, const struct req *r, struct page *p)
-{
-	const char *email = param(r, "email"), *ref = param(r, "ref");
-	struct pd_ticket *t = NULL;
-	char *addr = NULL, *uref = NULL, *err = NULL;
-	int rc = 0, queued = 0;
-
-	if (email == NULL || ref == NULL) {
-		page_simple(p, 400, "Bad Request", "Bad request", "Email and reference are "
-		    "both needed.");
-		return 0;
-	}
-	if (strlen(email) <= 254 && strlen(ref) <= 64) {
-		addr = util_addr_normalize(email);
-		uref = g_ascii_strup(g_strstrip(g_strdup(ref)) , -1);
-		rc = store_ticket_get_by_ref(ctx->store, uref, &t, &err);
-	}
-	if (rc > 0 && t->customer_email && addr && *addr &&
-	    g_ascii_strcasecmp(t->customer_email, addr) == 0) {
-		rc = store_begin(ctx->store, &err);
-		if (rc == 0 && (rc = notify_event(ctx, "status_link", t, NULL, util_now(),
-		    &queued, &err)) == 0)
-			rc = store_commit(ctx->store, &err);
-		else if (rc < 0 && err && strstr(err, "BEGIN") == NULL)
-			store_rollback(ctx->store);
-	}
-	if (rc < 0) {
-		log_warnx("lookup %s: %s", uref ? uref : "-", err ? err : "error");
-		page_error(p);
-	} else
-		page_simple(p, 200, "OK", "Check your mail",
-		    "If the address matches the ticket, we have sent the link to it.");
-	if (t)
-		store_ticket_free(t);
-	g_free(err);
-	g_free(addr);
-	g_free(uref);
-	return 0;
-}
-
-static void
-page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
-    GPtrArray *msgs, const char *k, const char *done)
-{
-	GString *b = p->body;
-	int resolved = strcmp(t->status, "resolved") == 0 ||
-	    (strcmp(t->status, "closed") == 0 && t->resolved_at > 0);
-
-	page_head(p, t->subject && *t->subject ? t->subject : t->ref);
-	if (done && strcmp(done, "closed") == 0)
-		g_string_append(b, "<p><strong>Your request is closed.</strong></p>\n");
-	else if (done && strcmp(done, "rated") == 0)
-		g_string_append(b, "<p><strong>Thank you for your rating.</strong></p>\n");
-	g_string_append(b, "<table>\n");
-	rows(b, t, VIEW_PAGE);
-	g_string_append(b, "</table>\n");
-	render_thread(b, ctx->cfg, t, msgs, 0, k);
-	g_string_append(b, "<p>To add to your request, reply to any of our mails.</p>\n");
-	if (strcmp(t->status, "closed") != 0) {
-		g_string_append(b, "<form method=\"post\" action=\"\">"
-		    "<input type=\"hidden\" name=\"t\" value=\"");
-		html_escape_append(b, t->ref);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
-		html_escape_append(b, k);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"close\">"
-		    "<p><button type=\"submit\">Close this request</button></p></form>\n");
-	}
-	if (resolved) {
-		g_string_append(b, "<h2>How did we do?</h2>\n<form method=\"post\" "
-		    "action=\"\"><input type=\"hidden\" name=\"t\" value=\"");
-		html_escape_append(b, t->ref);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
-		html_escape_append(b, k);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"rate\">"
-		    "<p>");
-		for (int i = 1; i <= 5; i++)
-			g_string_append_printf(b, "<label><input type=\"radio\" name=\"rating\" "
-			    "value=\"%d\"%s> %d</label> ", i, i == 5 ? " required" : "", i);
-		g_string_append_printf(b, "(1 poor, 5 excellent)</p><p><label>Comment "
-		    "(optional)<br><textarea name=\"comment\" rows=\"4\" maxlength=\"%d\">"
-		    "</textarea></label></p><p><button type=\"submit\">Send rating</button>"
-		    "</p></form>\n", CGI_MAX_COMMENT);
-	}
-	page_foot(p);
-}
-
-/* Location for a 303 back to the customer's page. */
-static char *
-back_location(const struct req *r, const char *ref, const char *k, const char *done)
-{
-	char *e_ref = g_uri_escape_string(ref, NULL, FALSE);
-	char *e_k = g_uri_escape_string(k, NULL, FALSE);
-	char *s = g_strdup_printf("Location: %s?t=%s&k=%s&done=%s", r->script, e_ref, e_k,
-	    done);
-
-	g_free(e_ref);
-	g_free(e_k);
-	return s;
-}
-
-/* POST close or rate: one lifecycle event each (ticket.c), in one
- * transaction with the mails it causes. */
-static int
-customer_post(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
-    const char *k, struct page *p, char **location_r)
-{
-	const char *action = param(r, "action");
-	struct pd_change c = { 0 };
-	gint64 now = util_now();
-	char *err = NULL, *detail = NULL;
-	int applied, rc;
-
-	c.actor = "customer";
-	if (strcmp(action, "close") == 0)
-		c.event = TEV_WEB_CLOSE;
-	else if (strcmp(action, "rate") == 0) {
-		const char *rating = param(r, "rating"), *comment = param(r, "comment");
-
-		if (rating == NULL || strlen(rating) != 1 || rating[0] < '1' ||
-		    rating[0] > '5' || (comment && g_utf8_strlen(comment, -1) >
-		    CGI_MAX_COMMENT)) {
-			page_simple(p, 400, "Bad Request", "Bad request",
-			    "The rating must be 1 to 5 and the comment at most 2000 "
-			    "characters.");
-			return 0;
-		}
-		c.event = TEV_CSAT;
-		c.detail = detail = g_strdup(rating);
-	} else {
-		page_simple(p, 400, "Bad Request", "Bad request", "Unknown action.");
-		return 0;
-	}
-	if (store_begin(ctx->store, &err) < 0)
-		goto fail;
-	rc = ticket_apply(ctx, t, &c, now, &applied, NULL, &err);
-	if (rc == 0 && applied && c.event == TEV_CSAT) {
-		const char *comment = param(r, "comment");
-
-		rc = store_ticket_set(ctx->store, t->id, "csat_rating", detail, now, &err);
-		if (rc == 0)
-			rc = store_ticket_set(ctx->store, t->id, "csat_comment",
-			    comment && *comment ? comment : NULL, now, &err);
-	}
-	if (rc < 0 || (!applied && c.event == TEV_CSAT)) {
-		store_rollback(ctx->store);
-		if (rc < 0)
-			goto fail;
-		page_simple(p, 409, "Conflict", "Not resolved yet",
-		    "A request can be rated once it is resolved.");
-		g_free(detail);
-		return 0;
-	}
-	if (store_commit(ctx->store, &err) < 0)
-		goto fail;
-	g_free(detail);
-	*location_r = back_location(r, t->ref, k, c.event == TEV_CSAT ? "rated" : "closed");
-	return 0;
-fail:
-	log_warnx("%s %s: %s", action, t->ref, err ? err : "error");
-	g_free(err);
-	g_free(detail);
-	page_error(p);
-	return -1;
-}
-
-/* GET/POST with t and k. */
-static void
-customer(struct pd_ctx *ctx, const struct req *r, struct page *p, char **location_r)
-{
-	const char *ref = param_set(r, "t"), *k = param_set(r, "k");
-	struct pd_ticket *t = NULL;
-	GPtrArray *msgs = NULL;
-	char *err = NULL;
-	int rc;
-
-	rc = customer_ticket(ctx, ref, k, &t);
-	if (rc < 0) {
-		page_error(p);
-		return;
-	}
-	if (rc == 0) {
-		page_not_found(p);
-		return;
-	}
-	if (strcmp(r->method, "POST") == 0) {
-		customer_post(ctx, r, t, k, p, location_r);
-		goto out;
-	}
-	if (store_messages(ctx->store, t->id, 0, &msgs, &err) < 0) {
-		log_warnx("messages of %s: %s", t->ref, err);
-		page_error(p);
-		goto out;
-	}
-	if (param_set(r, "a")) {
-		rc = send_attachment(ctx, msgs, param(r, "a"));
-		if (rc == 0)
-			p->status = 0;		/* already sent */
-		else if (rc > 0)
-			page_not_found(p);
-		else
-			page_error(p);
-		goto out;
-	}
-	page_customer(ctx, p, t, msgs, k, param(r, "done"));
-out:
-	if (msgs)
-		g_ptr_array_unref(msgs);
-	store_ticket_free(t);
-	g_free(err);
-}
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++)
-		if (strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-has_label(const struct pd_ticket *t, const char *label)
-{
-	for (guint i = 0; t->labels && i < t->labels->len; i++)
-		if (g_ascii_strcasecmp(t->labels->pdata[i], label) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-staff_select(GString *b, const char *name, const char *label, const char *const *opts,
-    GPtrArray *dyn, const char *cur)
-{
-	g_string_append_printf(b, "<label>%s <select name=\"%s\"><option value=\"\">any"
-	    "</option>", label, name);
-	for (guint i = 0; opts ? opts[i] != NULL : i < dyn->len; i++) {
-		const char *o = opts ? opts[i] : dyn->pdata[i];
-
-		g_string_append(b, "<option value=\"");
-		html_escape_append(b, o);
-		g_string_append_printf(b, "\"%s>", cur && strcmp(cur, o) == 0 ?
-		    " selected" : "");
-		html_escape_append(b, o);
-		g_string_append(b, "</option>");
-	}
-	g_string_append(b, "</select></label> ");
-}
-
-/* ?view=staff: tabs, search, filters, 20 per page. */
-static void
-staff_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
-{
-	struct pd_ticket_filter f = { 0 };
-	const char *status = param_set(r, "status"), *prio = param_set(r, "priority");
-	const char *label = param_set(r, "label"), *search = param_set(r, "q");
-	const char *queue = param_set(r, "queue"), *assignee = param_set(r, "assignee");
-	const char *pg = param_set(r, "page");
-	GPtrArray *pairs = NULL, *tickets = NULL, *shown, *names, *queues;
-	GString *b = p->body;
-	char *err = NULL, pagebuf[16];
-	long page = pg ? strtol(pg, NULL, 10) : 1;
-	guint total = 0;
-
-	if ((status && !in_list(ticket_status_names, status)) || (prio && !in_list(ticket_priority_names, prio)) ||
-	    page < 1 || page > 100000 || (search && strlen(search) > CGI_MAX_FIELD) ||
-	    (label && strlen(label) > CGI_MAX_FIELD)) {
-		page_simple(p, 400, "Bad Request", "Bad request", "A filter is not valid.");
-		return;
-	}
-	f.status = status;
-	f.queue = queue;
-	f.assignee = assignee;
-	f.search = search;
-	/* Priority and label are filtered here, so those pages are cut here. */
-	if (prio == NULL && label == NULL) {
-		f.limit = CGI_PAGE_SIZE + 1;
-		f.offset = (int)(page - 1) * CGI_PAGE_SIZE;
-	}
-	if (store_stats(ctx->store, &pairs, &err) < 0 ||
-	    store_ticket_list(ctx->store, &f, &tickets, &err) < 0) {
-		log_warnx("staff list: %s", err);
-		g_free(err);
-		if (pairs)
-			g_ptr_array_unref(pairs);
-		page_error(p);
-		return;
-	}
-	shown = g_ptr_array_new();
-	for (guint i = 0; i < tickets->len; i++) {
-		struct pd_ticket *t = tickets->pdata[i];
-
-		if ((prio && strcmp(t->priority, prio) != 0) || (label && !has_label(t, label)))
-			continue;
-		total++;
-		if (f.limit == 0 && (total <= (guint)(page - 1) * CGI_PAGE_SIZE ||
-		    total > (guint)page * CGI_PAGE_SIZE + 1))
-			continue;
-		g_ptr_array_add(shown, t);
-	}
-
-	page_head(p, "Tickets");
-	g_string_append(b, "<p class=\"meta\">Signed in as ");
-	html_escape_append(b, r->remote_user);
-	g_string_append(b, "</p>\n<p class=\"tabs\"><a href=\"?view=staff\">all</a>");
-	for (guint i = 0; ticket_status_names[i]; i++) {
-		const char *n = "0";
-		char *key = g_strconcat("tickets_", ticket_status_names[i], NULL);
-
-		for (guint j = 0; j + 1 < pairs->len; j += 2)
-			if (strcmp(pairs->pdata[j], key) == 0)
-				n = pairs->pdata[j + 1];
-		g_string_append(b, " <a href=\"");
-		append_link(b, "view", "staff", "status", ticket_status_names[i], NULL);
-		g_string_append_printf(b, "\">%s%s (", status && strcmp(status,
-		    ticket_status_names[i]) == 0 ? "&#9656;" : "", ticket_status_names[i]);
-		html_escape_append(b, n);
-		g_string_append(b, ")</a>");
-		g_free(key);
-	}
-	g_string_append(b, "</p>\n<form method=\"get\" action=\"\">"
-	    "<input type=\"hidden\" name=\"view\" value=\"staff\">");
-	if (status) {
-		g_string_append(b, "<input type=\"hidden\" name=\"status\" value=\"");
-		html_escape_append(b, status);
-		g_string_append(b, "\">");
-	}
-	g_string_append(b, "<p><label>Search <input type=\"search\" name=\"q\" value=\"");
-	html_escape_append(b, search ? search : "");
-	g_string_append(b, "\"></label></p><p>");
-	names = g_ptr_array_new();
-	for (guint i = 0; i < ctx->cfg->staff->len; i++)
-		g_ptr_array_add(names, ((struct pd_staff *)ctx->cfg->staff->pdata[i])->email);
-	queues = g_ptr_array_new();
-	for (guint i = 0; i < ctx->cfg->queues->len; i++)
-		g_ptr_array_add(queues, ((struct pd_queue *)ctx->cfg->queues->pdata[i])->name);
-	staff_select(b, "assignee", "Assignee", NULL, names, assignee);
-	staff_select(b, "queue", "Queue", NULL, queues, queue);
-	staff_select(b, "priority", "Priority", ticket_priority_names, NULL, prio);
-	g_ptr_array_unref(names);
-	g_ptr_array_unref(queues);
-	g_string_append(b, "<label>Label <input type=\"text\" name=\"label\" size=\"10\" "
-	    "value=\"");
-	html_escape_append(b, label ? label : "");
-	g_string_append(b, "\"></label> <button type=\"submit\">Filter</button></p></form>\n");
-
-	g_string_append(b, "<table><tr><th>Ref</th><th>Subject</th><th>Status</th>"
-	    "<th>Priority</th><th>Customer</th><th>Updated</th></tr>\n");
-	for (guint i = 0; i < shown->len && i < CGI_PAGE_SIZE; i++) {
-		struct pd_ticket *t = shown->pdata[i];
-		char *when = fmt_time(t->updated_at);
-
-		g_string_append(b, "<tr><td><a href=\"");
-		append_link(b, "view", "staff", "ref", t->ref, NULL);
-		g_string_append(b, "\">");
-		html_escape_append(b, t->ref);
-		g_string_append(b, "</a></td><td>");
-		html_escape_append(b, t->subject);
-		g_string_append(b, "</td><td>");
-		html_escape_append(b, t->status);
-		g_string_append(b, "</td><td>");
-		html_escape_append(b, t->priority);
-		g_string_append(b, "</td><td>");
-		html_escape_append(b, t->customer_email);
-		g_string_append(b, "</td><td>");
-		html_escape_append(b, when);
-		g_string_append(b, "</td></tr>\n");
-		g_free(when);
-	}
-	g_string_append(b, "</table>\n");
-	if (shown->len == 0)
-		g_string_append(b, "<p>No tickets.</p>\n");
-	g_string_append(b, "<p>");
-	if (page > 1) {
-		g_snprintf(pagebuf, sizeof(pagebuf), "%ld", page - 1);
-		g_string_append(b, "<a href=\"");
-		append_link(b, "view", "staff", "status", status, "q", search, "assignee",
-		    assignee, "queue", queue, "priority", prio, "label", label, "page",
-		    pagebuf, NULL);
-		g_string_append(b, "\">&larr; previous</a> ");
-	}
-	g_string_append_printf(b, "page %ld", page);
-	if (shown->len > CGI_PAGE_SIZE) {
-		g_snprintf(pagebuf, sizeof(pagebuf), "%ld", page + 1);
-		g_string_append(b, " <a href=\"");
-		append_link(b, "view", "staff", "status", status, "q", search, "assignee",
-		    assignee, "queue", queue, "priority", prio, "label", label, "page",
-		    pagebuf, NULL);
-		g_string_append(b, "\">next &rarr;</a>");
-	}
-	g_string_append(b, "</p>\n");
-	page_foot(p);
-	g_ptr_array_unref(shown);
-	g_ptr_array_unref(tickets);
-	g_ptr_array_unref(pairs);
-}
-
-/* ?view=staff&ref=TKT-0042: the whole thread with notes. */
-static void
-staff_ticket(struct pd_ctx *ctx, const struct req *r, struct page *p)
-{
-	const char *ref = param(r, "ref");
-	struct pd_ticket *t = NULL;
-	GPtrArray *msgs = NULL;
-	GString *b = p->body;
-	char *err = NULL;
-	int rc;
-
-	if (strlen(ref) > 64) {
-		page_simple(p, 400, "Bad Request", "Bad request", "Reference too long.");
-		return;
-	}
-	rc = store_ticket_get_by_ref(ctx->store, ref, &t, &err);
-	if (rc > 0 && store_messages(ctx->store, t->id, 1, &msgs, &err) < 0)
-		rc = -1;
-	if (rc < 0) {
-		log_warnx("staff ticket %s: %s", ref, err);
-		page_error(p);
-		goto out;
-	}
-	if (rc == 0) {
-		page_simple(p, 404, "Not Found", "Not found", "No such ticket.");
-		goto out;
-	}
-	if (param_set(r, "a")) {
-		rc = send_attachment(ctx, msgs, param(r, "a"));
-		if (rc == 0)
-			p->status = 0;
-		else if (rc > 0)
-			page_simple(p, 404, "Not Found", "Not found", "No such attachment.");
-		else
-			page_error(p);
-		goto out;
-	}
-	page_head(p, t->subject && *t->subject ? t->subject : t->ref);
-	g_string_append(b, "<p><a href=\"?view=staff\">&larr; all tickets</a></p>\n<table>\n");
-	rows(b, t, VIEW_STAFF);
-	g_string_append(b, "</table>\n");
-	render_thread(b, ctx->cfg, t, msgs, 1, NULL);
-	page_foot(p);
-out:
-	if (msgs)
-		g_ptr_array_unref(msgs);
-	if (t)
-		store_ticket_free(t);
-	g_free(err);
 }
 
 /* Read the POST body: 0 ok, -1 malformed (400), -2 too big (413). */
@@ -974,56 +466,56 @@ read_form(struct req *r)
 static void
 route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 {
-	const char *view = param(r, "view"), *action;
+	const char *view = cgi_param(r, "view"), *action;
 	struct pd_staff *staff = NULL;
 
 	if (r->remote_user && *r->remote_user)
 		staff = config_staff_by_email(ctx->cfg, r->remote_user);
 	if (view && strcmp(view, "staff") == 0) {
 		if (staff == NULL) {
-			page_simple(p, 403, "Forbidden", "Forbidden",
+			cgi_page_simple(p, 403, "Forbidden", "Forbidden",
 			    "This page is for the support team.");
 			return;
 		}
 		if (strcmp(r->method, "GET") != 0) {
-			page_simple(p, 405, "Method Not Allowed", "Method not allowed",
+			cgi_page_simple(p, 405, "Method Not Allowed", "Method not allowed",
 			    "The staff view is read only.");
 			return;
 		}
-		if (param_set(r, "ref"))
-			staff_ticket(ctx, r, p);
+		if (cgi_param_set(r, "ref"))
+			cgi_staff_ticket(ctx, r, p);
 		else
-			staff_list(ctx, r, p);
+			cgi_staff_list(ctx, r, p);
 		return;
 	}
 	if (view) {
-		page_simple(p, 400, "Bad Request", "Bad request", "Unknown view.");
+		cgi_page_simple(p, 400, "Bad Request", "Bad request", "Unknown view.");
 		return;
 	}
-	action = param(r, "action");
+	action = cgi_param(r, "action");
 	if (strcmp(r->method, "POST") == 0) {
 		if (action == NULL) {
-			page_simple(p, 400, "Bad Request", "Bad request", "No action.");
+			cgi_page_simple(p, 400, "Bad Request", "Bad request", "No action.");
 			return;
 		}
 		if (strcmp(action, "lookup") == 0) {
-			do_lookup(ctx, r, p);
+			cgi_do_lookup(ctx, r, p);
 			return;
 		}
-		customer(ctx, r, p, location_r);
+		cgi_customer(ctx, r, p, location_r);
 		return;
 	}
-	if (param(r, "t") || param(r, "k")) {
-		customer(ctx, r, p, location_r);
+	if (cgi_param(r, "t") || cgi_param(r, "k")) {
+		cgi_customer(ctx, r, p, location_r);
 		return;
 	}
 	/* The page's plain URL: the staff view for the support team (the
 	 * web server logged them in), the lookup form for everyone else. */
 	if (staff) {
-		staff_list(ctx, r, p);
+		cgi_staff_list(ctx, r, p);
 		return;
 	}
-	page_lookup(p);
+	cgi_page_lookup(p);
 }
 
 int
@@ -1043,26 +535,26 @@ cgi_main(void)
 	r.method = getenv("REQUEST_METHOD");
 	r.remote_user = getenv("REMOTE_USER");
 	r.script = sn && strrchr(sn, '/') ? strrchr(sn, '/') + 1 : "postdesk.cgi";
-	if (!header_safe(r.script) || strpbrk(r.script, "?#&\"") || *r.script == '\0')
+	if (!cgi_header_safe(r.script) || strpbrk(r.script, "?#&\"") || *r.script == '\0')
 		r.script = "postdesk.cgi";
 	r.q = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	if (r.method == NULL || (strcmp(r.method, "GET") != 0 &&
 	    strcmp(r.method, "POST") != 0)) {
-		page_simple(&p, 405, "Method Not Allowed", "Method not allowed",
+		cgi_page_simple(&p, 405, "Method Not Allowed", "Method not allowed",
 		    "Only GET and POST are answered here.");
 		goto send;
 	}
 	if ((qs && strlen(qs) > CGI_MAX_BODY) || cgi_form_parse(qs, r.q) < 0) {
-		page_simple(&p, 400, "Bad Request", "Bad request", "The address is malformed.");
+		cgi_page_simple(&p, 400, "Bad Request", "Bad request", "The address is malformed.");
 		goto send;
 	}
 	if (strcmp(r.method, "POST") == 0 && (rc = read_form(&r)) < 0) {
 		if (rc == -2)
-			page_simple(&p, 413, "Payload Too Large", "Too large",
+			cgi_page_simple(&p, 413, "Payload Too Large", "Too large",
 			    "The form is too large.");
 		else
-			page_simple(&p, 400, "Bad Request", "Bad request",
+			cgi_page_simple(&p, 400, "Bad Request", "Bad request",
 			    "The form is malformed.");
 		goto send;
 	}
@@ -1070,13 +562,13 @@ cgi_main(void)
 	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
 		for (guint i = 0; i < errors->len; i++)
 			log_warnx("%s", (char *)errors->pdata[i]);
-		page_error(&p);
+		cgi_page_error(&p);
 		goto send;
 	}
 	if (ctx_open(&ctx, cfg, &ex, &err) < 0) {
 		log_warnx("%s", err);
 		g_free(err);
-		page_error(&p);
+		cgi_page_error(&p);
 		goto send;
 	}
 	route(&ctx, &r, &p, &location);
@@ -1086,7 +578,7 @@ send:
 		printf("Status: 303 See Other\r\n%s\r\nContent-Length: 0\r\n\r\n", location);
 		g_free(location);
 	} else if (p.status != 0)
-		emit_page(&p, NULL);
+		cgi_emit_page(&p, NULL);
 	fflush(stdout);
 	if (cfg)
 		config_free(cfg);

@@ -1,0 +1,278 @@
+/* cgi_customer.c: the customer's side of postdesk.cgi (SPEC 8): the page
+ * behind the signed link, its close and rating forms, and the lookup form
+ * that mails the link. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgi.h"
+#include "cgi_private.h"
+#include "config.h"
+#include "ctx.h"
+#include "html.h"
+#include "log.h"
+#include "notify.h"
+#include "store.h"
+#include "ticket.h"
+#include "ticket_view.h"
+#include "token.h"
+#include "util.h"
+
+/* The ticket named by t whose key k is right, else NULL: 1 found, 0 not
+ * (wrong key and unknown ticket alike), -1 error. */
+static int
+customer_ticket(struct pd_ctx *ctx, const char *ref, const char *k, struct pd_ticket **t_r)
+{
+	char *err = NULL;
+	int rc;
+
+	*t_r = NULL;
+	if (ref == NULL || k == NULL || strlen(ref) > 64 || strlen(k) > 128)
+		return 0;
+	if (!token_check_status_key(&ctx->secret, ref, k))
+		return 0;
+	rc = store_ticket_get_by_ref(ctx->store, ref, t_r, &err);
+	if (rc < 0) {
+		log_warnx("ticket %s: %s", ref, err);
+		g_free(err);
+	}
+	return rc;
+}
+
+static void
+lookup_form(GString *b)
+{
+	g_string_append(b, "<form method=\"post\" action=\"\">"
+	    "<input type=\"hidden\" name=\"action\" value=\"lookup\">"
+	    "<p><label>Your email address<br><input type=\"email\" name=\"email\" "
+	    "required maxlength=\"254\"></label></p>"
+	    "<p><label>Ticket reference<br><input type=\"text\" name=\"ref\" "
+	    "placeholder=\"TKT-0042\" required maxlength=\"64\"></label></p>"
+	    "<p><button type=\"submit\">Mail me the link</button></p></form>\n");
+}
+
+void
+cgi_page_lookup(struct page *p)
+{
+	cgi_page_head(p, "Your support request");
+	g_string_append(p->body, "<p>Enter the address you wrote from and your ticket "
+	    "reference; we will mail you the link to your ticket's page.</p>\n");
+	lookup_form(p->body);
+	cgi_page_foot(p);
+}
+
+/* POST action=lookup: mail the link when the address matches; the
+ * answer is the same either way. */
+int
+cgi_do_lookup(struct pd_ctx *ctx, const struct req *r, struct page *p)
+{
+	const char *email = cgi_param(r, "email"), *ref = cgi_param(r, "ref");
+	struct pd_ticket *t = NULL;
+	char *addr = NULL, *uref = NULL, *err = NULL;
+	int rc = 0, queued = 0;
+
+	if (email == NULL || ref == NULL) {
+		cgi_page_simple(p, 400, "Bad Request", "Bad request", "Email and reference are "
+		    "both needed.");
+		return 0;
+	}
+	if (strlen(email) <= 254 && strlen(ref) <= 64) {
+		addr = util_addr_normalize(email);
+		uref = g_ascii_strup(g_strstrip(g_strdup(ref)) , -1);
+		rc = store_ticket_get_by_ref(ctx->store, uref, &t, &err);
+	}
+	if (rc > 0 && t->customer_email && addr && *addr &&
+	    g_ascii_strcasecmp(t->customer_email, addr) == 0) {
+		rc = store_begin(ctx->store, &err);
+		if (rc == 0 && (rc = notify_event(ctx, "status_link", t, NULL, util_now(),
+		    &queued, &err)) == 0)
+			rc = store_commit(ctx->store, &err);
+		else if (rc < 0 && err && strstr(err, "BEGIN") == NULL)
+			store_rollback(ctx->store);
+	}
+	if (rc < 0) {
+		log_warnx("lookup %s: %s", uref ? uref : "-", err ? err : "error");
+		cgi_page_error(p);
+	} else
+		cgi_page_simple(p, 200, "OK", "Check your mail",
+		    "If the address matches the ticket, we have sent the link to it.");
+	if (t)
+		store_ticket_free(t);
+	g_free(err);
+	g_free(addr);
+	g_free(uref);
+	return 0;
+}
+
+static void
+page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
+    GPtrArray *msgs, const char *k, const char *done)
+{
+	GString *b = p->body;
+	int resolved = strcmp(t->status, "resolved") == 0 ||
+	    (strcmp(t->status, "closed") == 0 && t->resolved_at > 0);
+
+	cgi_page_head(p, t->subject && *t->subject ? t->subject : t->ref);
+	if (done && strcmp(done, "closed") == 0)
+		g_string_append(b, "<p><strong>Your request is closed.</strong></p>\n");
+	else if (done && strcmp(done, "rated") == 0)
+		g_string_append(b, "<p><strong>Thank you for your rating.</strong></p>\n");
+	g_string_append(b, "<table>\n");
+	cgi_rows(b, t, VIEW_PAGE);
+	g_string_append(b, "</table>\n");
+	cgi_render_thread(b, ctx->cfg, t, msgs, 0, k);
+	g_string_append(b, "<p>To add to your request, reply to any of our mails.</p>\n");
+	if (strcmp(t->status, "closed") != 0) {
+		g_string_append(b, "<form method=\"post\" action=\"\">"
+		    "<input type=\"hidden\" name=\"t\" value=\"");
+		html_escape_append(b, t->ref);
+		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
+		html_escape_append(b, k);
+		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"close\">"
+		    "<p><button type=\"submit\">Close this request</button></p></form>\n");
+	}
+	if (resolved) {
+		g_string_append(b, "<h2>How did we do?</h2>\n<form method=\"post\" "
+		    "action=\"\"><input type=\"hidden\" name=\"t\" value=\"");
+		html_escape_append(b, t->ref);
+		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
+		html_escape_append(b, k);
+		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"rate\">"
+		    "<p>");
+		for (int i = 1; i <= 5; i++)
+			g_string_append_printf(b, "<label><input type=\"radio\" name=\"rating\" "
+			    "value=\"%d\"%s> %d</label> ", i, i == 5 ? " required" : "", i);
+		g_string_append_printf(b, "(1 poor, 5 excellent)</p><p><label>Comment "
+		    "(optional)<br><textarea name=\"comment\" rows=\"4\" maxlength=\"%d\">"
+		    "</textarea></label></p><p><button type=\"submit\">Send rating</button>"
+		    "</p></form>\n", CGI_MAX_COMMENT);
+	}
+	cgi_page_foot(p);
+}
+
+/* Location for a 303 back to the customer's page. */
+static char *
+back_location(const struct req *r, const char *ref, const char *k, const char *done)
+{
+	char *e_ref = g_uri_escape_string(ref, NULL, FALSE);
+	char *e_k = g_uri_escape_string(k, NULL, FALSE);
+	char *s = g_strdup_printf("Location: %s?t=%s&k=%s&done=%s", r->script, e_ref, e_k,
+	    done);
+
+	g_free(e_ref);
+	g_free(e_k);
+	return s;
+}
+
+/* POST close or rate: one lifecycle event each (ticket.c), in one
+ * transaction with the mails it causes. */
+static int
+customer_post(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
+    const char *k, struct page *p, char **location_r)
+{
+	const char *action = cgi_param(r, "action");
+	struct pd_change c = { 0 };
+	gint64 now = util_now();
+	char *err = NULL, *detail = NULL;
+	int applied, rc;
+
+	c.actor = "customer";
+	if (strcmp(action, "close") == 0)
+		c.event = TEV_WEB_CLOSE;
+	else if (strcmp(action, "rate") == 0) {
+		const char *rating = cgi_param(r, "rating"), *comment = cgi_param(r, "comment");
+
+		if (rating == NULL || strlen(rating) != 1 || rating[0] < '1' ||
+		    rating[0] > '5' || (comment && g_utf8_strlen(comment, -1) >
+		    CGI_MAX_COMMENT)) {
+			cgi_page_simple(p, 400, "Bad Request", "Bad request",
+			    "The rating must be 1 to 5 and the comment at most 2000 "
+			    "characters.");
+			return 0;
+		}
+		c.event = TEV_CSAT;
+		c.detail = detail = g_strdup(rating);
+	} else {
+		cgi_page_simple(p, 400, "Bad Request", "Bad request", "Unknown action.");
+		return 0;
+	}
+	if (store_begin(ctx->store, &err) < 0)
+		goto fail;
+	rc = ticket_apply(ctx, t, &c, now, &applied, NULL, &err);
+	if (rc == 0 && applied && c.event == TEV_CSAT) {
+		const char *comment = cgi_param(r, "comment");
+
+		rc = store_ticket_set(ctx->store, t->id, "csat_rating", detail, now, &err);
+		if (rc == 0)
+			rc = store_ticket_set(ctx->store, t->id, "csat_comment",
+			    comment && *comment ? comment : NULL, now, &err);
+	}
+	if (rc < 0 || (!applied && c.event == TEV_CSAT)) {
+		store_rollback(ctx->store);
+		if (rc < 0)
+			goto fail;
+		cgi_page_simple(p, 409, "Conflict", "Not resolved yet",
+		    "A request can be rated once it is resolved.");
+		g_free(detail);
+		return 0;
+	}
+	if (store_commit(ctx->store, &err) < 0)
+		goto fail;
+	g_free(detail);
+	*location_r = back_location(r, t->ref, k, c.event == TEV_CSAT ? "rated" : "closed");
+	return 0;
+fail:
+	log_warnx("%s %s: %s", action, t->ref, err ? err : "error");
+	g_free(err);
+	g_free(detail);
+	cgi_page_error(p);
+	return -1;
+}
+
+/* GET/POST with t and k. */
+void
+cgi_customer(struct pd_ctx *ctx, const struct req *r, struct page *p, char **location_r)
+{
+	const char *ref = cgi_param_set(r, "t"), *k = cgi_param_set(r, "k");
+	struct pd_ticket *t = NULL;
+	GPtrArray *msgs = NULL;
+	char *err = NULL;
+	int rc;
+
+	rc = customer_ticket(ctx, ref, k, &t);
+	if (rc < 0) {
+		cgi_page_error(p);
+		return;
+	}
+	if (rc == 0) {
+		cgi_page_not_found(p);
+		return;
+	}
+	if (strcmp(r->method, "POST") == 0) {
+		customer_post(ctx, r, t, k, p, location_r);
+		goto out;
+	}
+	if (store_messages(ctx->store, t->id, 0, &msgs, &err) < 0) {
+		log_warnx("messages of %s: %s", t->ref, err);
+		cgi_page_error(p);
+		goto out;
+	}
+	if (cgi_param_set(r, "a")) {
+		rc = cgi_send_attachment(ctx, msgs, cgi_param(r, "a"));
+		if (rc == 0)
+			p->status = 0;		/* already sent */
+		else if (rc > 0)
+			cgi_page_not_found(p);
+		else
+			cgi_page_error(p);
+		goto out;
+	}
+	page_customer(ctx, p, t, msgs, k, cgi_param(r, "done"));
+out:
+	if (msgs)
+		g_ptr_array_unref(msgs);
+	store_ticket_free(t);
+	g_free(err);
+}

@@ -1,0 +1,61 @@
+/* cgi_private.h: what cgi.c, cgi_customer.c and cgi_staff.c share: the
+ * request, the page being built and the common output helpers. */
+#ifndef PD_CGI_PRIVATE_H
+#define PD_CGI_PRIVATE_H
+
+#include <glib.h>
+
+#include "ctx.h"
+#include "store.h"
+
+#define CGI_MAX_FIELD	1024	/* ref, email, search words... */
+
+struct pd_config;
+
+struct req {
+	const char	*method;
+	const char	*remote_user;
+	const char	*script;	/* last part of SCRIPT_NAME */
+	GHashTable	*q;		/* query string */
+	GHashTable	*f;		/* form body (POST) */
+};
+
+struct page {
+	int		 status;
+	const char	*reason;
+	GString		*body;
+};
+
+/* cgi.c: request values and common output */
+const char	*cgi_param(const struct req *, const char *);
+const char	*cgi_param_set(const struct req *, const char *);
+void		 cgi_page_head(struct page *, const char *);
+void		 cgi_page_foot(struct page *);
+void		 cgi_page_simple(struct page *, int, const char *, const char *, const char *);
+void		 cgi_page_not_found(struct page *);
+void		 cgi_page_error(struct page *);
+void		 cgi_emit_headers(int, const char *, const char *);
+void		 cgi_emit_page(const struct page *, const char *);
+char		*cgi_fmt_time(gint64);
+char		*cgi_fmt_size(gint64);
+void		 cgi_row(GString *, const char *, const char *);
+void		 cgi_row_time(GString *, const char *, gint64);
+void		 cgi_rows(GString *, const struct pd_ticket *, unsigned);
+void		 cgi_append_link(GString *, const char *, ...) G_GNUC_NULL_TERMINATED;
+char		*cgi_public_author(const struct pd_config *, const struct pd_ticket *,
+		    const struct pd_stored_message *);
+void		 cgi_render_thread(GString *, const struct pd_config *, const struct pd_ticket *,
+		    GPtrArray *, int, const char *);
+int		 cgi_header_safe(const char *);
+int		 cgi_send_attachment(struct pd_ctx *, GPtrArray *, const char *);
+
+/* cgi_customer.c */
+int		 cgi_do_lookup(struct pd_ctx *, const struct req *, struct page *);
+void		 cgi_page_lookup(struct page *);
+void		 cgi_customer(struct pd_ctx *, const struct req *, struct page *, char **);
+
+/* cgi_staff.c */
+void		 cgi_staff_list(struct pd_ctx *, const struct req *, struct page *);
+void		 cgi_staff_ticket(struct pd_ctx *, const struct req *, struct page *);
+
+#endif
