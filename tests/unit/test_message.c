@@ -418,7 +418,10 @@ wire_roundtrip(const struct pd_message *m)
 
 			ok = (p->data == NULL) == (p2->data == NULL) &&
 			    (p->data == NULL || g_bytes_equal(p->data, p2->data)) &&
-			    (p->headers == NULL) == (p2->headers == NULL);
+			    (p->headers == NULL) == (p2->headers == NULL) &&
+			    g_strcmp0(p->subject, p2->subject) == 0 &&
+			    g_strcmp0(p->from.addr, p2->from.addr) == 0 &&
+			    g_strcmp0(p->from.name, p2->from.name) == 0;
 		}
 	}
 	if (v2)
