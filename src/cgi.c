@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "cgi.h"
 #include "cgi_private.h"
+#include "message.h"
 #include "config.h"
 #include "ctx.h"
 #include "html.h"
@@ -423,17 +426,128 @@ cgi_send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	return 0;
 }
 
-/* Read the POST body: 0 ok, -1 malformed (400), -2 too big (413). */
+/* The fields and files of a multipart/form-data body (RFC 7578), read
+ * with GMime as the MIME entity it is. */
 static int
-read_form(struct req *r)
+form_multipart(struct req *r, const char *ctype, const char *buf, size_t len,
+    int max_files)
+{
+	GMimeStream *st;
+	GMimeParser *parser;
+	GMimeObject *obj;
+	GByteArray *all = g_byte_array_sized_new(len + 256);
+	int rc = 0;
+
+	message_init();
+	g_byte_array_append(all, (const guint8 *)"Content-Type: ", 14);
+	g_byte_array_append(all, (const guint8 *)ctype, strlen(ctype));
+	g_byte_array_append(all, (const guint8 *)"\r\n\r\n", 4);
+	g_byte_array_append(all, (const guint8 *)buf, len);
+	st = g_mime_stream_mem_new_with_byte_array(all);
+	parser = g_mime_parser_new_with_stream(st);
+	obj = g_mime_parser_construct_part(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(st);
+	if (obj == NULL || !GMIME_IS_MULTIPART(obj)) {
+		if (obj)
+			g_object_unref(obj);
+		return -1;
+	}
+	for (int i = 0; rc == 0 && i < g_mime_multipart_get_count(GMIME_MULTIPART(obj)); i++) {
+		GMimeObject *part = g_mime_multipart_get_part(GMIME_MULTIPART(obj), i);
+		GMimeContentDisposition *cd = g_mime_object_get_content_disposition(part);
+		const char *name = cd ? g_mime_content_disposition_get_parameter(cd, "name") :
+		    NULL;
+		const char *fname = cd ? g_mime_content_disposition_get_parameter(cd,
+		    "filename") : NULL;
+		GMimeDataWrapper *w;
+		GMimeStream *out;
+		GByteArray *data;
+
+		if (!GMIME_IS_PART(part) || name == NULL || *name == '\0' ||
+		    !g_utf8_validate(name, -1, NULL)) {
+			rc = -1;
+			break;
+		}
+		w = g_mime_part_get_content(GMIME_PART(part));
+		data = g_byte_array_new();
+		out = g_mime_stream_mem_new_with_byte_array(data);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+		if (w)
+			g_mime_data_wrapper_write_to_stream(w, out);
+		g_object_unref(out);
+		if (fname) {
+			struct cgi_file *f;
+			char *ct;
+
+			if (data->len == 0 && *fname == '\0') {
+				g_byte_array_unref(data);	/* no file chosen */
+				continue;
+			}
+			if ((int)r->files->len >= max_files || !g_utf8_validate(fname, -1, NULL) ||
+			    strlen(fname) > 255) {
+				g_byte_array_unref(data);
+				rc = -1;
+				break;
+			}
+			f = g_new0(struct cgi_file, 1);
+			f->field = g_strdup(name);
+			f->filename = g_strdup(fname);
+			ct = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(part));
+			f->content_type = ct;
+			f->data = g_byte_array_free_to_bytes(data);
+			g_ptr_array_add(r->files, f);
+			continue;
+		}
+		if (memchr(data->data, '\0', data->len) || data->len > CGI_MAX_BODY) {
+			g_byte_array_unref(data);
+			rc = -1;
+			break;
+		}
+		g_byte_array_append(data, (const guint8 *)"", 1);
+		if (!g_utf8_validate((const char *)data->data, -1, NULL)) {
+			g_byte_array_unref(data);
+			rc = -1;
+			break;
+		}
+		if (!g_hash_table_contains(r->f, name))
+			g_hash_table_insert(r->f, g_strdup(name),
+			    g_strdup((const char *)data->data));
+		g_byte_array_unref(data);
+	}
+	g_object_unref(obj);
+	return rc;
+}
+
+static void
+cgi_file_free(gpointer p)
+{
+	struct cgi_file *f = p;
+
+	g_free(f->field);
+	g_free(f->filename);
+	g_free(f->content_type);
+	if (f->data)
+		g_bytes_unref(f->data);
+	g_free(f);
+}
+
+/* Read the POST body: urlencoded up to CGI_MAX_BODY, multipart/form-data
+ * (the reply form's attachments) up to max_upload.  0 ok, -1 malformed
+ * (400), -2 too big (413). */
+static int
+read_form(struct req *r, gint64 max_upload)
 {
 	const char *cl = getenv("CONTENT_LENGTH"), *ct = getenv("CONTENT_TYPE");
 	char *end, *buf;
 	long n;
 	size_t got = 0;
-	int rc;
+	int rc, multipart = 0;
 
-	if (ct == NULL || g_ascii_strncasecmp(ct, "application/x-www-form-urlencoded",
+	if (ct && g_ascii_strncasecmp(ct, "multipart/form-data", 19) == 0 &&
+	    (ct[19] == ';' || ct[19] == ' ') && cgi_header_safe(ct) && strlen(ct) < 256)
+		multipart = 1;
+	else if (ct == NULL || g_ascii_strncasecmp(ct, "application/x-www-form-urlencoded",
 	    33) != 0 || (ct[33] != '\0' && ct[33] != ';'))
 		return -1;
 	if (cl == NULL || *cl == '\0')
@@ -442,7 +556,7 @@ read_form(struct req *r)
 	n = strtol(cl, &end, 10);
 	if (errno || *end != '\0' || n < 0)
 		return -1;
-	if (n > CGI_MAX_BODY)
+	if (n > (multipart ? max_upload : CGI_MAX_BODY))
 		return -2;
 	buf = g_malloc(n + 1);
 	while (got < (size_t)n) {
@@ -452,12 +566,16 @@ read_form(struct req *r)
 		got += k;
 	}
 	buf[got] = '\0';
-	if (got != (size_t)n || memchr(buf, '\0', got)) {
+	if (got != (size_t)n || (!multipart && memchr(buf, '\0', got))) {
 		g_free(buf);
 		return -1;
 	}
 	r->f = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	rc = cgi_form_parse(buf, r->f);
+	r->files = g_ptr_array_new_with_free_func(cgi_file_free);
+	if (multipart)
+		rc = form_multipart(r, ct, buf, got, CGI_MAX_FILES);
+	else
+		rc = cgi_form_parse(buf, r->f);
 	g_free(buf);
 	return rc;
 }
@@ -549,20 +667,21 @@ cgi_main(void)
 		cgi_page_simple(&p, 400, "Bad Request", "Bad request", "The address is malformed.");
 		goto send;
 	}
-	if (strcmp(r.method, "POST") == 0 && (rc = read_form(&r)) < 0) {
+	errors = g_ptr_array_new_with_free_func(g_free);
+	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
+		for (guint i = 0; i < errors->len; i++)
+			log_warnx("%s", (char *)errors->pdata[i]);
+		cgi_page_error(&p);
+		goto send;
+	}
+	if (strcmp(r.method, "POST") == 0 && (rc = read_form(&r, cfg->limits.max_message +
+	    CGI_MAX_BODY)) < 0) {
 		if (rc == -2)
 			cgi_page_simple(&p, 413, "Payload Too Large", "Too large",
 			    "The form is too large.");
 		else
 			cgi_page_simple(&p, 400, "Bad Request", "Bad request",
 			    "The form is malformed.");
-		goto send;
-	}
-	errors = g_ptr_array_new_with_free_func(g_free);
-	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
-		for (guint i = 0; i < errors->len; i++)
-			log_warnx("%s", (char *)errors->pdata[i]);
-		cgi_page_error(&p);
 		goto send;
 	}
 	if (ctx_open(&ctx, cfg, &ex, &err) < 0) {
@@ -586,7 +705,116 @@ send:
 		g_ptr_array_unref(errors);
 	if (r.f)
 		g_hash_table_destroy(r.f);
+	if (r.files)
+		g_ptr_array_unref(r.files);
 	g_hash_table_destroy(r.q);
 	g_string_free(p.body, TRUE);
+	return 0;
+}
+
+/* A mail as the form's author wrote it, for intake (source "web"): From
+ * them, to the ticket's queue, the text as UTF-8 and each file as an
+ * attachment.  Caller unrefs. */
+GBytes *
+cgi_compose(struct pd_ctx *ctx, const struct pd_ticket *t, const char *from_addr,
+    const char *from_name, const char *text, GPtrArray *files)
+{
+	const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
+	GMimeMessage *msg;
+	GMimeTextPart *body;
+	GMimeStream *out;
+	GByteArray *bytes;
+	GDateTime *now;
+	char *subject, *id, *rnd;
+
+	message_init();
+	if (q == NULL)
+		q = ctx->cfg->queues->pdata[0];
+	msg = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name ? from_name : "",
+	    from_addr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, q->name, q->address);
+	subject = g_strdup_printf("[%s] %s", t->ref, t->subject ? t->subject : "");
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	rnd = g_uuid_string_random();
+	id = g_strdup_printf("web.%s@%s", rnd, ctx->cfg->hostname ? ctx->cfg->hostname :
+	    "postdesk.invalid");
+	g_mime_message_set_message_id(msg, id);
+	now = g_date_time_new_from_unix_utc(util_now());
+	g_mime_message_set_date(msg, now);
+	g_date_time_unref(now);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Postdesk-Source", "web", NULL);
+	body = g_mime_text_part_new_with_subtype("plain");
+	g_mime_text_part_set_text(body, text ? text : "");
+	if (files == NULL || files->len == 0)
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(body));
+	else {
+		GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mp, GMIME_OBJECT(body));
+		for (guint i = 0; i < files->len; i++) {
+			const struct cgi_file *f = files->pdata[i];
+			GMimeContentType *ct = f->content_type ?
+			    g_mime_content_type_parse(NULL, f->content_type) : NULL;
+			GMimePart *part;
+			GMimeStream *st;
+			GMimeDataWrapper *w;
+			gsize n;
+			const void *d = g_bytes_get_data(f->data, &n);
+
+			if (ct && g_mime_content_type_get_media_type(ct) &&
+			    g_mime_content_type_get_media_subtype(ct) &&
+			    g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct),
+			    "multipart") != 0 && g_ascii_strcasecmp(
+			    g_mime_content_type_get_media_type(ct), "message") != 0)
+				part = g_mime_part_new_with_type(
+				    g_mime_content_type_get_media_type(ct),
+				    g_mime_content_type_get_media_subtype(ct));
+			else
+				part = g_mime_part_new_with_type("application", "octet-stream");
+			if (ct)
+				g_object_unref(ct);
+			g_mime_part_set_filename(part, f->filename);
+			st = g_mime_stream_mem_new_with_buffer(d, n);
+			w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+			g_mime_part_set_content(part, w);
+			g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+			g_object_unref(w);
+			g_object_unref(st);
+			g_mime_multipart_add(mp, GMIME_OBJECT(part));
+			g_object_unref(part);
+		}
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
+		g_object_unref(mp);
+	}
+	g_object_unref(body);
+	bytes = g_byte_array_new();
+	out = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out);
+	g_object_unref(out);
+	g_object_unref(msg);
+	g_free(subject);
+	g_free(id);
+	g_free(rnd);
+	return g_byte_array_free_to_bytes(bytes);
+}
+
+/* A composed mail through the one intake (intake.c) as source "web".
+ * 0 with *r filled (intake_result_clear it), -1 on a temporary failure. */
+int
+cgi_intake(struct pd_ctx *ctx, GBytes *raw, struct pd_source *src,
+    struct pd_intake_result *r)
+{
+	char *err = NULL;
+	gsize n;
+	const void *d = g_bytes_get_data(raw, &n);
+
+	src->kind = "web";
+	if (intake_process(ctx, d, n, src, r, &err) < 0) {
+		log_warnx("web intake: %s", err ? err : "temporary failure");
+		g_free(err);
+		return -1;
+	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "html.h"
+#include "intake.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"
@@ -107,49 +108,85 @@ cgi_do_lookup(struct pd_ctx *ctx, const struct req *r, struct page *p)
 }
 
 static void
+hidden_ticket(GString *b, const struct pd_ticket *t, const char *k, const char *action)
+{
+	g_string_append(b, "<input type=\"hidden\" name=\"t\" value=\"");
+	html_escape_append(b, t->ref);
+	g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
+	html_escape_append(b, k);
+	g_string_append_printf(b, "\"><input type=\"hidden\" name=\"action\" value=\"%s\">",
+	    action);
+}
+
+/* The rating form (#rate), the score of the mail's link checked. */
+static void
+rate_form(GString *b, const struct pd_ticket *t, const char *k, int preset)
+{
+	g_string_append(b, "<section id=\"rate\" class=\"box\"><h2>How did we do?</h2>\n"
+	    "<form method=\"post\" action=\"\">");
+	hidden_ticket(b, t, k, "rate");
+	g_string_append(b, "<fieldset class=\"stars\"><legend>Your rating (1 poor, 5 "
+	    "excellent)</legend>");
+	for (int i = 1; i <= 5; i++)
+		g_string_append_printf(b, "<label><input type=\"radio\" name=\"rating\" "
+		    "value=\"%d\"%s%s> %d</label> ", i, i == 5 ? " required" : "",
+		    i == preset ? " checked" : "", i);
+	g_string_append_printf(b, "</fieldset><p><label>Comment (optional)<br><textarea "
+	    "name=\"comment\" rows=\"3\" maxlength=\"%d\"></textarea></label></p><p><button "
+	    "type=\"submit\">%s</button></p></form></section>\n", CGI_MAX_COMMENT,
+	    preset ? "Confirm my rating" : "Send rating");
+	(void)t;
+}
+
+static void
 page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
-    GPtrArray *msgs, const char *k, const char *done)
+    GPtrArray *msgs, const char *k, const char *done, int preset)
 {
 	GString *b = p->body;
 	int resolved = strcmp(t->status, "resolved") == 0 ||
 	    (strcmp(t->status, "closed") == 0 && t->resolved_at > 0);
+	char *tok = token_form(&ctx->secret, "", t->ref, util_now());
+	char *size = g_format_size((guint64)ctx->cfg->limits.max_attachment);
 
 	cgi_page_head(p, t->subject && *t->subject ? t->subject : t->ref);
 	if (done && strcmp(done, "closed") == 0)
-		g_string_append(b, "<p><strong>Your request is closed.</strong></p>\n");
+		g_string_append(b, "<p class=\"done\"><strong>Your request is closed."
+		    "</strong></p>\n");
 	else if (done && strcmp(done, "rated") == 0)
-		g_string_append(b, "<p><strong>Thank you for your rating.</strong></p>\n");
+		g_string_append(b, "<p class=\"done\"><strong>Thank you for your rating."
+		    "</strong></p>\n");
+	else if (done && strcmp(done, "replied") == 0)
+		g_string_append(b, "<p class=\"done\"><strong>Thank you, your message is on "
+		    "your request and the team has been told.</strong></p>\n");
+	/* From the mail's rating link: the form first, the score checked. */
+	if (resolved && preset)
+		rate_form(b, t, k, preset);
 	g_string_append(b, "<table>\n");
 	cgi_rows(b, t, VIEW_PAGE);
 	g_string_append(b, "</table>\n");
 	cgi_render_thread(b, ctx->cfg, t, msgs, 0, k);
-	g_string_append(b, "<p>To add to your request, reply to any of our mails.</p>\n");
+	g_string_append(b, "<section id=\"reply\" class=\"box\"><h2>Add a message</h2>\n"
+	    "<form method=\"post\" action=\"\" enctype=\"multipart/form-data\">");
+	hidden_ticket(b, t, k, "reply");
+	g_string_append(b, "<input type=\"hidden\" name=\"tok\" value=\"");
+	html_escape_append(b, tok);
+	g_string_append_printf(b, "\"><p><label>Your message<br><textarea name=\"text\" "
+	    "rows=\"6\" maxlength=\"%d\"></textarea></label></p><p><label>Attachments "
+	    "(up to %d files, %s each)<br><input type=\"file\" name=\"file\" multiple>"
+	    "</label></p><p><button type=\"submit\">Send</button></p></form>"
+	    "<p class=\"meta\">You can also reply to any of our mails.</p></section>\n",
+	    CGI_MAX_TEXT, CGI_MAX_FILES, size);
 	if (strcmp(t->status, "closed") != 0) {
-		g_string_append(b, "<form method=\"post\" action=\"\">"
-		    "<input type=\"hidden\" name=\"t\" value=\"");
-		html_escape_append(b, t->ref);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
-		html_escape_append(b, k);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"close\">"
-		    "<p><button type=\"submit\">Close this request</button></p></form>\n");
+		g_string_append(b, "<form method=\"post\" action=\"\">");
+		hidden_ticket(b, t, k, "close");
+		g_string_append(b, "<p><button type=\"submit\">Close this request</button>"
+		    "</p></form>\n");
 	}
-	if (resolved) {
-		g_string_append(b, "<h2>How did we do?</h2>\n<form method=\"post\" "
-		    "action=\"\"><input type=\"hidden\" name=\"t\" value=\"");
-		html_escape_append(b, t->ref);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"k\" value=\"");
-		html_escape_append(b, k);
-		g_string_append(b, "\"><input type=\"hidden\" name=\"action\" value=\"rate\">"
-		    "<p>");
-		for (int i = 1; i <= 5; i++)
-			g_string_append_printf(b, "<label><input type=\"radio\" name=\"rating\" "
-			    "value=\"%d\"%s> %d</label> ", i, i == 5 ? " required" : "", i);
-		g_string_append_printf(b, "(1 poor, 5 excellent)</p><p><label>Comment "
-		    "(optional)<br><textarea name=\"comment\" rows=\"4\" maxlength=\"%d\">"
-		    "</textarea></label></p><p><button type=\"submit\">Send rating</button>"
-		    "</p></form>\n", CGI_MAX_COMMENT);
-	}
+	if (resolved && !preset)
+		rate_form(b, t, k, 0);
 	cgi_page_foot(p);
+	g_free(tok);
+	g_free(size);
 }
 
 /* Location for a 303 back to the customer's page. */
@@ -166,6 +203,70 @@ back_location(const struct req *r, const char *ref, const char *k, const char *d
 	return s;
 }
 
+/* POST reply: the text and files become a mail from the customer that
+ * goes through the one intake (source "web") onto this ticket: the same
+ * threading, status change, staff notice and limits as their mail, but
+ * no mail back to them (they see the answer here). */
+static int
+customer_reply(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
+    const char *k, struct page *p, char **location_r)
+{
+	const char *tok = cgi_param(r, "tok");
+	struct pd_source src = { 0 };
+	struct pd_intake_result res = { 0 };
+	char *text = g_strstrip(g_strdup(cgi_param(r, "text") ? cgi_param(r, "text") : ""));
+	GBytes *raw;
+	int rc = 0;
+
+	if (!token_check_form(&ctx->secret, tok, "", t->ref, util_now(), CGI_FORM_MAX_AGE)) {
+		cgi_page_simple(p, 403, "Forbidden", "Form expired",
+		    "This form is too old or not for this request. Reload the page and "
+		    "send it again.");
+		goto out;
+	}
+	if (*text == '\0' && r->files->len == 0) {
+		cgi_page_simple(p, 400, "Bad Request", "Nothing to send",
+		    "Write a message or choose a file.");
+		goto out;
+	}
+	if (g_utf8_strlen(text, -1) > CGI_MAX_TEXT) {
+		cgi_page_simple(p, 400, "Bad Request", "Too long",
+		    "The message is too long.");
+		goto out;
+	}
+	raw = cgi_compose(ctx, t, t->customer_email, t->customer_name, text, r->files);
+	src.ticket_id = t->id;
+	src.on_page = 1;
+	rc = cgi_intake(ctx, raw, &src, &res);
+	g_bytes_unref(raw);
+	if (rc < 0) {
+		cgi_page_simple(p, 503, "Service Unavailable", "Please try again",
+		    "Your message could not be saved just now. Please try again in a "
+		    "minute.");
+		goto out;
+	}
+	if (res.ref == NULL || (res.outcome != OUT_NEW && res.outcome != OUT_THREADED)) {
+		log_warnx("web reply on %s: %s%s%s", t->ref, intake_outcome_name(res.outcome),
+		    res.detail ? ": " : "", res.detail ? res.detail : "");
+		cgi_page_simple(p, 422, "Unprocessable Content", "Not taken",
+		    "Your message could not be added to the request. Please reply to one "
+		    "of our mails instead.");
+		goto out;
+	}
+	/* A reply long after the end opens a new request: show that one. */
+	if (strcmp(res.ref, t->ref) != 0) {
+		char *k2 = token_status_key(&ctx->secret, res.ref);
+
+		*location_r = back_location(r, res.ref, k2, "replied");
+		g_free(k2);
+	} else
+		*location_r = back_location(r, t->ref, k, "replied");
+out:
+	intake_result_clear(&res);
+	g_free(text);
+	return 0;
+}
+
 /* POST close or rate: one lifecycle event each (ticket.c), in one
  * transaction with the mails it causes. */
 static int
@@ -179,6 +280,8 @@ customer_post(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
 	int applied, rc;
 
 	c.actor = "customer";
+	if (strcmp(action, "reply") == 0)
+		return customer_reply(ctx, r, t, k, p, location_r);
 	if (strcmp(action, "close") == 0)
 		c.event = TEV_WEB_CLOSE;
 	else if (strcmp(action, "rate") == 0) {
@@ -269,7 +372,13 @@ cgi_customer(struct pd_ctx *ctx, const struct req *r, struct page *p, char **loc
 			cgi_page_error(p);
 		goto out;
 	}
-	page_customer(ctx, p, t, msgs, k, cgi_param(r, "done"));
+	{
+		const char *rate = cgi_param(r, "rate");
+		int preset = rate && strlen(rate) == 1 && rate[0] >= '1' && rate[0] <= '5' ?
+		    rate[0] - '0' : 0;
+
+		page_customer(ctx, p, t, msgs, k, cgi_param(r, "done"), preset);
+	}
 out:
 	if (msgs)
 		g_ptr_array_unref(msgs);

@@ -6,11 +6,24 @@
 #include <glib.h>
 
 #include "ctx.h"
+#include "intake.h"
 #include "store.h"
 
 #define CGI_MAX_FIELD	1024	/* ref, email, search words... */
 
 struct pd_config;
+
+#define CGI_MAX_FILES	10	/* attachments on one reply */
+#define CGI_MAX_TEXT	20000	/* a reply or note typed on a page, characters */
+#define CGI_FORM_MAX_AGE	(24 * 3600)	/* a form token's life, seconds */
+
+/* A file of a multipart/form-data POST. */
+struct cgi_file {
+	char	*field;
+	char	*filename;
+	char	*content_type;	/* as the browser said */
+	GBytes	*data;
+};
 
 struct req {
 	const char	*method;
@@ -18,6 +31,7 @@ struct req {
 	const char	*script;	/* last part of SCRIPT_NAME */
 	GHashTable	*q;		/* query string */
 	GHashTable	*f;		/* form body (POST) */
+	GPtrArray	*files;		/* struct cgi_file *, POST only */
 };
 
 struct page {
@@ -48,6 +62,11 @@ void		 cgi_render_thread(GString *, const struct pd_config *, const struct pd_ti
 		    GPtrArray *, int, const char *);
 int		 cgi_header_safe(const char *);
 int		 cgi_send_attachment(struct pd_ctx *, GPtrArray *, const char *);
+
+GBytes		*cgi_compose(struct pd_ctx *, const struct pd_ticket *, const char *,
+		    const char *, const char *, GPtrArray *);
+int		 cgi_intake(struct pd_ctx *, GBytes *, struct pd_source *,
+		    struct pd_intake_result *);
 
 /* cgi_customer.c */
 int		 cgi_do_lookup(struct pd_ctx *, const struct req *, struct page *);

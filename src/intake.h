@@ -25,6 +25,15 @@ struct pd_source {
 	int		 force;		/* quarantine retry: skip the seen check */
 	int		 no_mail;	/* record only: queue no mail (an import
 					 * of old mail must not answer it) */
+	/* The status page ("web"): a mail composed from a form. */
+	gint64		 ticket_id;	/* the ticket the signed page names: the
+					 * mail goes there, never threaded elsewhere */
+	const struct pd_staff *staff;	/* the agent the web server signed in:
+					 * the mail is theirs (CLASS_STAFF) */
+	const char	*commands;	/* that agent's #command block, apart from
+					 * the text (never read for commands) */
+	int		 on_page;	/* the customer wrote on the page and sees
+					 * the answer there: no mail to customers */
 };
 
 enum pd_outcome {

@@ -288,5 +288,5 @@ else
 fi
 
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
-ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err'"
+ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err' '$TMP/lighttpd.stderr'"
 finish
