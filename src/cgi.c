@@ -25,8 +25,10 @@
 #include "util.h"
 
 static const char css[] =
+	"*{box-sizing:border-box}"
 	"body{font-family:sans-serif;margin:0 auto;max-width:48em;padding:0 .8em;"
-	"line-height:1.4;color:#222}"
+	"line-height:1.4;color:#222;overflow-wrap:anywhere}"
+	"body.wide{max-width:96em}"
 	"h1{font-size:1.3em}h2{font-size:1.1em}"
 	"table{border-collapse:collapse;width:100%}"
 	"th,td{text-align:left;padding:.25em .4em;border-bottom:1px solid #ddd;"
@@ -34,11 +36,53 @@ static const char css[] =
 	"pre{white-space:pre-wrap;word-wrap:break-word;font-family:inherit;margin:.3em 0}"
 	".msg{border:1px solid #ccc;border-radius:4px;padding:.5em;margin:.6em 0}"
 	"summary{color:#555;cursor:pointer}"
-	".staff{background:#f2f7ff}.note{background:#fff8e0}.system{background:#f4f4f4}"
+	".staff{background:#f2f7ff}.note{background:#fff8e0;border-left:4px solid #c90}"
+	".system{background:#f4f4f4}"
 	".meta{color:#555;font-size:.9em}"
 	".tabs a{display:inline-block;margin:.2em .4em .2em 0}"
+	".tabs a[aria-current]{font-weight:bold;text-decoration:none;color:#000;"
+	"border-bottom:3px solid #036}"
 	"input,select,textarea,button{font-size:1em;max-width:100%}"
-	"textarea{width:100%}";
+	"textarea{width:100%}"
+	".box{border:1px solid #ccc;border-radius:4px;padding:.2em .8em;margin:1em 0}"
+	".done{background:#e8f5e9;padding:.4em .6em;border-radius:4px}"
+	"fieldset.stars{border:0;padding:0;margin:.4em 0}"
+	"fieldset.stars label{display:inline-block;padding:.3em .5em;margin:.1em;"
+	"border:1px solid #ccc;border-radius:4px}"
+	/* badges: the word is always there, the colour only helps */
+	".b{display:inline-block;padding:0 .45em;border-radius:.8em;font-size:.85em;"
+	"border:1px solid;white-space:nowrap}"
+	".st-open{background:#e3f0ff;color:#034;border-color:#69c}"
+	".st-in_progress{background:#efe6ff;color:#315;border-color:#96c}"
+	".st-waiting{background:#fff4d6;color:#530;border-color:#c90}"
+	".st-on_hold{background:#eee;color:#333;border-color:#999}"
+	".st-resolved{background:#e3f6e5;color:#140;border-color:#6a6}"
+	".st-closed{background:#ddd;color:#222;border-color:#777}"
+	".pr-low{background:#f4f4f4;color:#444;border-color:#bbb}"
+	".pr-normal{background:#eef3f7;color:#234;border-color:#9ab}"
+	".pr-high{background:#ffe9d6;color:#620;border-color:#d80}"
+	".pr-urgent{background:#c00;color:#fff;border-color:#900;font-weight:bold}"
+	".sla-ok{background:#e3f6e5;color:#140;border-color:#6a6}"
+	".sla-warning{background:#fff4d6;color:#530;border-color:#c90}"
+	".sla-breached{background:#fde0e0;color:#600;border-color:#c33;font-weight:bold}"
+	".sla-paused{background:#eee;color:#333;border-color:#999;border-style:dashed}"
+	".lb{display:inline-block;background:#f0f0f0;border:1px solid #ccc;border-radius:3px;"
+	"padding:0 .3em;font-size:.85em;margin:0 .1em}"
+	".ref{font-family:monospace;font-weight:bold}"
+	"ul.list{list-style:none;padding:0;margin:.5em 0}"
+	".t{border-bottom:1px solid #ddd;padding:.45em .2em}"
+	".t.cur{background:#eef4ff}.t .tl{display:block}"
+	".t.unread .tl{font-weight:bold}"
+	".new{color:#b00;font-weight:bold;white-space:nowrap}"
+	".filters label{display:inline-block;margin:.2em .4em .2em 0}"
+	"form.act.row,form.act.inline{display:inline-block;margin:.2em .6em .2em 0}"
+	"ol.hist{padding-left:1.2em}ol.hist li{margin:.2em 0}"
+	".held{border-color:#c33;background:#fff5f5}"
+	".sr{position:absolute;left:-9999px}"
+	".side{margin-top:2em}"
+	/* list and ticket side by side on a desktop, the ticket first on a phone */
+	"@media (min-width:64em){.split{display:grid;grid-template-columns:minmax(18em,1fr) 2fr;"
+	"gap:1.5em;align-items:start}.side{margin-top:0;order:-1}}";
 
 /* Form or query value, trimmed of nothing: NULL when absent. */
 const char *
@@ -107,7 +151,8 @@ cgi_page_head(struct page *p, const char *title)
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	    "<meta name=\"referrer\" content=\"no-referrer\"><title>");
 	html_escape_append(p->body, title);
-	g_string_append_printf(p->body, "</title><style>%s</style></head><body>\n<h1>", css);
+	g_string_append_printf(p->body, "</title><style>%s</style></head><body%s>\n<h1>", css,
+	    p->wide ? " class=\"wide\"" : "");
 	html_escape_append(p->body, title);
 	g_string_append(p->body, "</h1>\n");
 }
@@ -595,15 +640,12 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 			    "This page is for the support team.");
 			return;
 		}
-		if (strcmp(r->method, "GET") != 0) {
-			cgi_page_simple(p, 405, "Method Not Allowed", "Method not allowed",
-			    "The staff view is read only.");
-			return;
-		}
-		if (cgi_param_set(r, "ref"))
-			cgi_staff_ticket(ctx, r, p);
+		if (strcmp(r->method, "POST") == 0)
+			cgi_staff_post(ctx, r, staff, p, location_r);
+		else if (cgi_param_set(r, "ref"))
+			cgi_staff_ticket(ctx, r, staff, p);
 		else
-			cgi_staff_list(ctx, r, p);
+			cgi_staff_list(ctx, r, staff, p);
 		return;
 	}
 	if (view) {
@@ -630,7 +672,7 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 	/* The page's plain URL: the staff view for the support team (the
 	 * web server logged them in), the lookup form for everyone else. */
 	if (staff) {
-		cgi_staff_list(ctx, r, p);
+		cgi_staff_list(ctx, r, staff, p);
 		return;
 	}
 	cgi_page_lookup(p);
@@ -640,7 +682,7 @@ int
 cgi_main(void)
 {
 	struct req r = { 0 };
-	struct page p = { 200, "OK", NULL };
+	struct page p = { 200, "OK", NULL, 0 };
 	struct pd_config *cfg = NULL;
 	struct pd_ctx ctx = { 0 };
 	GPtrArray *errors = NULL;

@@ -12,8 +12,11 @@
 #define CGI_MAX_FIELD	1024	/* ref, email, search words... */
 
 struct pd_config;
+struct pd_staff;
 
 #define CGI_MAX_FILES	10	/* attachments on one reply */
+#define CGI_MAX_LABEL	64	/* one label, characters */
+#define CGI_MINE_MAX	1000	/* tickets counted on the "mine" tab */
 #define CGI_MAX_TEXT	20000	/* a reply or note typed on a page, characters */
 #define CGI_FORM_MAX_AGE	(24 * 3600)	/* a form token's life, seconds */
 
@@ -38,6 +41,7 @@ struct page {
 	int		 status;
 	const char	*reason;
 	GString		*body;
+	int		 wide;		/* the staff pages: the whole width */
 };
 
 /* cgi.c: request values and common output */
@@ -73,8 +77,12 @@ int		 cgi_do_lookup(struct pd_ctx *, const struct req *, struct page *);
 void		 cgi_page_lookup(struct page *);
 void		 cgi_customer(struct pd_ctx *, const struct req *, struct page *, char **);
 
-/* cgi_staff.c */
-void		 cgi_staff_list(struct pd_ctx *, const struct req *, struct page *);
-void		 cgi_staff_ticket(struct pd_ctx *, const struct req *, struct page *);
+/* cgi_staff.c: me is the staff member the web server signed in */
+void		 cgi_staff_list(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *);
+void		 cgi_staff_ticket(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *);
+void		 cgi_staff_post(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *, char **);
 
 #endif

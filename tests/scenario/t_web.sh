@@ -12,7 +12,7 @@
 [ -x "$CGI" ] || { echo "# $CGI not built"; exit 99; }
 [ -x "$LIGHTTPD" ] || { echo "# $LIGHTTPD missing (apt-get install lighttpd)"; exit 99; }
 
-EXTRA_CONF='limits = { max_attachment = "4K"; };' write_config
+EXTRA_CONF='limits = { max_attachment = "4K"; ticket_mails_per_10min = 4; };' write_config
 deliver() { "$PD" deliver < "$1" > "$TMP/deliver.out" 2> "$TMP/deliver.err"; }
 cat > "$TMP/m1.eml" <<'EOF2'
 From: Jane Customer <jane@example.org>
@@ -137,6 +137,156 @@ is "rating event by the customer" "$(sql "SELECT actor, detail FROM events WHERE
 
 ok "injected script never ran on the customer page" \
     test "$(cdp "goto|$URL1" "eval|typeof window.pwned")" = '"undefined"'
+
+# --- c) the staff list ---------------------------------------------------
+ALICE=alice@example.com:wonderland
+BOB=bob@example.com:builder
+STAFF="$BASE/staff/postdesk.cgi"
+cat > "$TMP/m3.eml" <<'EOF2'
+From: Carl Client <carl@client.test>
+To: support@example.com
+Subject: Held mail <i>test</i>
+Message-ID: <m3@client.test>
+Date: Sat, 21 Nov 2026 09:10:00 +0000
+
+Please call me back.
+EOF2
+ok "deliver m3" deliver "$TMP/m3.eml"
+# five automatic mails to Carl within ten minutes: the limit (4) holds the rest
+for st in in_progress open on_hold in_progress waiting; do
+	"$PD" set TKT-0003 status=$st >/dev/null 2>&1
+done
+HELD=$(sql "SELECT count(*) FROM outbox WHERE ticket_id = 3 AND status = 'held'")
+ok "a mail of TKT-0003 is held" test "$HELD" -ge 1
+is "plain URL, alice signed in: the staff list" "$(http GET "$STAFF" "" "$ALICE")" 200
+ok "list: TKT-0001 unread for alice, marked in words" \
+    grep -q '<li class="t unread"><a class="tl" href="[^"]*ref=TKT-0001"><span class="new">&#9679; new</span>' "$TMP/body"
+ok "list: status badge with its word" body_has '<span class="b st-open">open</span>'
+ok "list: priority badge with its word" body_has '<span class="b pr-normal">normal</span>'
+ok "list: SLA state on track" body_has '<span class="b sla-ok">SLA on track</span>'
+ok "list: SLA paused for a ticket on hold or waiting" body_has '<span class="b sla-paused">SLA paused</span>'
+ok "list: unassigned and the queue" body_has '<span class="who">unassigned</span> &middot; Support'
+ok "list: subject escaped" body_has 'Held mail &lt;i&gt;test&lt;/i&gt;'
+ok "list: tab counts" body_has '>open (1)</a>'
+ok "list: a mine tab" body_has '>mine (0)</a>'
+ok "list: the resolved count" body_has '>resolved (1)</a>'
+
+# --- d) the staff ticket page and its actions ----------------------------
+is "ticket page" "$(http GET "$STAFF?view=staff&ref=TKT-0003" "" "$ALICE")" 200
+ok "ticket page: held mail shown" body_has '<section class="box held" id="held"><h2>Held mail</h2>'
+ok "ticket page: how to release it" body_has 'release with <code>postdesk outbox release '
+ok "ticket page: the history as postdesk history has it" \
+    test "$(grep -c '<li class="h-' "$TMP/body")" = "$("$PD" history TKT-0003 | tail -n +2 | wc -l)"
+ok "ticket page: a held step in the history" body_has '<strong>held</strong>'
+is "list after opening TKT-0001" "$(http GET "$STAFF?view=staff&ref=TKT-0001" "" "$ALICE")" 200
+TOKA1=$(form_value tok)
+ok "ticket page: the list beside it, TKT-0001 no longer unread for alice" \
+    grep -q '<li class="t cur"><a class="tl" href="[^"]*ref=TKT-0001" aria-current="page"><span class="ref">TKT-0001' "$TMP/body"
+http GET "$STAFF" "" "$BOB" >/dev/null
+ok "still unread for bob" grep -q '<li class="t unread"><a class="tl" href="[^"]*ref=TKT-0001">' "$TMP/body"
+http GET "$STAFF?view=staff&ref=TKT-0002" "" "$ALICE" >/dev/null
+TOKA2=$(form_value tok)
+ok "ticket page: the customer's rating" body_has '<tr><th>Customer rating</th><td>4 of 5: Quick &lt;b&gt;&amp;&lt;/b&gt; kind</td></tr>'
+http GET "$STAFF?view=staff&ref=TKT-0001" "" "$BOB" >/dev/null
+TOKB1=$(form_value tok)
+
+# each action: the change, the actor, the mails (as by mail)
+act() {	# act AUTH FORM: POST to the staff view, prints the status
+	http POST "$STAFF" "view=staff&ref=TKT-0001&$2" "$1"
+}
+mails_since() {	# event:rcpt list of the outbox rows after id $1
+	sql "SELECT o.event || ':' || group_concat(r.addr, ',') FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.id > $1 GROUP BY o.id ORDER BY o.id" | tr '\n' ' '
+}
+last=$(sql "SELECT max(id) FROM outbox")
+is "token of another ticket refused" "$(act "$ALICE" "tok=$TOKA2&action=priority&value=high")" 403
+is "token of another agent refused" "$(act "$ALICE" "tok=$TOKB1&action=priority&value=high")" 403
+is "no token refused" "$(act "$ALICE" "action=priority&value=high")" 403
+is "a signed-in non-staff user refused" "$(act mallory@example.net:sneaky "tok=$TOKA1&action=priority&value=high")" 403
+is "unknown value refused" "$(act "$ALICE" "tok=$TOKA1&action=priority&value=huge")" 400
+is "refused forms changed nothing" "$(sql "SELECT priority FROM tickets WHERE id = 1")|$(sql "SELECT max(id) FROM outbox")" "normal|$last"
+
+is "priority: 303 back to the ticket" "$(act "$ALICE" "tok=$TOKA1&action=priority&value=high")" 303
+is "priority: where to" "$(header Location)" "postdesk.cgi?view=staff&ref=TKT-0001&done=priority"
+is "priority: set, alice the actor" "$(sql "SELECT t.priority, e.actor FROM tickets t JOIN events e ON e.ticket_id = t.id WHERE t.id = 1 AND e.kind = 'priority'")" \
+    "high|alice@example.com"
+is "priority: no mail (as by mail)" "$(mails_since "$last")" ""
+
+is "assign bob" "$(act "$ALICE" "tok=$TOKA1&action=assign&value=bob@example.com")" 303
+is "assign: assignee and actor" "$(sql "SELECT t.assignee, e.actor, e.detail FROM tickets t JOIN events e ON e.ticket_id = t.id WHERE t.id = 1 AND e.kind = 'assign'")" \
+    "bob@example.com|alice@example.com|assignee: none -> bob@example.com"
+is "assign: bob told" "$(mails_since "$last")" "ticket_assigned:bob@example.com "
+last=$(sql "SELECT max(id) FROM outbox")
+
+is "label" "$(act "$ALICE" "tok=$TOKA1&action=label&value=printer")" 303
+is "label: on the ticket" "$(sql "SELECT label FROM labels WHERE ticket_id = 1")" printer
+is "label: recorded by alice" "$(sql "SELECT actor FROM events WHERE ticket_id = 1 AND detail LIKE '%label printer%'")" alice@example.com
+is "label with a space refused" "$(act "$ALICE" "tok=$TOKA1&action=label&value=two+words")" 400
+is "label: no mail" "$(mails_since "$last")" ""
+
+is "note" "$(act "$ALICE" "tok=$TOKA1&action=note&text=Out+of+warranty%2C+zebra.")" 303
+is "note: an internal note by alice" "$(sql "SELECT kind, from_addr, body FROM messages WHERE ticket_id = 1 ORDER BY id DESC LIMIT 1")" \
+    "note|alice@example.com|Out of warranty, zebra."
+is "note: no mail to anyone but the assignee" "$(mails_since "$last")" ""
+http GET "$URL1" >/dev/null
+ok "note: never on the customer's page" body_lacks 'zebra'
+
+is "reply" "$(act "$ALICE" "tok=$TOKA1&action=reply&text=Please+open+tray+3.")" 303
+is "reply: a staff message by alice" "$(sql "SELECT kind, from_addr, body FROM messages WHERE ticket_id = 1 ORDER BY id DESC LIMIT 1")" \
+    "staff|alice@example.com|Please open tray 3."
+is "reply: relayed to the customer" "$(mails_since "$last")" "staff_reply:jane@example.org "
+is "reply: waiting for the customer" "$(sql "SELECT status FROM tickets WHERE id = 1")" waiting
+ok "reply: the relayed text" test "$($PY - "$TMP/var/postdesk.db" <<'PYEOF'
+import email, email.policy, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+raw, = db.execute("SELECT raw FROM outbox WHERE event = 'staff_reply' ORDER BY id DESC LIMIT 1").fetchone()
+m = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
+print(m.get_body(preferencelist=("plain",)).get_content().splitlines()[0], m["From"])
+PYEOF
+)" = "Please open tray 3. Alice Smith via Support <support@example.com>"
+last=$(sql "SELECT max(id) FROM outbox")
+
+res=$(cdp "auth|$ALICE" "size|1280|800" "goto|$STAFF?view=staff&ref=TKT-0001" \
+    "select|form.act input[value=status] ~ label select|resolved" \
+    "click|form.act input[value=status] ~ button" url \
+    "eval|document.querySelector('.done').textContent")
+is "status from the browser" "$res" "$STAFF?view=staff&ref=TKT-0001&done=status
+\"Status set.\""
+is "status: resolved by alice" "$(sql "SELECT t.status, e.actor FROM tickets t JOIN events e ON e.ticket_id = t.id WHERE t.id = 1 AND e.detail LIKE 'status: waiting -> resolved%'")" \
+    "resolved|alice@example.com"
+is "status: the customer told, as by mail" "$(mails_since "$last")" "ticket_resolved:jane@example.org "
+is "actions by GET change nothing" "$(http GET "$STAFF?view=staff&ref=TKT-0001&tok=$TOKA1&action=priority&value=low" "" "$ALICE")|$(sql "SELECT priority FROM tickets WHERE id = 1")" "200|high"
+
+# the unread mark comes back with the customer's next mail
+sed -e 's/m1@example.org/m5@example.org/' -e 's/^Subject: .*/Subject: Re: [TKT-0001] Printer/' \
+    -e 's/^The printer.*/Tray 3 was empty./' "$TMP/m1.eml" > "$TMP/m5.eml"
+ok "deliver m5" deliver "$TMP/m5.eml"
+http GET "$STAFF" "" "$ALICE" >/dev/null
+ok "unread again for alice after the customer's mail" \
+    grep -q '<li class="t unread"><a class="tl" href="[^"]*ref=TKT-0001">' "$TMP/body"
+http GET "$STAFF?view=staff&ref=TKT-0001" "" "$ALICE" >/dev/null
+http GET "$STAFF?view=staff" "" "$ALICE" >/dev/null
+ok "and cleared once she opens it" sh -c "! grep -q 'class=\"t unread\"><a class=\"tl\" href=\"[^\"]*ref=TKT-0001\"' '$TMP/body'"
+http GET "$STAFF?view=staff&mine=1" "" "$BOB" >/dev/null
+ok "mine: bob's ticket listed" body_has 'class="ref">TKT-0001</span>'
+ok "mine: only his" body_lacks 'class="ref">TKT-0003</span>'
+
+# layout: side by side on a desktop, stacked on a phone, never wider
+res=$(cdp "auth|$ALICE" "size|1280|800" "goto|$STAFF?view=staff&ref=TKT-0001" \
+    "eval|document.querySelector('.side').getBoundingClientRect().right <= document.querySelector('main.ticket').getBoundingClientRect().left" \
+    "size|390|844" "goto|$STAFF?view=staff&ref=TKT-0001" \
+    "eval|document.querySelector('.side').getBoundingClientRect().top >= document.querySelector('main.ticket').getBoundingClientRect().bottom" \
+    "size|360|740" "goto|$STAFF" fits "goto|$STAFF?view=staff&ref=TKT-0001" fits)
+is "list beside the ticket at 1280, below it at 390, no sideways scroll at 360" "$res" "true
+true
+360 360
+360 360"
+shots staff-list "$STAFF" "$ALICE"
+shots staff-ticket "$STAFF?view=staff&ref=TKT-0001" "$ALICE"
+shots staff-held "$STAFF?view=staff&ref=TKT-0003" "$ALICE"
+shots customer "$URL1"
+ok "injected script never ran on the staff pages" \
+    test "$(cdp "auth|$ALICE" "goto|$STAFF" "eval|typeof window.pwned" "goto|$STAFF?view=staff&ref=TKT-0001" "eval|typeof window.pwned")" = '"undefined"
+"undefined"'
 
 kill -- -"$CHROME_PID" 2>/dev/null
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
