@@ -665,6 +665,10 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 		cgi_customer(ctx, r, p, location_r);
 		return;
 	}
+	if (cgi_param(r, "c") || cgi_param(r, "l")) {
+		cgi_customer_list(ctx, r, p);
+		return;
+	}
 	if (cgi_param(r, "t") || cgi_param(r, "k")) {
 		cgi_customer(ctx, r, p, location_r);
 		return;

@@ -14,6 +14,7 @@
 #include "html.h"
 #include "intake.h"
 #include "log.h"
+#include "lookup.h"
 #include "notify.h"
 #include "store.h"
 #include "ticket.h"
@@ -45,66 +46,130 @@ customer_ticket(struct pd_ctx *ctx, const char *ref, const char *k, struct pd_ti
 static void
 lookup_form(GString *b)
 {
-	g_string_append(b, "<form method=\"post\" action=\"\">"
+	g_string_append(b, "<form method=\"post\" action=\"\" class=\"box\">"
 	    "<input type=\"hidden\" name=\"action\" value=\"lookup\">"
 	    "<p><label>Your email address<br><input type=\"email\" name=\"email\" "
 	    "required maxlength=\"254\"></label></p>"
-	    "<p><label>Ticket reference<br><input type=\"text\" name=\"ref\" "
-	    "placeholder=\"TKT-0042\" required maxlength=\"64\"></label></p>"
-	    "<p><button type=\"submit\">Mail me the link</button></p></form>\n");
+	    "<p><label>Ticket reference (optional)<br><input type=\"text\" name=\"ref\" "
+	    "placeholder=\"TKT-0042\" maxlength=\"64\"></label></p>"
+	    "<p><button type=\"submit\">Mail me my tickets</button></p></form>\n");
 }
 
 void
 cgi_page_lookup(struct page *p)
 {
-	cgi_page_head(p, "Your support request");
-	g_string_append(p->body, "<p>Enter the address you wrote from and your ticket "
-	    "reference; we will mail you the link to your ticket's page.</p>\n");
+	cgi_page_head(p, "Your support requests");
+	g_string_append(p->body, "<p>Enter the address you wrote from; we will mail you a "
+	    "link to the list of all your requests, each with its own page.</p>\n");
 	lookup_form(p->body);
 	cgi_page_foot(p);
 }
 
-/* POST action=lookup: mail the link when the address matches; the
- * answer is the same either way. */
+/* POST action=lookup: record the request, whoever's the address; the
+ * daemon mails the links (lookup.c).  The work and the answer are the
+ * same whether the address has tickets or not: one bounded INSERT. */
 int
 cgi_do_lookup(struct pd_ctx *ctx, const struct req *r, struct page *p)
 {
-	const char *email = cgi_param(r, "email"), *ref = cgi_param(r, "ref");
-	struct pd_ticket *t = NULL;
+	const char *email = cgi_param_set(r, "email"), *ref = cgi_param_set(r, "ref");
 	char *addr = NULL, *uref = NULL, *err = NULL;
-	int rc = 0, queued = 0;
+	int rc, added = 0;
 
-	if (email == NULL || ref == NULL) {
-		cgi_page_simple(p, 400, "Bad Request", "Bad request", "Email and reference are "
-		    "both needed.");
+	if (email == NULL || strlen(email) > 254 || (ref && strlen(ref) > 64)) {
+		cgi_page_simple(p, 400, "Bad Request", "Bad request", "An email address is "
+		    "needed.");
 		return 0;
 	}
-	if (strlen(email) <= 254 && strlen(ref) <= 64) {
-		addr = util_addr_normalize(email);
-		uref = g_ascii_strup(g_strstrip(g_strdup(ref)) , -1);
-		rc = store_ticket_get_by_ref(ctx->store, uref, &t, &err);
+	addr = util_addr_normalize(email);
+	if (addr == NULL || strchr(addr, '@') == NULL) {
+		cgi_page_simple(p, 400, "Bad Request", "Bad request", "That is not an email "
+		    "address.");
+		g_free(addr);
+		return 0;
 	}
-	if (rc > 0 && t->customer_email && addr && *addr &&
-	    g_ascii_strcasecmp(t->customer_email, addr) == 0) {
-		rc = store_begin(ctx->store, &err);
-		if (rc == 0 && (rc = notify_event(ctx, "status_link", t, NULL, util_now(),
-		    &queued, &err)) == 0)
-			rc = store_commit(ctx->store, &err);
-		else if (rc < 0 && err && strstr(err, "BEGIN") == NULL)
-			store_rollback(ctx->store);
-	}
+	uref = ref ? g_ascii_strup(g_strstrip(g_strdup(ref)), -1) : NULL;
+	rc = store_begin(ctx->store, &err);
+	if (rc == 0)
+		rc = store_lookup_add(ctx->store, addr, uref && *uref ? uref : NULL, util_now(),
+		    ctx->cfg->limits.lookups_pending, &added, &err);
+	if (rc == 0)
+		rc = store_commit(ctx->store, &err);
+	else
+		store_rollback(ctx->store);
 	if (rc < 0) {
-		log_warnx("lookup %s: %s", uref ? uref : "-", err ? err : "error");
+		log_warnx("lookup: %s", err ? err : "error");
 		cgi_page_error(p);
-	} else
+	} else {
+		if (!added)
+			log_warnx("lookup: %d requests already wait for the daemon; this one "
+			    "was not recorded", ctx->cfg->limits.lookups_pending);
 		cgi_page_simple(p, 200, "OK", "Check your mail",
-		    "If the address matches the ticket, we have sent the link to it.");
-	if (t)
-		store_ticket_free(t);
+		    "If the address has requests with us, we are sending it the link "
+		    "within a few minutes.");
+	}
 	g_free(err);
 	g_free(addr);
 	g_free(uref);
 	return 0;
+}
+
+/* GET c=EMAIL l=KEY: all the customer's tickets, each with its own link;
+ * a wrong or expired key is the same 404 as everywhere. */
+void
+cgi_customer_list(struct pd_ctx *ctx, const struct req *r, struct page *p)
+{
+	const char *email = cgi_param_set(r, "c"), *key = cgi_param_set(r, "l");
+	GArray *ids = NULL;
+	GString *b = p->body;
+	char *err = NULL;
+
+	if (email == NULL || key == NULL || strlen(email) > 254 || strlen(key) > 64 ||
+	    !token_check_list_key(&ctx->secret, key, email, util_now())) {
+		cgi_page_not_found(p);
+		return;
+	}
+	if (store_customer_ticket_ids(ctx->store, email, LOOKUP_LIST_MAX, &ids, &err) < 0) {
+		log_warnx("my tickets: %s", err);
+		g_free(err);
+		cgi_page_error(p);
+		return;
+	}
+	cgi_page_head(p, "Your requests");
+	g_string_append(b, "<p class=\"meta\">For ");
+	html_escape_append(b, email);
+	g_string_append(b, "</p>\n<ul class=\"list\">\n");
+	for (guint i = 0; i < ids->len; i++) {
+		struct pd_ticket *t = NULL;
+		char *k, *when;
+
+		if (store_ticket_get(ctx->store, g_array_index(ids, gint64, i), &t, &err) != 1) {
+			g_clear_pointer(&err, g_free);
+			continue;
+		}
+		k = token_status_key(&ctx->secret, t->ref);
+		when = cgi_fmt_time(t->updated_at);
+		g_string_append(b, "<li class=\"t\"><a class=\"tl\" href=\"");
+		cgi_append_link(b, "t", t->ref, "k", k, NULL);
+		g_string_append(b, "\"><span class=\"ref\">");
+		html_escape_append(b, t->ref);
+		g_string_append(b, "</span> ");
+		html_escape_append(b, t->subject);
+		g_string_append(b, "</a><div class=\"meta\"><span class=\"b st-");
+		html_escape_append(b, t->status);
+		g_string_append(b, "\">");
+		html_escape_append(b, t->status);
+		g_string_append(b, "</span> last update ");
+		html_escape_append(b, when);
+		g_string_append(b, "</div></li>\n");
+		g_free(k);
+		g_free(when);
+		store_ticket_free(t);
+	}
+	g_string_append(b, "</ul>\n");
+	if (ids->len == 0)
+		g_string_append(b, "<p>No requests.</p>\n");
+	cgi_page_foot(p);
+	g_array_unref(ids);
 }
 
 static void

@@ -75,6 +75,7 @@ int		 cgi_intake(struct pd_ctx *, GBytes *, struct pd_source *,
 /* cgi_customer.c */
 int		 cgi_do_lookup(struct pd_ctx *, const struct req *, struct page *);
 void		 cgi_page_lookup(struct page *);
+void		 cgi_customer_list(struct pd_ctx *, const struct req *, struct page *);
 void		 cgi_customer(struct pd_ctx *, const struct req *, struct page *, char **);
 
 /* cgi_staff.c: me is the staff member the web server signed in */

@@ -382,6 +382,7 @@ static const struct event_def {
 	{ "command_error", TO_SENDER, 1, 0, 1, 0 },
 	{ "delivery_failed", TO_STAFF, 0, 0, 1, 0 },
 	{ "status_link", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "my_tickets", TO_SENDER, 1, 0, 0, 0 },
 	{ "staff_flood", TO_STAFF, 0, 0, 1, 0 },
 };
 

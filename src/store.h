@@ -374,5 +374,8 @@ int store_lookup_add(struct pd_store *, const char *email, const char *ref, gint
 int store_lookups_pending(struct pd_store *, int limit, GPtrArray **rows_r, char **error_r);
 int store_lookup_done(struct pd_store *, gint64 id, char **error_r);
 void store_lookup_free(struct pd_lookup *);
+/* Mails of event queued to addr (any case) since `since`, held or not. */
+int store_mail_to_since(struct pd_store *, const char *event, const char *addr, gint64 since,
+    int *count_r, char **error_r);
 
 #endif

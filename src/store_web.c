@@ -138,3 +138,12 @@ store_lookup_done(struct pd_store *st, gint64 id, char **error_r)
 {
 	return store_exec(st, error_r, "DELETE FROM lookups WHERE id = ?", "i", id);
 }
+
+int
+store_mail_to_since(struct pd_store *st, const char *event, const char *addr, gint64 since,
+    int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM outbox o JOIN "
+	    "outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = ? AND r.addr = ? COLLATE NOCASE "
+	    "AND o.created_at >= ?", "ssi", event, addr, since), count_r, error_r);
+}

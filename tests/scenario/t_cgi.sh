@@ -191,26 +191,44 @@ big=$($PY -c 'print("a=" + "x" * 70000)')
 is "oversized POST" "$(http POST "$BASE/postdesk.cgi" "$big")" 413
 is "bad attachment" "$(http GET "$BASE/$LINK&a=deadbeef")" 404
 
-# The lookup form.
+# The lookup form: the page records the request alike for any address;
+# the daemon's timers (here postdeskd --once) send the links.
+timers() {
+	if [ "$(id -u)" = 0 ]; then
+		chown -R nobody "$TMP"
+		"$top_builddir/postdeskd" --once -u nobody -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	else
+		"$top_builddir/postdeskd" --once -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	fi
+}
 is "lookup form" "$(http GET "$BASE/postdesk.cgi")" 200
 ok "lookup form has fields" body_has 'name="email"'
-before=$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")
+before=$(sql "SELECT count(*) FROM outbox WHERE event IN ('status_link', 'my_tickets')")
 is "no status_link yet" "$before" 0
 is "lookup wrong email" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=mallory%40example.net&ref=TKT-0001")" 200
 cp "$TMP/body" "$TMP/body_lookup"
-ok "same answer" body_has 'If the address matches the ticket, we have sent the link to it.'
-is "wrong email queues nothing" "$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")" 0
+ok "same answer" body_has 'If the address has requests with us, we are sending it the link'
 is "lookup unknown ref" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=jane%40example.org&ref=TKT-4242")" 200
 ok "unknown ref: same body" cmp -s "$TMP/body" "$TMP/body_lookup"
+is "every request recorded alike" "$(sql "SELECT email, ref FROM lookups ORDER BY id" | tr '\n' ' ')" \
+    "mallory@example.net|TKT-0001 jane@example.org|TKT-4242 "
+is "the page queued no mail" "$(sql "SELECT count(*) FROM outbox WHERE event IN ('status_link', 'my_tickets')")" 0
+timers
+is "the daemon answered both" "$(sql "SELECT count(*) FROM lookups")" 0
+is "wrong email: nothing; unknown ref: only the list" \
+    "$(sql "SELECT o.event, r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event IN ('status_link', 'my_tickets')")" \
+    "my_tickets|jane@example.org"
 is "lookup right email" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=Jane%40Example.ORG&ref=tkt-0001")" 200
 ok "right email: same body" cmp -s "$TMP/body" "$TMP/body_lookup"
+timers
 is "one status_link mail" "$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")" 1
 is "to the customer" "$(sql "SELECT r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'status_link'")" \
     "jane@example.org"
 is "the mail holds the link" "$(link_of status_link TKT-0001)" "$LINK"
+is "no second list within ten minutes" "$(sql "SELECT count(*) FROM outbox WHERE event = 'my_tickets'")" 1
 
 # Close.
 is "close" "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&action=close")" 303

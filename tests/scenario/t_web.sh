@@ -12,7 +12,7 @@
 [ -x "$CGI" ] || { echo "# $CGI not built"; exit 99; }
 [ -x "$LIGHTTPD" ] || { echo "# $LIGHTTPD missing (apt-get install lighttpd)"; exit 99; }
 
-EXTRA_CONF='limits = { max_attachment = "4K"; ticket_mails_per_10min = 4; };' write_config
+EXTRA_CONF='limits = { max_attachment = "4K"; ticket_mails_per_10min = 4; lookups_pending = 250; };' write_config
 deliver() { "$PD" deliver < "$1" > "$TMP/deliver.out" 2> "$TMP/deliver.err"; }
 cat > "$TMP/m1.eml" <<'EOF2'
 From: Jane Customer <jane@example.org>
@@ -270,6 +270,88 @@ http GET "$STAFF?view=staff&mine=1" "" "$BOB" >/dev/null
 ok "mine: bob's ticket listed" body_has 'class="ref">TKT-0001</span>'
 ok "mine: only his" body_lacks 'class="ref">TKT-0003</span>'
 
+# --- e) "my tickets": the lookup mails a signed link to the list --------
+timers() {	# the daemon's timers once (they answer the lookup form)
+	if [ "$(id -u)" = 0 ]; then
+		chown -R nobody "$TMP"
+		"$top_builddir/postdeskd" --once -u nobody -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	else
+		"$top_builddir/postdeskd" --once -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	fi
+}
+res=$(cdp "size|390|844" "goto|$BASE/postdesk.cgi" "fill|input[name=email]|Jane@Example.org" \
+    "click|form button[type=submit]" "eval|document.querySelector('p').textContent")
+is "lookup from the browser: the one answer" "$res" \
+    '"If the address has requests with us, we are sending it the link within a few minutes."'
+is "lookup recorded, no mail yet" "$(sql "SELECT email FROM lookups")|$(sql "SELECT count(*) FROM outbox WHERE event = 'my_tickets'")" \
+    "jane@example.org|0"
+timers
+is "my_tickets mail to jane" "$(sql "SELECT r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'my_tickets'")" \
+    jane@example.org
+LIST=$(mail_link my_tickets x 'postdesk\.cgi\?c=jane%40example\.org&l=[0-9]+\.[0-9a-f]+')
+ok "the mail holds the list link" test -n "$LIST"
+is "the list" "$(http GET "$BASE/$LIST")" 200
+ok "list: TKT-0001 with its own link" body_has "href=\"?t=TKT-0001&amp;k=$KEY1\"><span class=\"ref\">TKT-0001</span>"
+ok "list: TKT-0002 with its own link" body_has "href=\"?t=TKT-0002&amp;k=$K2\"><span class=\"ref\">TKT-0002</span>"
+ok "list: status and last update" grep -q '<span class="b st-resolved">resolved</span> last update 20' "$TMP/body"
+ok "list: not Carl's ticket" body_lacks 'TKT-0003'
+ok "list: subject escaped" body_lacks '<script>'
+shots my-tickets "$BASE/$LIST"
+is "list with a changed key: the same 404" "$(http GET "$BASE/${LIST%?}0")" 404
+cp "$TMP/body" "$TMP/b404"
+http GET "$BASE/postdesk.cgi?t=TKT-9999&k=$KEY1" >/dev/null
+ok "list 404 is the page's one 404" cmp -s "$TMP/body" "$TMP/b404"
+is "list key for another address: 404" "$(http GET "$BASE/$(echo "$LIST" | sed 's/c=jane%40example.org/c=carl%40client.test/')")" 404
+# the same work whether the address matches or not: one row each, timed
+$PY - "$BASE" "$TMP/var/postdesk.db" > "$TMP/timing" <<'PYEOF'
+import sqlite3, statistics, sys, time, urllib.request
+base, db = sys.argv[1], sys.argv[2]
+def post(email):
+    t = time.perf_counter()
+    r = urllib.request.urlopen(urllib.request.Request(base + "/postdesk.cgi",
+        data=("action=lookup&email=" + email).encode(), method="POST"), timeout=30)
+    body = r.read()
+    return (time.perf_counter() - t) * 1000, r.status, body
+res = {"match": [], "other": []}
+bodies = set()
+for i in range(100):	# alternated, so load changes hit both alike
+    for kind, email in (("match", "jane%40example.org"), ("other", "nobody%d%%40example.net" % i)):
+        ms, st, body = post(email)
+        res[kind].append(ms)
+        bodies.add((st, body))
+rows = sqlite3.connect("file:%s?mode=ro" % db, uri=True).execute(
+    "SELECT sum(email = 'jane@example.org'), sum(email != 'jane@example.org') FROM lookups").fetchone()
+m, o = statistics.median(res["match"]), statistics.median(res["other"])
+# how often a threshold at the midpoint of the medians tells them apart
+cut = (m + o) / 2
+right = sum(x > cut for x in res["match"]) + sum(x <= cut for x in res["other"]) if m > o else \
+    sum(x <= cut for x in res["match"]) + sum(x > cut for x in res["other"])
+print("answers %d" % len(bodies))
+print("rows %d %d" % rows)
+print("# lookup timing, 100 tries each: matching median %.2f ms (p10 %.2f, p90 %.2f), "
+      "not matching median %.2f ms (p10 %.2f, p90 %.2f); a cut between the medians "
+      "tells %d of 200 apart" % (m, statistics.quantiles(res["match"], n=10)[0],
+      statistics.quantiles(res["match"], n=10)[-1], o, statistics.quantiles(res["other"], n=10)[0],
+      statistics.quantiles(res["other"], n=10)[-1], right))
+PYEOF
+grep '^#' "$TMP/timing"
+is "lookup: one answer, byte for byte, matching or not" "$(sed -n 1p "$TMP/timing")" "answers 1"
+is "lookup: one row recorded for each of the 200" "$(sed -n 2p "$TMP/timing")" "rows 100 100"
+timers
+is "the daemon answered them all" "$(sql "SELECT count(*) FROM lookups")" 0
+is "and sent jane no second list within ten minutes, strangers nothing" \
+    "$(sql "SELECT count(*) FROM outbox WHERE event = 'my_tickets'")" 1
+# what a visitor can make the database keep is bounded (limits.lookups_pending)
+$PY - "$BASE" <<'PYEOF'
+import sys, urllib.request
+for i in range(260):
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/postdesk.cgi",
+        data=("action=lookup&email=flood%d%%40example.net" % i).encode(), method="POST"), timeout=30).read()
+PYEOF
+is "at most lookups_pending (250) requests kept" "$(sql "SELECT count(*) FROM lookups")" 250
+is "the ten more logged as not recorded" "$(grep -c 'lookup: 250 requests already wait for the daemon; this one was not recorded' "$TMP/lighttpd.stderr")" 10
+timers
+
 # layout: side by side on a desktop, stacked on a phone, never wider
 res=$(cdp "auth|$ALICE" "size|1280|800" "goto|$STAFF?view=staff&ref=TKT-0001" \
     "eval|document.querySelector('.side').getBoundingClientRect().right <= document.querySelector('main.ticket').getBoundingClientRect().left" \
@@ -291,5 +373,5 @@ ok "injected script never ran on the staff pages" \
 kill -- -"$CHROME_PID" 2>/dev/null
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
 ok "cgi wrote no errors (only its mail log lines)" \
-    sh -c "! grep 'postdesk.cgi' '$TMP/lighttpd.stderr' | grep -qv ' via web: '"
+    sh -c "! grep 'postdesk.cgi' '$TMP/lighttpd.stderr' | grep -v ' via web: ' | grep -qv 'lookup: 250 requests already wait'"
 finish
