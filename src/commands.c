@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "log.h"
 #include "notify.h"
 #include "store.h"
 #include "ticket.h"
@@ -415,6 +416,33 @@ out:
 	return rc;
 }
 
+/* "What happened to this mail?": one log line per command, with its
+ * actor, ticket and result (SPEC 9). */
+static void
+log_command(const struct pd_command *c, const char *actor, const char *ref,
+    const char *result, int queued)
+{
+	char *arg = c->arg ? util_printable(c->arg, 200) : NULL;
+	char *who = util_printable(actor ? actor : "-", 200);
+
+	log_info("command #%s%s%s by %s on %s: %s, %d mail%s queued", commands_name(c->cmd),
+	    arg ? " " : "", arg ? arg : "", who, ref ? ref : "-", result, queued,
+	    queued == 1 ? "" : "s");
+	g_free(arg);
+	g_free(who);
+}
+
+void
+commands_log_error(const char *actor, const char *ref, const char *error)
+{
+	char *who = util_printable(actor ? actor : "-", 200);
+	char *e = util_printable(error, 200);
+
+	log_info("command error by %s on %s: %s; no command applied", who, ref ? ref : "-", e);
+	g_free(who);
+	g_free(e);
+}
+
 int
 commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
     const struct pd_staff *me, const struct pd_event_mail *mail, int no_mail, gint64 now,
@@ -429,7 +457,7 @@ commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
 	for (guint i = 0; i < cmds->len; i++) {
 		const struct pd_command *c = cmds->pdata[i];
 		struct pd_change ch = { 0 };
-		int rc = 0, applied, q = 0;
+		int rc = 0, applied = 1, q = 0;
 		char *d = NULL;
 
 		ch.actor = me->email;
@@ -494,8 +522,12 @@ commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
 		}
 		if (rc == 0 && ch.event != TEV_COUNT)
 			rc = ticket_apply(ctx, t, &ch, now, &applied, &q, error_r);
+		else if (c->cmd == CMD_ASSIGN)
+			applied = 0;	/* already hers */
 		g_free(d);
 		*queued_r += q;
+		log_command(c, me->email, t->ref, rc < 0 ? "failed" : !applied ? "unchanged" :
+		    "applied", q);
 		if (rc == 0 && c->cmd != CMD_NOTE) {
 			d = g_strdup_printf("#%s%s%s", commands_name(c->cmd), c->arg ? " " : "",
 			    c->arg ? c->arg : "");

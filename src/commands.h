@@ -53,11 +53,14 @@ struct pd_command_result {
 					 * frees) */
 };
 
+/* The log line of refused commands: actor, ticket ref (NULL: none), why. */
+void commands_log_error(const char *actor, const char *ref, const char *error);
+
 /* Apply checked cmds to t as staff member me, inside the caller's
  * transaction, each through ticket_apply (assign, priority, escalate,
  * merge) or the store (labels, cc), each with a "command" event.  The
  * status is left in res for the caller.  mail is the context of the
- * mails they cause.  0 ok, -1 error. */
+ * mails they cause.  One log line per command.  0 ok, -1 error. */
 int commands_apply(struct pd_ctx *ctx, struct pd_ticket *t, GPtrArray *cmds,
     const struct pd_staff *me, const struct pd_event_mail *mail, int no_mail, gint64 now,
     struct pd_command_result *res, int *queued_r, char **error_r);

@@ -485,6 +485,7 @@ staff_error(struct intake *in, struct pd_ticket *t, const char *err, char **erro
 	gint64 row;
 	int rc;
 
+	commands_log_error(in->msg->from.addr, t ? t->ref : NULL, err);
 	if (t == NULL) {
 		rc = store_quarantine_add(in->ctx->store, err, in->sha, in->src->kind,
 		    in->src->mailbox, in->msg->from.addr, in->msg->subject, in->now, NULL,
@@ -581,7 +582,7 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 	const char *to_addr = NULL;
 	int note = is_note_addr, rc = -1, queued = 0;
 	GPtrArray *thread_ids = NULL;
-	gint64 row;
+	gint64 row = 0;
 
 	if (tid && reload(in, tid, &t, error_r) < 0)
 		goto out;
@@ -630,7 +631,13 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 	g_string_append(res.canned, body);
 	g_strstrip(res.canned->str);
 	res.canned->len = strlen(res.canned->str);
-	if (add_message(in, tid, note || res.canned->len == 0 ? "note" : "staff",
+	/* A reply of commands only (nothing written, nothing attached) is
+	 * no message: its commands are the ticket's history events. */
+	if (res.canned->len == 0 && (m->attachments == NULL || m->attachments->len == 0)) {
+		if (cmds->len == 0 && store_event_add(ctx->store, tid, in->now, me->email,
+		    "empty_reply", "nothing written: nothing relayed or kept", error_r) < 0)
+			goto out;
+	} else if (add_message(in, tid, note || res.canned->len == 0 ? "note" : "staff",
 	    res.canned->str, &row, &refused, error_r) < 0)
 		goto out;
 	mail_ctx(in, &rmail, res.canned->str);
@@ -639,7 +646,8 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 	if (change(in, t, !note && res.canned->len ? TEV_STAFF_REPLY : res.status >= 0 ?
 	    TEV_STAFF_STATUS : TEV_STAFF_NOTE, res.status, NULL, &rmail, error_r) < 0)
 		goto out;
-	set_result(in, OUT_THREADED, t->ref, note ? "note" : "staff");
+	set_result(in, OUT_THREADED, t->ref, row == 0 ? (cmds->len ? "commands only" :
+	    "nothing written") : note ? "note" : "staff");
 	rc = 0;
 out:
 	if (cmds)

@@ -161,12 +161,10 @@ queue_one(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue *
 	for (guint i = 0; n->references && i < n->references->len; i++)
 		g_ptr_array_add(refs, n->references->pdata[i]);
 	if (n->in_reply_to) {
-		int have = 0;
-
-		for (guint i = 0; i < refs->len && !have; i++)
-			have = strcmp(refs->pdata[i], n->in_reply_to) == 0;
-		if (!have)
-			g_ptr_array_add(refs, (gpointer)n->in_reply_to);
+		for (guint i = refs->len; i > 0; i--)
+			if (strcmp(refs->pdata[i - 1], n->in_reply_to) == 0)
+				g_ptr_array_remove_index(refs, i - 1);
+		g_ptr_array_add(refs, (gpointer)n->in_reply_to);
 	}
 	o.references = refs;
 	o.is_auto = n->is_auto;

@@ -299,8 +299,9 @@ struct pd_history {
 int store_history(struct pd_store *, gint64 ticket_id, GPtrArray **rows_r, char **error_r);
 /* The customer's side of the conversation, for a relayed reply's
  * References: the Message-IDs of the customer's messages and of our
- * mails to them, oldest first (char *, without <>); *last_customer_r the
- * customer's latest (g_free; NULL when none). */
+ * mails to them in the order they came and went, with the customer's
+ * latest last, since it is the parent (RFC 5322 3.6.4) (char *, without
+ * <>); *last_customer_r the customer's latest (g_free; NULL when none). */
 int store_conversation_ids(struct pd_store *, gint64 ticket_id, GPtrArray **ids_r,
     char **last_customer_r, char **error_r);
 void store_history_free(struct pd_history *);

@@ -1,6 +1,8 @@
 /* store_history.c: a ticket's timeline (postdesk history, SPEC 9):
  * its messages, events (changes with their actor), the mails it
  * queued, sent, held and failed, and the bounces, oldest first. */
+#include <string.h>
+
 #include "store.h"
 #include "store_private.h"
 
@@ -76,9 +78,13 @@ store_conversation_ids(struct pd_store *st, gint64 ticket_id, GPtrArray **ids_r,
 	int rc;
 
 	*last_customer_r = NULL;
+	/* In the order they came and went: a customer's mail by when we
+	 * stored it (its Date header is the sender's clock), ours by when
+	 * it was queued. */
 	s = store_query(st, error_r, "SELECT mid FROM ("
-	    " SELECT message_id AS mid, date AS at, id, 0 AS k FROM messages"
-	    "  WHERE ticket_id = ?1 AND kind = 'customer' AND message_id IS NOT NULL"
+	    " SELECT m.message_id AS mid, COALESCE(r.stored_at, m.date) AS at, m.id AS id,"
+	    "  0 AS k FROM messages m LEFT JOIN raw_mail r ON r.sha256 = m.raw_sha256"
+	    "  WHERE m.ticket_id = ?1 AND m.kind = 'customer' AND m.message_id IS NOT NULL"
 	    " UNION ALL SELECT message_id, created_at, id, 1 FROM outbox"
 	    "  WHERE ticket_id = ?1 AND audience != 'staff' AND status != 'held'"
 	    ") ORDER BY at, k, id", "i", ticket_id);
@@ -92,5 +98,18 @@ store_conversation_ids(struct pd_store *st, gint64 ticket_id, GPtrArray **ids_r,
 	if (rc == 1)
 		*last_customer_r = store_col(s, 0);
 	sqlite3_reset(s);
+	/* RFC 5322 3.6.4: the parent's References, then the parent; the
+	 * parent is the customer's latest mail, so it goes last. */
+	if (*last_customer_r != NULL) {
+		GPtrArray *ids = *ids_r;
+
+		for (guint i = 0; i < ids->len; i++)
+			if (strcmp(ids->pdata[i], *last_customer_r) == 0) {
+				gpointer p = g_ptr_array_steal_index(ids, i);
+
+				g_ptr_array_add(ids, p);
+				break;
+			}
+	}
 	return 0;
 }

@@ -28,6 +28,12 @@ is() {	# is "what" GOT WANT
 	else T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1"; echo "#   got:  $2"; echo "#   want: $3"; fi
 }
 finish() {
+	# Every test's outgoing mail is scanned (tests/tools/leakscan.py):
+	# what its databases queued and what its SMTP sinks and mailboxes
+	# received for a customer holds no note, staff address or
+	# notification text.
+	ok "outgoing mail: nothing of the staff side reached a customer" \
+		$PY "$top_srcdir/tests/tools/leakscan.py" "$TMP"
 	echo "1..$T_N"
 	echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"
 	[ "$T_FAIL" = 0 ]

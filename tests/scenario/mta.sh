@@ -313,16 +313,20 @@ mutt_reply() {
 	mutt_keys l; sleep 0.2
 	mutt_keys C-u; mutt_keys -l "$1"; mutt_keys Enter; sleep 0.3
 	mutt_keys '*'; sleep 0.2
-	# sent mails counted by Postfix's log: one more each reply
+	# sent mails counted by Postfix's log: one more session each reply
 	local before
-	before=$(grep -c 'postfix/submission/smtpd.*sasl_username' "$PF/maillog" 2>/dev/null)
+	before=$(sub_sessions)
 	mutt_keys r
 	wait_until 10 mutt_screen_has "y:Send" || { echo "# no compose menu:"; mutt_screen | sed 's/^/#   /'; return 1; }
 	mutt_keys y
 	wait_until 15 sasl_more "$before" || { echo "# not sent:"; mutt_screen | sed 's/^/#   /'; return 1; }
 	mutt_keys l; sleep 0.2; mutt_keys C-u "all" Enter; sleep 0.2
 }
-sasl_more() { [ "$(grep -c 'postfix/submission/smtpd.*sasl_username' "$PF/maillog")" -gt "$1" ]; }
+# sub_sessions: submission sessions over (a session's mail is in Postfix's
+# queue when it disconnects; its sasl_username line comes at MAIL FROM,
+# before the DATA).
+sub_sessions() { grep -c 'postfix/submission/smtpd.*: disconnect from' "$PF/maillog" 2>/dev/null; }
+sasl_more() { [ "$(sub_sessions)" -gt "$1" ]; }
 
 # outbox_idle: nothing waiting in the outbox and Postfix's queue empty.
 outbox_idle() {
@@ -334,7 +338,7 @@ outbox_idle() {
 mutt_compose() {
 	printf '%s\n' "$3" > "$TMP/mutt/reply.txt"
 	local before
-	before=$(grep -c 'postfix/submission/smtpd.*sasl_username' "$PF/maillog" 2>/dev/null)
+	before=$(sub_sessions)
 	mutt_keys m
 	wait_until 5 mutt_screen_has "To:" || { echo "# no To prompt:"; mutt_screen | sed 's/^/#   /'; return 1; }
 	mutt_keys -l "$1"; mutt_keys Enter
@@ -353,5 +357,11 @@ settle() {
 	wait_until "${1:-120}" settled || echo "# settle: still busy after ${1:-120} s"
 }
 settled() {
-	[ "$(imap_count INBOX)" = 0 ] && outbox_idle
+	pf_drained && [ "$(imap_count INBOX)" = 0 ] && outbox_idle && pf_drained
+}
+# pf_drained: every mail Postfix's cleanup took in has been removed from
+# its queue (delivered), so none is between a queue folder and the next.
+pf_drained() {
+	[ "$(grep -c 'postfix/cleanup\[[0-9]*\]: [0-9A-F]*: message-id=' "$PF/maillog")" = \
+	  "$(grep -c 'postfix/qmgr\[[0-9]*\]: [0-9A-F]*: removed' "$PF/maillog")" ]
 }

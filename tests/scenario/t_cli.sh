@@ -357,6 +357,10 @@ sys.exit(0 if t == int(sys.argv[2]) and left == 1 and ok == "ok" else 1)' "$tmp/
 pd vacuum extra
 ok "vacuum with an argument: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
 
+run $PY "$top_srcdir/tests/tools/leakscan.py" "$tmp"
+cat "$tmp/out"
+ok "outgoing mail: nothing of the staff side reached a customer" "$rc"
+
 echo "1..$n"
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -72,8 +72,10 @@ ok "relay: the quoted notification is not in it" \
 	not grep -q 'wrote:\|^>' "$TMP/got/$CAROL/2.eml"
 is "relay: In-Reply-To the customer's mail, not the staff client's" "$(mail_get $CAROL 2 In-Reply-To)" "<c1@example.org>"
 ACK_ID=$(mail_get $CAROL 1 Message-ID)
-is "relay: References the customer's mail and our acknowledgement" \
-	"$(mail_get $CAROL 2 References | tr -s ' \t\n' ' ' | sed 's/ $//')" "<c1@example.org> $ACK_ID"
+# RFC 5322 3.6.4: the parent's References, then the parent (the
+# customer's latest mail) last.
+is "relay: References our acknowledgement, then the customer's mail (the parent) last" \
+	"$(mail_get $CAROL 2 References | tr -s ' \t\n' ' ' | sed 's/ $//')" "$ACK_ID <c1@example.org>"
 is "ack: References the customer's mail" "$(mail_get $CAROL 1 References)" "<c1@example.org>"
 ok "relay: the status link in its footer" \
 	eval 'mail_get $CAROL 2 body | grep -q "^Your request TKT-0001: http://127.0.0.1/cgi-bin/postdesk.cgi?t=TKT-0001&k="'
@@ -88,12 +90,49 @@ ok "alice's reply came through the submission port with her login" \
 	grep -q 'postfix/submission/smtpd.*sasl_method=PLAIN, sasl_username=alice@example.com' "$PF/maillog"
 
 # ---- 1b. A reply that holds only commands relays nothing ----
+# It is no message either (choice for issue 11): its commands are the
+# ticket's history events, and the customer's page shows neither.
+MSGS_BEFORE=$(sql "SELECT count(*) FROM messages")
 mutt_reply "~s TKT-0001" "#assign bob"
 settle
 is "commands only (neomutt's > quote): nothing reached the customer" "$(count $CAROL)" 2
 is "commands only: the command applied" "$(sql "SELECT assignee FROM tickets WHERE ref = 'TKT-0001'")" "bob@example.com"
 is "commands only: bob told of the assignment" "$(count $BOB)" 2
 is "commands only: no staff message" "$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")" 1
+is "commands only: no message at all (not an empty note)" "$(sql "SELECT count(*) FROM messages")" "$MSGS_BEFORE"
+is "commands only: the command is a history event with its actor" \
+	"$(sql "SELECT actor || ' ' || kind || ' ' || detail FROM events WHERE kind = 'command'")" \
+	"alice@example.com command #assign bob"
+ok "commands only: history shows the command" \
+	eval '"$PD" history TKT-0001 | grep -q "event  *command  *alice@example.com  #assign bob$"'
+ok "log: one line for the command (actor, ref, command, result)" \
+	grep -qxF "postdeskd: command #assign bob by alice@example.com on TKT-0001: applied, 1 mail queued" "$TMP/postdeskd.log"
+ok "log: one line for the mail: source, Message-ID, sender, kind, outcome, ref, mails queued" \
+	grep -qx "postdeskd: mail <[^>]*> from alice@example.com via imap support: staff, threaded TKT-0001 - commands only, 1 mail queued" "$TMP/postdeskd.log"
+# A command error: told to alice, logged, nothing relayed or applied.
+TOKEN=$(mail_get $ALICE 1 Reply-To)
+cat > "$TMP/bad.eml" <<MAIL
+From: Alice Smith <alice@example.com>
+To: $TOKEN
+Subject: Re: [TKT-0001] New ticket: My printer is on fire
+Message-ID: <bad-1@example.com>
+Date: Wed, 02 Dec 2026 01:59:00 +0000
+
+#priority high
+#frobnicate now
+
+The customer must not see this.
+MAIL
+submit_mail alice@example.com "$TMP/bad.eml"
+settle
+is "command error: nothing reached the customer" "$(count $CAROL)" 2
+is "command error: nothing applied" "$(ticket_field TKT-0001 priority)" normal
+is "command error: alice told" "$(count $ALICE)" 2
+is "command error: the mail to alice" "$(mail_get $ALICE 2 Subject)" "[TKT-0001] Not sent: My printer is on fire"
+ok "log: one line for the command error (actor, ref, error)" \
+	grep -qxF "postdeskd: command error by alice@example.com on TKT-0001: line 2: unknown command #frobnicate; no command applied" "$TMP/postdeskd.log"
+ok "log: the mail's line says threaded with the error" \
+	grep -qxF "postdeskd: mail <bad-1@example.com> from alice@example.com via imap support: staff, threaded TKT-0001 - line 2: unknown command #frobnicate, 1 mail queued" "$TMP/postdeskd.log"
 # Outlook's header block quoting the notification, through the
 # submission port with alice's login.
 TOKEN=$(mail_get $ALICE 1 Reply-To)
@@ -143,10 +182,43 @@ mutt_compose support+note@example.com "[TKT-0001] called the customer" \
 settle
 is "note: nothing reached the customer" "$(count $CAROL)" 2
 is "note: kept as a note" "$(sql "SELECT kind FROM messages WHERE body LIKE 'Secret note%'")" "note"
-is "note: the staff were not mailed" "$(count $ALICE) $(count $BOB)" "1 2"
+is "note: the staff were not mailed" "$(count $ALICE) $(count $BOB)" "2 2"
 ok "note: logged as staff mail" grep -q "from alice@example.com via imap support: staff, threaded TKT-0001 - note, 0 mails queued" "$TMP/postdeskd.log"
 is "note: from alice, recognised by her SMTP login" \
 	"$(sql "SELECT from_addr || ' ' || class FROM messages WHERE body LIKE 'Secret note%'")" "alice@example.com staff"
+
+# ---- 2b. Fresh staff mail: #to opens a ticket for the customer ----
+mutt_compose support@example.com "Your replacement part" \
+	"$(printf '#to dave@example.org\n\nHello Dave, your replacement part has shipped today.')"
+settle
+is "#to: a ticket for the customer, not for alice" \
+	"$(sql "SELECT t.ref || ' ' || c.email FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.subject = 'Your replacement part'")" \
+	"TKT-0002 dave@example.org"
+is "#to: the customer got one mail" "$(count $DAVE)" 1
+is "#to: From alice via the queue" "$(mail_get $DAVE 1 From)" "Alice Smith via Support <support@example.com>"
+is "#to: To the customer" "$(mail_get $DAVE 1 To)" "dave@example.org"
+is "#to: Subject" "$(mail_get $DAVE 1 Subject)" "[TKT-0002] Your replacement part"
+ok "#to: the text alice wrote, without the command" \
+	[ "$(mail_get $DAVE 1 body | head -1)" = "Hello Dave, your replacement part has shipped today." ]
+ok "#to: the command is not in it" not grep -q '#to' "$TMP/got/$DAVE/1.eml"
+ok "#to: the status link in its footer" \
+	eval 'mail_get $DAVE 1 body | grep -q "^Your request TKT-0002: http://127.0.0.1/cgi-bin/postdesk.cgi?t=TKT-0002&k="'
+is "#to: a person's mail, no Auto-Submitted" "$(mail_get $DAVE 1 Auto-Submitted)" ""
+is "#to: alice's mail is the ticket's staff message" \
+	"$(sql "SELECT m.kind || ' ' || m.from_addr FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.ref = 'TKT-0002'")" \
+	"staff alice@example.com"
+is "#to: alice is no participant" "$(sql "SELECT count(*) FROM participants WHERE email = 'alice@example.com'")" 0
+is "#to: waiting for the customer" "$(ticket_field TKT-0002 status)" waiting
+is "#to: no mail to the staff" "$(count $ALICE) $(count $BOB)" "2 2"
+ok "#to: logged" grep -q "^postdeskd: command #to dave@example.org by alice@example.com on TKT-0002: applied, 0 mails queued$" "$TMP/postdeskd.log"
+
+# ---- The customer's page shows neither commands nor notes ----
+KEY=$(mail_get $CAROL 1 body | sed -n 's/.*t=TKT-0001&k=\([0-9a-zA-Z_-]*\).*/\1/p' | head -1)
+REQUEST_METHOD=GET QUERY_STRING="t=TKT-0001&k=$KEY" GATEWAY_INTERFACE=CGI/1.1 \
+	SCRIPT_NAME=/cgi-bin/postdesk.cgi "$top_builddir/postdesk.cgi" > "$TMP/page.html"
+ok "customer page: shows the relayed answer" grep -q "a technician is on the way" "$TMP/page.html"
+ok "customer page: no command, note or refused text" \
+	not grep -qi -e '#assign' -e '#priority' -e 'frobnicate' -e 'Secret note' -e 'must not see' "$TMP/page.html"
 
 # ---- 3. Forgeries from outside change nothing ----
 # A stranger's mail with alice's From, a forged Authentication-Results
@@ -168,6 +240,7 @@ Date: Wed, 02 Dec 2026 01:39:58 +0000
 Forged text from a stranger.
 MAIL
 PRIO_BEFORE=$(sql "SELECT priority FROM tickets WHERE ref = 'TKT-0001'")
+STAFF_BEFORE=$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")
 send_mail "$TMP/forged.eml"
 # The same with the wrong authserv-id above everything.
 sed -e 's/^Authentication-Results: mx.example.com;/Authentication-Results: mx.evil.example.net;/' \
@@ -176,9 +249,14 @@ send_mail "$TMP/forged2.eml"
 settle
 is "forged: priority unchanged" "$(ticket_field TKT-0001 priority)" "$PRIO_BEFORE"
 ok "forged: no staff message was recorded" \
-	[ "$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")" = 1 ]
+	[ "$(sql "SELECT count(*) FROM messages WHERE kind = 'staff'")" = "$STAFF_BEFORE" ]
 is "forged: no mail to the staff address as a customer" \
 	"$(sql "SELECT count(*) FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'ticket_created' AND r.addr = 'alice@example.com'")" 0
+is "forged: each opened a ticket as customer mail, of class customer" \
+	"$(sql "SELECT group_concat(t.ref || ' ' || m.kind || ' ' || m.class, ', ') FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id LIKE 'forged-%' ORDER BY m.id")" \
+	"TKT-0003 customer customer, TKT-0004 customer customer"
+is "forged: no acknowledgement to the staff address" \
+	"$(sql "SELECT count(*) FROM outbox_rcpts WHERE addr = 'alice@example.com' AND outbox_id IN (SELECT id FROM outbox WHERE audience != 'staff')")" 0
 is "forged: never a participant" "$(sql "SELECT count(*) FROM participants WHERE email = 'alice@example.com'")" 0
 bob_says() {
 	local n i
@@ -207,7 +285,9 @@ scan_customers() {
 	[ -z "$bad" ] || { echo "# leaked into:$bad"; return 1; }
 }
 ok "no customer mail holds a staff address, a note, the notification or a token" scan_customers
-ok "postdeskd logged no error" not grep -qi 'error\|[1-9][0-9]* failed' "$TMP/postdeskd.log"
+# The command error and its mail to alice are the only lines that say "error".
+ok "postdeskd logged no error" not eval 'grep -v -e "^postdeskd: command error by alice@example.com on TKT-0001: line 2: unknown command #frobnicate; no command applied$" -e "^postdeskd: outbox command_error: sent alice@example.com, ref TKT-0001, " "$TMP/postdeskd.log" | grep -qi "error\|[1-9][0-9]* failed"'
 [ "$T_FAIL" = 0 ] || sed "s/^/# daemon: /" "$TMP/postdeskd.log"
+[ "$T_FAIL" = 0 ] || sql "SELECT id, ticket_id, kind, from_addr, substr(body, 1, 50) FROM messages" | sed "s/^/# message: /"
 [ "$T_FAIL" = 0 ] || sql "SELECT o.id, o.event, r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id" | sed "s/^/# outbox: /"
 finish
