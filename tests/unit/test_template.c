@@ -300,7 +300,7 @@ check_all(const char *conf, const char *dir)
 
 	g_ptr_array_set_size(errors, 0);
 	n = template_check_all(qdir, NULL, errors);
-	TEST_INT(n, 19, "queue folder alone: 2 problems + 17 missing");
+	TEST_INT(n, 20, "queue folder alone: 2 problems + 18 missing");
 	g_ptr_array_unref(errors);
 	g_free(broken);
 	g_free(qdir);
