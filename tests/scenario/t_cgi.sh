@@ -173,8 +173,11 @@ ok "never the staff address" body_lacks 'alice@example.com'
 ok "never the note" body_lacks 'zebra'
 ok "shows the status" body_has '<td>waiting</td>'
 ok "has a Close button" body_has 'value="close"'
-is "CSP header" "$(header Content-Security-Policy)" \
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+CSP=$(header Content-Security-Policy)
+is "CSP header" "$(echo "$CSP" | sed "s/'sha256-[A-Za-z0-9+\/=]*'/HASH/")" \
+    "default-src 'none'; style-src HASH; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+is "CSP: the hash is the page's one stylesheet" "$(echo "$CSP" | sed -n "s/.*'sha256-\([A-Za-z0-9+\/=]*\)'.*/\1/p")" \
+    "$(sed -n 's/.*<style>\(.*\)<\/style>.*/\1/p' "$TMP/body" | tr -d '\n' | openssl dgst -sha256 -binary | base64)"
 is "nosniff" "$(header X-Content-Type-Options)" "nosniff"
 ok "viewport meta" body_has '<meta name="viewport"'
 

@@ -367,6 +367,9 @@ shots staff-list "$STAFF" "$ALICE"
 shots staff-ticket "$STAFF?view=staff&ref=TKT-0001" "$ALICE"
 shots staff-held "$STAFF?view=staff&ref=TKT-0003" "$ALICE"
 shots customer "$URL1"
+is "the stylesheet allowed by its CSP hash applies (badges are round)" \
+    "$(cdp "auth|$ALICE" "goto|$STAFF" "eval|getComputedStyle(document.querySelector('.b')).borderTopLeftRadius !== '0px' && getComputedStyle(document.body).fontFamily")" \
+    '"sans-serif"'
 ok "injected script never ran on the staff pages" \
     test "$(cdp "auth|$ALICE" "goto|$STAFF" "eval|typeof window.pwned" "goto|$STAFF?view=staff&ref=TKT-0001" "eval|typeof window.pwned")" = '"undefined"
 "undefined"'
