@@ -205,7 +205,7 @@ rate_form(GString *b, const struct pd_ticket *t, const char *k, int preset)
 
 static void
 page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
-    GPtrArray *msgs, const char *k, const char *done, int preset)
+    GPtrArray *msgs, const char *k, const char *done, int preset, const char *draft)
 {
 	GString *b = p->body;
 	int resolved = strcmp(t->status, "resolved") == 0 ||
@@ -235,12 +235,20 @@ page_customer(struct pd_ctx *ctx, struct page *p, const struct pd_ticket *t,
 	hidden_ticket(b, t, k, "reply");
 	g_string_append(b, "<input type=\"hidden\" name=\"tok\" value=\"");
 	html_escape_append(b, tok);
-	g_string_append_printf(b, "\"><p><label>Your message<br><textarea name=\"text\" "
-	    "rows=\"6\" maxlength=\"%d\"></textarea></label></p><p><label>Attachments "
+	g_string_append(b, "\">");
+	if (draft)
+		g_string_append(b, "<p class=\"done\"><strong>This form had expired, so "
+		    "nothing was sent. Your text is below: send it again (choose any files "
+		    "again too).</strong></p>");
+	g_string_append_printf(b, "<p><label>Your message<br><textarea name=\"text\" "
+	    "rows=\"6\" maxlength=\"%d\">", CGI_MAX_TEXT);
+	if (draft)
+		html_escape_append(b, draft);
+	g_string_append_printf(b, "</textarea></label></p><p><label>Attachments "
 	    "(up to %d files, %s each)<br><input type=\"file\" name=\"file\" multiple>"
 	    "</label></p><p><button type=\"submit\">Send</button></p></form>"
 	    "<p class=\"meta\">You can also reply to any of our mails.</p></section>\n",
-	    CGI_MAX_TEXT, CGI_MAX_FILES, size);
+	    CGI_MAX_FILES, size);
 	if (strcmp(t->status, "closed") != 0) {
 		g_string_append(b, "<form method=\"post\" action=\"\">");
 		hidden_ticket(b, t, k, "close");
@@ -284,9 +292,20 @@ customer_reply(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
 	int rc = 0;
 
 	if (!token_check_form(&ctx->secret, tok, "", t->ref, util_now(), CGI_FORM_MAX_AGE)) {
-		cgi_page_simple(p, 403, "Forbidden", "Form expired",
-		    "This form is too old or not for this request. Reload the page and "
-		    "send it again.");
+		/* nothing lost: the page again, the text in a fresh form */
+		GPtrArray *msgs = NULL;
+		char *err = NULL;
+
+		if (store_messages(ctx->store, t->id, 0, &msgs, &err) < 0) {
+			log_warnx("messages of %s: %s", t->ref, err);
+			g_free(err);
+			cgi_page_error(p);
+			goto out;
+		}
+		page_customer(ctx, p, t, msgs, k, NULL, 0, text);
+		p->status = 403;
+		p->reason = "Forbidden";
+		g_ptr_array_unref(msgs);
 		goto out;
 	}
 	if (*text == '\0' && r->files->len == 0) {
@@ -300,7 +319,8 @@ customer_reply(struct pd_ctx *ctx, const struct req *r, struct pd_ticket *t,
 		goto out;
 	}
 	raw = cgi_compose(ctx, t, t->customer_email, t->customer_name, text, r->files);
-	src.ticket_id = t->id;
+	/* a merged ticket's page: the reply goes where its mail would */
+	src.ticket_id = t->merged_into ? t->merged_into : t->id;
 	src.on_page = 1;
 	rc = cgi_intake(ctx, raw, &src, &res);
 	g_bytes_unref(raw);
@@ -442,7 +462,7 @@ cgi_customer(struct pd_ctx *ctx, const struct req *r, struct page *p, char **loc
 		int preset = rate && strlen(rate) == 1 && rate[0] >= '1' && rate[0] <= '5' ?
 		    rate[0] - '0' : 0;
 
-		page_customer(ctx, p, t, msgs, k, cgi_param(r, "done"), preset);
+		page_customer(ctx, p, t, msgs, k, cgi_param(r, "done"), preset, NULL);
 	}
 out:
 	if (msgs)

@@ -703,9 +703,19 @@ cgi_staff_post(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *m
 	}
 	/* the token names the agent and the ticket: another's is refused */
 	if (!token_check_form(&ctx->secret, tok, me->email, ref, util_now(), CGI_FORM_MAX_AGE)) {
+		const char *typed = cgi_param(r, "text");
+
 		cgi_page_simple(p, 403, "Forbidden", "Form expired",
-		    "This form is too old, or was not made for you and this ticket. Reload "
-		    "the ticket and try again.");
+		    "This form is too old, or was not made for you and this ticket; nothing "
+		    "was done. Reload the ticket and try again.");
+		if (typed && *typed) {
+			/* nothing lost: what was typed, to copy into the new form */
+			g_string_truncate(p->body, p->body->len - strlen("</body></html>\n"));
+			g_string_append(p->body, "<p>Your text:</p><pre class=\"msg\">");
+			html_escape_append(p->body, typed);
+			g_string_append(p->body, "</pre>\n");
+			cgi_page_foot(p);
+		}
 		goto out;
 	}
 	rc = store_ticket_get_by_ref(ctx->store, ref, &t, &err);
@@ -752,7 +762,7 @@ cgi_staff_post(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *m
 		goto out;
 	}
 	raw = cgi_compose(ctx, t, me->email, me->name, text ? text : "", NULL);
-	src.ticket_id = t->id;
+	src.ticket_id = t->merged_into ? t->merged_into : t->id;
 	src.staff = me;
 	src.commands = cmd;
 	rc = cgi_intake(ctx, raw, &src, &res);

@@ -99,6 +99,8 @@ is "reply with the token of another ticket: refused" \
     "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&action=reply&tok=$TOK2&text=sneaky")" 403
 is "reply without a token: refused" \
     "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&action=reply&text=sneaky")" 403
+ok "refused reply: nothing lost, the text back in a fresh form" \
+    grep -q '<textarea name="text" rows="6" maxlength="20000">sneaky</textarea>' "$TMP/body"
 is "reply with a wrong key: the same 404" \
     "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$K2&action=reply&tok=$TOK&text=sneaky")" 404
 is "no message from refused forms" "$(sql "SELECT count(*) FROM messages")" "$n0"
@@ -201,6 +203,8 @@ last=$(sql "SELECT max(id) FROM outbox")
 is "token of another ticket refused" "$(act "$ALICE" "tok=$TOKA2&action=priority&value=high")" 403
 is "token of another agent refused" "$(act "$ALICE" "tok=$TOKB1&action=priority&value=high")" 403
 is "no token refused" "$(act "$ALICE" "action=priority&value=high")" 403
+is "expired note form: refused, the text kept on the page" \
+    "$(act "$ALICE" "tok=1000.00000000000000000000000000000000&action=note&text=a+%3Cnote%3E")|$(grep -c '<pre class="msg">a &lt;note&gt;</pre>' "$TMP/body")" "403|1"
 is "a signed-in non-staff user refused" "$(act mallory@example.net:sneaky "tok=$TOKA1&action=priority&value=high")" 403
 is "unknown value refused" "$(act "$ALICE" "tok=$TOKA1&action=priority&value=huge")" 400
 is "refused forms changed nothing" "$(sql "SELECT priority FROM tickets WHERE id = 1")|$(sql "SELECT max(id) FROM outbox")" "normal|$last"
