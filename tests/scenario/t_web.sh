@@ -56,15 +56,9 @@ is "reply: staff told, the customer not (no acknowledgement)" \
     "staff_customer_reply|alice@example.com
 staff_customer_reply|bob@example.com"
 SHA=$(sql "SELECT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = 1")
-is "reply: the staff notice carries the attachment" "$($PY - "$TMP/var/postdesk.db" <<'PYEOF'
-import email, email.policy, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-raw, = db.execute("SELECT raw FROM outbox WHERE event = 'staff_customer_reply' ORDER BY id DESC LIMIT 1").fetchone()
-m = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
-for a in m.iter_attachments():
-    print(a.get_filename(), a.get_content().decode() if isinstance(a.get_content(), bytes) else a.get_content(), end="")
-PYEOF
-)" "serial.txt serial number PX-4411"
+is "reply: the staff notice carries the attachment" "$(mail_py staff_customer_reply "for a in m.iter_attachments():
+    c = a.get_content()
+    print(a.get_filename(), c.decode() if isinstance(c, bytes) else c, end='')")" "serial.txt serial number PX-4411"
 is "reply: page shows it escaped" "$(http GET "$URL1")" 200
 ok "reply: text escaped on the page" body_has 'It also smells of &lt;b&gt;toner&lt;/b&gt; &amp; smoke.'
 ok "reply: attachment listed" body_has '>serial.txt</a>'
@@ -112,14 +106,7 @@ is "empty reply: refused" "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&
 "$PD" set TKT-0002 status=resolved >/dev/null 2>&1
 RATE4=$(mail_link ticket_resolved TKT-0002 'postdesk\.cgi\?t=%s&k=[0-9a-f]+&rate=4#rate')
 ok "ticket_resolved mail: a link per score" test -n "$RATE4"
-is "ticket_resolved mail: five score links" "$($PY - "$TMP/var/postdesk.db" <<'PYEOF'
-import email, email.policy, re, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-raw, = db.execute("SELECT raw FROM outbox WHERE event = 'ticket_resolved'").fetchone()
-m = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
-print(" ".join(re.findall(r"&rate=(\d)#rate", m.get_body(preferencelist=("plain",)).get_content())))
-PYEOF
-)" "1 2 3 4 5"
+is "ticket_resolved mail: five score links" "$(mail_py ticket_resolved "print(' '.join(re.findall(r'&rate=(\\d)#rate', text)))")" "1 2 3 4 5"
 res=$(cdp "size|390|844" "goto|$BASE/$RATE4" \
     "eval|document.querySelector('input[name=rating]:checked').value" \
     "eval|document.getElementById('rate').getBoundingClientRect().top < innerHeight" \
@@ -239,14 +226,7 @@ is "reply: a staff message by alice" "$(sql "SELECT kind, from_addr, body FROM m
     "staff|alice@example.com|Please open tray 3."
 is "reply: relayed to the customer" "$(mails_since "$last")" "staff_reply:jane@example.org "
 is "reply: waiting for the customer" "$(sql "SELECT status FROM tickets WHERE id = 1")" waiting
-ok "reply: the relayed text" test "$($PY - "$TMP/var/postdesk.db" <<'PYEOF'
-import email, email.policy, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-raw, = db.execute("SELECT raw FROM outbox WHERE event = 'staff_reply' ORDER BY id DESC LIMIT 1").fetchone()
-m = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
-print(m.get_body(preferencelist=("plain",)).get_content().splitlines()[0], m["From"])
-PYEOF
-)" = "Please open tray 3. Alice Smith via Support <support@example.com>"
+ok "reply: the relayed text" test "$(mail_py staff_reply "print(text.splitlines()[0], m['From'])")" = "Please open tray 3. Alice Smith via Support <support@example.com>"
 last=$(sql "SELECT max(id) FROM outbox")
 
 res=$(cdp "auth|$ALICE" "size|1280|800" "goto|$STAFF?view=staff&ref=TKT-0001" \

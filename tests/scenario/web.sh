@@ -85,24 +85,23 @@ form_value() {
 	    sed 's/.*value="//; s/"$//; s/&amp;/\&/g'
 }
 
-# The first URL of the page in a queued mail (decoded) of EVENT for REF,
-# from the query on: mail_link EVENT REF [PATTERN]
+# The newest queued mail of EVENT, as sent (tests/tools/outbox_mail.py).
+outbox_mail() { $PY "$top_srcdir/tests/tools/outbox_mail.py" "$TMP/var/postdesk.db" "$PD" "$1"; }
+# Python on that mail (as m, email.message.EmailMessage): mail_py EVENT CODE
+mail_py() {
+	outbox_mail "$1" > "$TMP/mail.eml" || return 1
+	$PY -c "import email, email.policy, re, sys
+m = email.message_from_binary_file(open('$TMP/mail.eml', 'rb'), policy=email.policy.default)
+text = m.get_body(preferencelist=('plain',)).get_content()
+$2"
+}
+# The first URL of the page in the newest mail of EVENT for REF, from
+# the query on: mail_link EVENT REF [PATTERN]
 mail_link() {
-	$PY - "$TMP/var/postdesk.db" "$1" "$2" "${3:-postdesk\\.cgi\\?t=%s&k=[0-9a-f]+}" <<'PYEOF'
-import email, email.policy, re, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-pat = sys.argv[4].replace("%s", re.escape(sys.argv[3]))
-for (raw,) in db.execute("SELECT raw FROM outbox WHERE event = ? ORDER BY id DESC", (sys.argv[2],)):
-    if raw is None:
-        continue
-    raw = raw if isinstance(raw, bytes) else raw.encode()
-    m = email.message_from_bytes(raw, policy=email.policy.default)
-    text = m.get_body(preferencelist=("plain",)).get_content()
-    hit = re.search(pat, text)
-    if hit:
-        print(hit.group(0))
-        break
-PYEOF
+	local pat=${3:-'postdesk\.cgi\?t=%s&k=[0-9a-f]+'}
+	pat=${pat//%s/$2}
+	mail_py "$1" "hit = re.search(r'$pat', text)
+print(hit.group(0) if hit else '')"
 }
 
 # One Chromium for the file: start_chrome; then cdp STEP... (cdp.py).
