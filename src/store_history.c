@@ -80,13 +80,17 @@ store_conversation_ids(struct pd_store *st, gint64 ticket_id, GPtrArray **ids_r,
 	*last_customer_r = NULL;
 	/* In the order they came and went: a customer's mail by when we
 	 * stored it (its Date header is the sender's clock), ours by when
-	 * it was queued. */
-	s = store_query(st, error_r, "SELECT mid FROM ("
+	 * it was queued.  A merged ticket's messages are here already; its
+	 * mails to the customer (the acknowledgement) stay on it. */
+	s = store_query(st, error_r, "WITH RECURSIVE merged(id) AS (SELECT ?1"
+	    " UNION SELECT t.id FROM tickets t JOIN merged ON t.merged_into = merged.id)"
+	    " SELECT mid FROM ("
 	    " SELECT m.message_id AS mid, COALESCE(r.stored_at, m.date) AS at, m.id AS id,"
 	    "  0 AS k FROM messages m LEFT JOIN raw_mail r ON r.sha256 = m.raw_sha256"
 	    "  WHERE m.ticket_id = ?1 AND m.kind = 'customer' AND m.message_id IS NOT NULL"
 	    " UNION ALL SELECT message_id, created_at, id, 1 FROM outbox"
-	    "  WHERE ticket_id = ?1 AND audience != 'staff' AND status != 'held'"
+	    "  WHERE ticket_id IN (SELECT id FROM merged) AND audience != 'staff'"
+	    "  AND status != 'held'"
 	    ") ORDER BY at, k, id", "i", ticket_id);
 	if (store_collect(st, s, id_row, NULL, g_free, ids_r, error_r) < 0)
 		return -1;
