@@ -1211,7 +1211,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    "staff_mails_per_10min", "max_participants",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
 	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
-	    "new_tickets_per_sender", "list_link_valid", "lookups_pending", NULL };
+	    "new_tickets_per_sender", "parse_time", "parse_memory",
+	    "list_link_valid", "lookups_pending", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1234,6 +1235,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_hops = DEF_MAX_HOPS;
 	cfg->limits.max_header = DEF_MAX_HEADER;
 	cfg->limits.keep_sent = DEF_KEEP_SENT;
+	cfg->limits.parse_time = DEF_PARSE_TIME;
+	cfg->limits.parse_memory = DEF_PARSE_MEMORY;
 	if (g == NULL)
 		return;
 	check_members(c, g, pre, known);
@@ -1246,6 +1249,9 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	opt_scaled(c, g, "autoclose_after", pre, 0, 0,
 	    &cfg->limits.autoclose_after);
 	opt_scaled(c, g, "keep_sent", pre, 0, 0, &cfg->limits.keep_sent);
+	opt_scaled(c, g, "parse_time", pre, 0, 1, &cfg->limits.parse_time);
+	opt_scaled(c, g, "parse_memory", pre, 1, 16 * 1024 * 1024,
+	    &cfg->limits.parse_memory);
 	opt_scaled(c, g, "list_link_valid", pre, 0, 0, &cfg->limits.list_link_valid);
 	opt_int(c, g, "lookups_pending", pre, 1, 1000000, &cfg->limits.lookups_pending);
 	opt_int(c, g, "autoreplies_per_hour", pre, 0, 1000000,
