@@ -1,4 +1,4 @@
--- 009 speed (issue 12): outgoing mail is rendered when it is sent.  A
+-- 010 speed (issue 12): outgoing mail is rendered when it is sent.  A
 -- queued row keeps what its mail is made of (params: the template's
 -- values, the headers, the attachments by their spool hash; a GVariant)
 -- and raw stays empty; rows queued before keep their rendered bytes.

@@ -1,4 +1,4 @@
--- 010 speed (issue 12): the status page at 100 000 tickets.
+-- 011 speed (issue 12): the status page at 100 000 tickets.
 -- The staff list shows the newest tickets first: from this index, not a
 -- sort of every ticket (190 ms).
 CREATE INDEX IF NOT EXISTS tickets_updated ON tickets(updated_at, id);
