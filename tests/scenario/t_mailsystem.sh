@@ -269,6 +269,41 @@ ok "forged: the staff notification flags it" \
 ok "forged: handled as customer mail (log)" \
 	grep -q 'unauthenticated mail from staff address alice@example.com' "$TMP/postdeskd.log"
 
+# Authentication-Results above our hop, as a filter in front of our MX
+# adds it (mta.sh: Postfix PREPENDs it on two more MX ports): with
+# another authserv-id it changes nothing either ...
+sed -e 's/forged-1@/forged-3@/' -e '/^Authentication-Results:/d' -e '/^Received:/,/for <support/d' \
+	"$TMP/forged.eml" > "$TMP/forged3.eml"
+CAROL_BEFORE=$(count $CAROL)
+SEND_PORT=$AR_BAD_PORT send_mail "$TMP/forged3.eml"
+settle
+# between Dovecot's LMTP hop and Postfix's, the first header lines
+above_hop() {	# above_hop MSGID: the header order in the stored mail
+	fetch_all support@example.com Processed >/dev/null
+	grep -l "^Message-ID: <$1>" "$TMP/got/support@example.com"/*.eml | head -1 | xargs sed -n '1,/^\r*$/p' |
+	grep -o -e 'with LMTP' -e '^Authentication-Results: [a-z.]*;' -e '(Postfix) with ESMTP' | tr '\n' '|'
+}
+is "wrong authserv-id: the result sits above our hop" "$(above_hop forged-3@evil.example.net)" \
+	"with LMTP|Authentication-Results: mx.other.example.net;|(Postfix) with ESMTP|"
+is "wrong authserv-id: customer mail on a ticket of its own, priority unchanged" \
+	"$(sql "SELECT m.kind || ' ' || t.ref FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id = 'forged-3@evil.example.net'") $(ticket_field TKT-0001 priority)" \
+	"customer TKT-0005 $PRIO_BEFORE"
+is "wrong authserv-id: nothing reached the customer" "$(count $CAROL)" "$CAROL_BEFORE"
+ok "wrong authserv-id: handled as customer mail (log)" \
+	grep -qx "postdeskd: mail <forged-3@evil.example.net> from alice@example.com via imap support: customer, new TKT-0005 - customer, 2 mails queued" "$TMP/postdeskd.log"
+# ... and with ours, in the same place, it is alice's (the check above
+# is not passing for want of a result in the right place).
+sed -e 's/forged-3@/ar-ok-1@/' -e 's/^#priority urgent/#priority low/' -e 's/^Forged text from a stranger./Checked by our filter./' \
+	"$TMP/forged3.eml" > "$TMP/arok.eml"
+SEND_PORT=$AR_OK_PORT send_mail "$TMP/arok.eml"
+settle
+is "our authserv-id above our hop: alice's mail, her command applied" \
+	"$(sql "SELECT kind || ' ' || class FROM messages WHERE message_id = 'ar-ok-1@evil.example.net'") $(ticket_field TKT-0001 priority)" \
+	"staff staff low"
+is "our authserv-id: in the same place" "$(above_hop ar-ok-1@evil.example.net)" \
+	"with LMTP|Authentication-Results: mx.example.com;|(Postfix) with ESMTP|"
+is "our authserv-id above our hop: her text relayed to the customer" "$(count $CAROL)" "$((CAROL_BEFORE + 1))"
+
 # ---- Every mail a customer got: nothing of the staff side ----
 scan_customers() {
 	local f bad=""
