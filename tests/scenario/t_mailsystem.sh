@@ -175,6 +175,18 @@ settle
 is "Outlook and HTML quotes: nothing reached the customer" "$(count $CAROL)" 2
 is "Outlook quote: #priority applied" "$(sql "SELECT priority FROM tickets WHERE ref = 'TKT-0001'")" high
 is "HTML quote: #label applied" "$(sql "SELECT label FROM labels")" hardware
+# A reply with nothing written at all (only neomutt's quote): nothing
+# relayed, no message, one "empty_reply" event.
+MSGS_BEFORE=$(sql "SELECT count(*) FROM messages")
+mutt_reply "~s TKT-0001" ""
+settle
+is "nothing written: nothing reached the customer" "$(count $CAROL)" 2
+is "nothing written: no message" "$(sql "SELECT count(*) FROM messages")" "$MSGS_BEFORE"
+is "nothing written: an empty_reply event" \
+	"$(sql "SELECT actor || ' ' || detail FROM events WHERE kind = 'empty_reply'")" \
+	"alice@example.com nothing written: nothing relayed or kept"
+ok "nothing written: logged" \
+	grep -qx "postdeskd: mail <[^>]*> from alice@example.com via imap support: staff, threaded TKT-0001 - nothing written, 0 mails queued" "$TMP/postdeskd.log"
 
 # ---- 2. Fresh staff mail: a note through the note address ----
 mutt_compose support+note@example.com "[TKT-0001] called the customer" \
