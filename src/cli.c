@@ -146,6 +146,7 @@ cli_open(struct cli *c)
 		return ex ? ex : EX_CONFIG;
 	}
 	c->ctx_open = 1;
+	ctx_isolate_parsing(&c->ctx);	/* started when a command parses mail */
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "intake.h"
 #include "json.h"
 #include "log.h"
+#include "parser.h"
 #include "store.h"
 #include "util.h"
 
@@ -109,6 +110,7 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	}
 	memset(&src, 0, sizeof src);
 	src.kind = "deliver";
+	src.mta_retries = 1;
 	src.mailbox = mailbox;
 	src.recipient = env_recipient();
 	/* "" and "<>" are the null sender, never to be answered (RFC 3834) */
@@ -130,6 +132,15 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* A mail sent to the parser child whose result is not taken in yet. */
+struct import_held {
+	GByteArray	*raw;		/* NULL: none held */
+	char		*where;
+	gint64		 size;
+	int		 sent;		/* parser_send took it: receive its result */
+	struct pd_parsed parsed;
+};
+
 struct import_run {
 	struct cli	*c;
 	const char	*mailbox;
@@ -143,6 +154,7 @@ struct import_run {
 	char		*error;		/* the temporary failure that stopped it */
 	int		 batch;		/* mails in the open bulk transaction */
 	int		 no_mail;	/* --no-mail: queue no acknowledgement */
+	struct import_held held;	/* pipelining through the parser child */
 };
 
 /* Mails per bulk transaction: each mail is its own savepoint inside it,
@@ -200,37 +212,34 @@ import_progress(struct import_run *run, gint64 done, gint64 total, int force)
 	fflush(stderr);
 }
 
+/* Take one mail in, parsed here or (pre) by the parser child. */
 static int
-import_one(const struct import_mail *m, void *user)
+import_take(struct import_run *run, const char *data, size_t len, gint64 size,
+    const char *where, struct pd_parsed *pre)
 {
-	struct import_run *run = user;
 	struct pd_intake_result res;
 	struct pd_source src;
 	char *err = NULL;
+	int rc;
 
-	if (m->error) {
-		if (run->tty)
-			fputc('\n', stderr);
-		log_warnx("import: %s: %s", m->where, m->error);
-		run->unreadable++;
-		return 0;
-	}
 	memset(&src, 0, sizeof src);
 	src.kind = "import";
 	src.mailbox = run->mailbox;
 	src.no_mail = run->no_mail;
-	src.size = m->size > (gint64)m->len ? m->size : 0;
+	src.size = size > (gint64)len ? size : 0;
 	memset(&res, 0, sizeof res);
 	if (run->batch == 0) {
 		if (store_begin(run->c->ctx.store, &err) < 0) {
-			run->error = g_strdup_printf("%s: %s", m->where, err ? err : "unknown error");
+			run->error = g_strdup_printf("%s: %s", where, err ? err : "unknown error");
 			g_free(err);
 			return 1;
 		}
 		run->batch = 1;
 	}
-	if (intake_process(&run->c->ctx, m->data, m->len, &src, &res, &err) < 0) {
-		run->error = g_strdup_printf("%s: %s", m->where, err ? err : "unknown error");
+	rc = pre ? intake_process_parsed(&run->c->ctx, data, len, &src, pre, &res, &err) :
+	    intake_process(&run->c->ctx, data, len, &src, &res, &err);
+	if (rc < 0) {
+		run->error = g_strdup_printf("%s: %s", where, err ? err : "unknown error");
 		g_free(err);
 		return 1;
 	}
@@ -240,16 +249,83 @@ import_one(const struct import_mail *m, void *user)
 		run->counts[res.outcome]++;
 	run->mails++;
 	if (run->c->verbose && !run->tty) {
-		char *where = cli_clean(m->where, 200);
-		char *prefix = g_strdup_printf("%s: ", where);
+		char *w = cli_clean(where, 200);
+		char *prefix = g_strdup_printf("%s: ", w);
 
 		print_outcome(prefix, &res);
 		g_free(prefix);
-		g_free(where);
+		g_free(w);
 	}
 	intake_result_clear(&res);
-	import_progress(run, m->done, m->total, 0);
 	return 0;
+}
+
+static void
+held_clear(struct import_held *h)
+{
+	if (h->raw)
+		g_byte_array_unref(h->raw);
+	g_free(h->where);
+	if (h->parsed.msg)
+		message_free(h->parsed.msg);
+	g_free(h->parsed.error);
+	memset(h, 0, sizeof *h);
+}
+
+/* The mail held (sent to the parser child, or refused by it) is taken
+ * in: its result received, then, when next is given, that mail sent
+ * before the held one is stored, so the child parses it meanwhile. */
+static int
+held_take(struct import_run *run, const struct import_mail *next)
+{
+	struct pd_parser *parser = run->c->ctx.parser;
+	struct import_held *h = &run->held;
+	struct import_held n;
+	int rc = 0;
+
+	if (h->sent)
+		h->parsed.rc = parser_receive(parser, &h->parsed.msg, &h->parsed.error);
+	memset(&n, 0, sizeof n);
+	if (next) {
+		struct pd_parse_limits lim;
+
+		intake_parse_limits(run->c->cfg, &lim);
+		n.parsed.rc = parser_send(parser, next->data, next->len, &lim,
+		    &n.parsed.error);
+		n.sent = n.parsed.rc == PARSE_OK;
+		n.raw = g_byte_array_sized_new((guint)next->len);
+		g_byte_array_append(n.raw, (const guint8 *)next->data, (guint)next->len);
+		n.where = g_strdup(next->where);
+		n.size = next->size;
+	}
+	if (h->raw)
+		rc = import_take(run, (const char *)h->raw->data, h->raw->len, h->size,
+		    h->where, &h->parsed);
+	held_clear(h);
+	*h = n;
+	return rc;
+}
+
+static int
+import_one(const struct import_mail *m, void *user)
+{
+	struct import_run *run = user;
+	int rc;
+
+	if (m->error) {
+		if (run->tty)
+			fputc('\n', stderr);
+		log_warnx("import: %s: %s", m->where, m->error);
+		run->unreadable++;
+		return 0;
+	}
+	if (run->c->ctx.parser)
+		rc = held_take(run, m);
+	else
+		rc = import_take(run, m->data, m->len, m->size, m->where, NULL);
+	if (rc == 0)
+		import_progress(run, m->done, m->total, 0);
+	return rc;
 }
 
 int
@@ -299,6 +375,9 @@ cli_cmd_import(struct cli *c, int argc, char **argv)
 		run.is_mbox = 1;
 		rc = import_mbox(path, max, import_one, &run, &err);
 	}
+	if (rc == 0 && run.held.raw && held_take(&run, NULL) != 0)
+		rc = 1;
+	held_clear(&run.held);
 	/* What was taken in stays, also when a temporary failure stopped it. */
 	if (import_commit(&run) < 0 && rc == 0)
 		rc = 1;

@@ -1211,7 +1211,7 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    "staff_mails_per_10min", "max_participants",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
 	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
-	    "new_tickets_per_sender", NULL };
+	    "new_tickets_per_sender", "parse_time", "parse_memory", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1232,6 +1232,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_hops = DEF_MAX_HOPS;
 	cfg->limits.max_header = DEF_MAX_HEADER;
 	cfg->limits.keep_sent = DEF_KEEP_SENT;
+	cfg->limits.parse_time = DEF_PARSE_TIME;
+	cfg->limits.parse_memory = DEF_PARSE_MEMORY;
 	if (g == NULL)
 		return;
 	check_members(c, g, pre, known);
@@ -1244,6 +1246,9 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	opt_scaled(c, g, "autoclose_after", pre, 0, 0,
 	    &cfg->limits.autoclose_after);
 	opt_scaled(c, g, "keep_sent", pre, 0, 0, &cfg->limits.keep_sent);
+	opt_scaled(c, g, "parse_time", pre, 0, 1, &cfg->limits.parse_time);
+	opt_scaled(c, g, "parse_memory", pre, 1, 16 * 1024 * 1024,
+	    &cfg->limits.parse_memory);
 	opt_int(c, g, "autoreplies_per_hour", pre, 0, 1000000,
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,

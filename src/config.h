@@ -27,6 +27,8 @@
 #define DEF_POLL		60
 #define DEF_SPAM_TIMEOUT	5		/* seconds for rspamd */
 #define DEF_KEEP_SENT		(30 * 86400)	/* bytes of sent mail kept */
+#define DEF_PARSE_TIME		30		/* CPU seconds for parsing one mail */
+#define DEF_PARSE_MEMORY	(512LL * 1024 * 1024)	/* address space of the parser */
 #define DEF_LMTP_MAX_CONNECTIONS 32
 #define DEF_LMTP_TIMEOUT	300		/* seconds a client may stay silent */
 
@@ -138,6 +140,8 @@ struct pd_config {
 		int	 max_mime_parts;
 		int	 max_hops;
 		gint64	 max_header;
+		gint64	 parse_time;	/* seconds of CPU the parser child has */
+		gint64	 parse_memory;	/* bytes of memory it may use */
 	} limits;
 
 	/* LMTP server of postdeskd; listen is empty when there is none. */

@@ -3,6 +3,7 @@
 
 #include "ctx.h"
 #include "message.h"
+#include "parser.h"
 #include "util.h"
 
 int
@@ -29,5 +30,18 @@ ctx_close(struct pd_ctx *ctx)
 {
 	store_close(ctx->store);
 	ctx->store = NULL;
+	parser_free(ctx->parser);
+	ctx->parser = NULL;
 	token_secret_clear(&ctx->secret);
+}
+
+void
+ctx_isolate_parsing(struct pd_ctx *ctx)
+{
+	/* for the benchmark of the child's cost only (tests/bench) */
+	if (g_strcmp0(g_getenv("POSTDESK_TEST_PARSER"), "inprocess") == 0)
+		return;
+	if (ctx->parser == NULL)
+		ctx->parser = parser_new(ctx->cfg->limits.parse_time,
+		    ctx->cfg->limits.parse_memory);
 }

@@ -12,12 +12,18 @@ struct pd_ctx {
 	struct pd_config	*cfg;
 	struct pd_store		*store;
 	struct pd_secret	 secret;
+	struct pd_parser	*parser;	/* mail parsed in a child (parser.h),
+						 * or NULL: in this process */
 };
 
 /* Open the store and load the secret for cfg.  0 ok; -1 with *error_r,
  * *exit_r the sysexits code (78 config, 75 temporary). */
 int ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **error_r);
-/* Close the store and clear the secret (cfg is not freed). */
+/* Close the store and clear the secret (cfg is not freed); stop the
+ * parser child. */
 void ctx_close(struct pd_ctx *ctx);
+/* Parse mail in a child process from now on (the daemon, deliver,
+ * import): the child is started on first use. */
+void ctx_isolate_parsing(struct pd_ctx *ctx);
 
 #endif

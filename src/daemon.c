@@ -377,6 +377,7 @@ watcher_main(gpointer arg)
 	while (!g_atomic_int_get(&w->stop)) {
 		if (ctx_open_locked(&w->ctx, w->ref->cfg, &ex, &err) == 0) {
 			w->ctx_open = 1;
+			ctx_isolate_parsing(&w->ctx);
 			break;
 		}
 		if (!failing) {
@@ -516,6 +517,7 @@ lmtp_open(void *arg, struct pd_ctx *ctx, void **token_r, char **error_r)
 			g_free(p);
 			return -1;
 		}
+		ctx_isolate_parsing(&p->ctx);	/* LMTP mail is parsed in a child too */
 	} else
 		g_mutex_unlock(&d->lock);
 	*ctx = p->ctx;
@@ -767,6 +769,7 @@ daemon_run_once(struct pd_config *cfg)
 		g_free(err);
 		return ex ? ex : EX_TEMPFAIL;
 	}
+	ctx_isolate_parsing(&ctx);
 	for (guint i = 0; i < cfg->mailboxes->len; i++) {
 		const struct pd_mailbox *mb = cfg->mailboxes->pdata[i];
 		int count = 0, rc;

@@ -12,6 +12,7 @@
 #include "intake.h"
 #include "log.h"
 #include "notify.h"
+#include "parser.h"
 #include "quote.h"
 #include "spam.h"
 #include "thread.h"
@@ -51,6 +52,15 @@ intake_result_clear(struct pd_intake_result *r)
 void
 intake_parse_limits(const struct pd_config *cfg, struct pd_parse_limits *lim)
 {
+	if (cfg == NULL) {
+		/* the config's defaults, for tests and fuzzers */
+		memset(lim, 0, sizeof *lim);
+		lim->max_attachment = DEF_MAX_ATTACHMENT;
+		lim->max_depth = DEF_MAX_MIME_DEPTH;
+		lim->max_parts = DEF_MAX_MIME_PARTS;
+		lim->max_header = DEF_MAX_HEADER;
+		return;
+	}
 	lim->max_attachment = cfg->limits.max_attachment;
 	lim->allowed_types = cfg->limits.allowed_types;
 	lim->max_depth = cfg->limits.max_mime_depth;
@@ -881,14 +891,113 @@ apply_size_limit(struct intake *in)
 	g_free(why);
 }
 
-int
-intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
-    const struct pd_source *src, struct pd_intake_result *r, char **error_r)
+/* Deaths of the whole process with one mail (no reason known) before
+ * the next attempt quarantines it instead. */
+#define INTAKE_MAX_DEATHS	2
+
+/* Commit that sha is being parsed, on its own. */
+static int
+attempt_record(struct pd_ctx *ctx, const char *sha, char **error_r)
+{
+	if (store_begin(ctx->store, error_r) < 0 ||
+	    store_attempt_add(ctx->store, sha, util_now(), error_r) < 0 ||
+	    store_commit(ctx->store, error_r) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse raw: in the parser child when the context has one (issue 8,
+ * SPEC 2), else here.  Outside a caller's transaction (deliver, the
+ * daemon) the attempt is first recorded by hash (*attempt_r): a mail
+ * that killed an earlier attempt is not parsed again but quarantined
+ * (*parsed_r 0, *perr_r the reason).  A mail that kills the parser
+ * child is quarantined now, or, when the MTA retries (deliver), is a
+ * temporary failure whose recorded reason the retry quarantines
+ * (*keep_attempt_r).  0, or -1 with *error_r for a temporary failure. */
+static int
+parse_guarded(struct pd_ctx *ctx, const struct pd_source *src, const void *raw,
+    size_t len, const char *sha, const struct pd_parse_limits *lim,
+    struct pd_parsed *pre, struct pd_message **msg_r, int *parsed_r, char **perr_r,
+    int *attempt_r,
+    int *keep_attempt_r, char **error_r)
+{
+	int prc, found = 0;
+	char *reason = NULL;	/* taken by *perr_r or freed */
+
+	*parsed_r = 0;
+	if (pre) {
+		/* parsed ahead by the caller (import), inside its transaction */
+		prc = pre->rc;
+		*msg_r = pre->msg;
+		*perr_r = pre->error;
+		pre->msg = NULL;
+		pre->error = NULL;
+		goto parsed;
+	}
+	if (ctx->parser == NULL) {
+		*parsed_r = message_parse(raw, len, lim, msg_r, perr_r) == 0;
+		return 0;
+	}
+	if (!store_in_transaction(ctx->store) && !src->force) {
+		int seen = 0;
+
+		/* kept unparsed before (quarantined): a duplicate, not parsed */
+		if (store_seen_check(ctx->store, NULL, sha, &seen, error_r) < 0)
+			return -1;
+		if (seen)
+			return 0;
+		if (store_attempt_get(ctx->store, sha, &found, &reason, error_r) < 0)
+			return -1;
+		/* the parser's reason condemns it; an unexplained death (a
+		 * kill -9 of the daemon) only when it happened again */
+		if (reason || found >= INTAKE_MAX_DEATHS) {
+			*perr_r = reason ? reason : g_strdup_printf(
+			    "intake died on %d earlier attempts", found);
+			log_warnx("intake: %s: earlier attempt died (%s): quarantined",
+			    sha, *perr_r);
+			*attempt_r = 1;
+			return 0;
+		}
+		if (attempt_record(ctx, sha, error_r) < 0)
+			return -1;
+		*attempt_r = 1;
+	}
+	prc = parser_parse(ctx->parser, raw, len, lim, msg_r, perr_r);
+parsed:
+	if (prc == PARSE_TEMPFAIL) {
+		*error_r = *perr_r;
+		*perr_r = NULL;
+		return -1;
+	}
+	if (prc == PARSE_DIED) {
+		log_warnx("intake: %s: %s", sha, *perr_r);
+		if (src->mta_retries && *attempt_r) {
+			if (store_begin(ctx->store, error_r) < 0 ||
+			    store_attempt_set_reason(ctx->store, sha, *perr_r, error_r) < 0 ||
+			    store_commit(ctx->store, error_r) < 0) {
+				store_rollback(ctx->store);
+				return -1;
+			}
+			*keep_attempt_r = 1;
+			*error_r = g_strdup_printf("%s (quarantined when tried again)",
+			    *perr_r);
+			return -1;
+		}
+	}
+	*parsed_r = prc == PARSE_OK;
+	return 0;
+}
+
+static int
+intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_source *src,
+    struct pd_parsed *pre, struct pd_intake_result *r, char **error_r)
 {
 	struct intake in = { 0 };
 	struct pd_parse_limits lim;
 	char *sha, *perr = NULL, *err = NULL;
-	int seen = 0, parsed, rc = -1;
+	int seen = 0, parsed, rc = -1, attempt = 0, keep_attempt = 0;
 
 	memset(r, 0, sizeof *r);
 	in.ctx = ctx;
@@ -900,7 +1009,9 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	sha = util_sha256_hex(raw, len);
 	in.sha = sha;
 	intake_parse_limits(ctx->cfg, &lim);
-	parsed = message_parse(raw, len, &lim, &in.msg, &perr) == 0;
+	if (parse_guarded(ctx, src, raw, len, sha, &lim, pre, &in.msg, &parsed, &perr,
+	    &attempt, &keep_attempt, &err) < 0)
+		goto tempfail;
 	apply_size_limit(&in);
 	/* Before the transaction: the filter may take up to its timeout. */
 	if (parsed)
@@ -916,6 +1027,9 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 		    src->uidvalidity, src->uid, &seen, &err) < 0)
 			goto tempfail;
 		if (seen) {
+			if (attempt && (store_attempt_del(ctx->store, sha, &err) < 0 ||
+			    store_commit(ctx->store, &err) < 0))
+				goto tempfail;
 			store_rollback(ctx->store);
 			set_result(&in, OUT_DUPLICATE, NULL, NULL);
 			rc = 0;
@@ -934,6 +1048,8 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	if (rc == 0 && src->uid)
 		rc = store_imap_seen_add(ctx->store, src->mailbox, src->uidvalidity, src->uid,
 		    in.now, &err);
+	if (rc == 0 && attempt)
+		rc = store_attempt_del(ctx->store, sha, &err);
 	if (rc == 0 && store_commit(ctx->store, &err) == 0)
 		goto out;
 	store_rollback(ctx->store);
@@ -952,6 +1068,7 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 		    quarantine(&in, why, &err) < 0 ||
 		    store_seen_add(ctx->store, parsed ? in.msg->message_id : NULL, sha, in.now,
 		    "quarantined", &err) < 0 ||
+		    (attempt && store_attempt_del(ctx->store, sha, &err) < 0) ||
 		    store_commit(ctx->store, &err) < 0) {
 			g_free(why);
 			goto tempfail;
@@ -962,6 +1079,18 @@ intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
 	goto out;
 tempfail:
 	store_rollback(ctx->store);
+	if (attempt && !keep_attempt) {
+		/* not a crash: the next attempt must not take it for one */
+		char *e2 = NULL;
+
+		if (store_begin(ctx->store, &e2) < 0 ||
+		    store_attempt_del(ctx->store, sha, &e2) < 0 ||
+		    store_commit(ctx->store, &e2) < 0) {
+			store_rollback(ctx->store);
+			log_warnx("intake: parse attempt not cleared: %s", e2);
+		}
+		g_free(e2);
+	}
 	*error_r = err ? err : g_strdup("temporary failure");
 	err = NULL;
 	rc = -1;
@@ -974,4 +1103,23 @@ out:
 	if (in.msg)
 		message_free(in.msg);
 	return rc;
+}
+
+int
+intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_intake_result *r, char **error_r)
+{
+	return intake_run(ctx, raw, len, src, NULL, r, error_r);
+}
+
+int
+intake_process_parsed(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_parsed *pre, struct pd_intake_result *r,
+    char **error_r)
+{
+	if (!store_in_transaction(ctx->store)) {
+		*error_r = g_strdup("parsed mail taken in outside a transaction");
+		return -1;
+	}
+	return intake_run(ctx, raw, len, src, pre, r, error_r);
 }

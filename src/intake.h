@@ -25,6 +25,9 @@ struct pd_source {
 	int		 force;		/* quarantine retry: skip the seen check */
 	int		 no_mail;	/* record only: queue no mail (an import
 					 * of old mail must not answer it) */
+	int		 mta_retries;	/* deliver: a temporary failure is tried
+					 * again, so a mail that kills the parser
+					 * is one; the retry quarantines it */
 };
 
 enum pd_outcome {
@@ -48,10 +51,24 @@ struct pd_intake_result {
  * nothing was recorded and the source must try again (exit 75). */
 int intake_process(struct pd_ctx *ctx, const void *raw, size_t len,
     const struct pd_source *src, struct pd_intake_result *r, char **error_r);
+/* What the parser child made of a mail (parser.h): rc an enum
+ * pd_parse_rc, msg with PARSE_OK, error otherwise. */
+struct pd_parsed {
+	int			 rc;
+	struct pd_message	*msg;
+	char			*error;
+};
+/* intake_process for a mail the caller had parsed (parser_send and
+ * parser_receive: import stores mail N while the child parses mail
+ * N+1), inside the caller's transaction.  Takes pre's msg and error. */
+int intake_process_parsed(struct pd_ctx *ctx, const void *raw, size_t len,
+    const struct pd_source *src, struct pd_parsed *pre, struct pd_intake_result *r,
+    char **error_r);
 void intake_result_clear(struct pd_intake_result *);
 const char *intake_outcome_name(enum pd_outcome);
 
-/* Parse limits from the config. */
+/* Parse limits from the config; cfg NULL: the defaults (config.h DEF_*,
+ * every attachment type allowed), for tests and fuzzers. */
 void intake_parse_limits(const struct pd_config *cfg, struct pd_parse_limits *lim);
 
 #endif

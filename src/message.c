@@ -14,8 +14,6 @@
 #include "tnef.h"
 #include "util.h"
 
-#define DEFAULT_MAX_DEPTH	100
-#define DEFAULT_MAX_PARTS	10000
 #define MAX_FILENAME		200	/* bytes */
 
 static GMimeParserOptions *parser_options;
@@ -351,8 +349,8 @@ message_part_param(const struct pd_part *part, const char *name)
 	return NULL;
 }
 
-static void
-header_free(gpointer p)
+void
+message_header_free(gpointer p)
 {
 	struct pd_header *h = p;
 
@@ -362,8 +360,8 @@ header_free(gpointer p)
 	g_free(h);
 }
 
-static void
-param_free(gpointer p)
+void
+message_param_free(gpointer p)
 {
 	struct pd_param *pa = p;
 
@@ -372,8 +370,8 @@ param_free(gpointer p)
 	g_free(pa);
 }
 
-static void
-part_free(gpointer p)
+void
+message_part_free(gpointer p)
 {
 	struct pd_part *pt = p;
 
@@ -433,7 +431,7 @@ header_list_message(GMimeMessage *m)
 static GPtrArray *
 header_list(GPtrArray *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(header_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_header_free);
 
 	for (guint i = 0; i < list->len; i++) {
 		GMimeHeader *gh = g_ptr_array_index(list, i);
@@ -452,8 +450,8 @@ header_list(GPtrArray *list)
 	return out;
 }
 
-static void
-addr_free(gpointer p)
+void
+message_addr_free(gpointer p)
 {
 	struct pd_addr *a = p;
 
@@ -462,8 +460,8 @@ addr_free(gpointer p)
 	g_free(a);
 }
 
-static void
-attachment_free(gpointer p)
+void
+message_attachment_free(gpointer p)
 {
 	struct pd_attachment *a = p;
 
@@ -581,7 +579,7 @@ fill_first(struct pd_addr *a, InternetAddressList *list)
 static GPtrArray *
 fill_list(InternetAddressList *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(addr_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_addr_free);
 	GPtrArray *mb = g_ptr_array_new();
 
 	collect_addrs(list, mb);
@@ -591,7 +589,7 @@ fill_list(InternetAddressList *list)
 		if (fill_addr(a, g_ptr_array_index(mb, i)) == 0)
 			g_ptr_array_add(out, a);
 		else
-			addr_free(a);
+			message_addr_free(a);
 	}
 	g_ptr_array_unref(mb);
 	return out;
@@ -917,7 +915,7 @@ headers_of_bytes(GBytes *data)
 	const char *p = g_bytes_get_data(data, &len);
 
 	if (p == NULL || len == 0)
-		return g_ptr_array_new_with_free_func(header_free);
+		return g_ptr_array_new_with_free_func(message_header_free);
 	stream = g_mime_stream_mem_new_with_buffer(p, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -925,7 +923,7 @@ headers_of_bytes(GBytes *data)
 	g_object_unref(parser);
 	g_object_unref(stream);
 	if (m == NULL)
-		return g_ptr_array_new_with_free_func(header_free);
+		return g_ptr_array_new_with_free_func(message_header_free);
 	out = header_list_message(m);
 	g_object_unref(m);
 	return out;
@@ -1132,7 +1130,7 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 			if (id && *id)
 				pt->message_id = utf8_sanitize(id, strlen(id));
 		} else
-			pt->headers = g_ptr_array_new_with_free_func(header_free);
+			pt->headers = g_ptr_array_new_with_free_func(message_header_free);
 		/* a report GMime took for a message: its text is the report */
 		if (strcmp(t, "message/rfc822") != 0 && strcmp(t, "message/news") != 0 &&
 		    strcmp(t, "message/global") != 0) {
@@ -1173,7 +1171,7 @@ walk_alternative(struct walk *w, GMimeMultipart *mp, int depth)
 static GPtrArray *
 param_list(GMimeParamList *list)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(param_free);
+	GPtrArray *out = g_ptr_array_new_with_free_func(message_param_free);
 	int n = list ? g_mime_param_list_length(list) : 0;
 
 	for (int i = 0; i < n; i++) {
@@ -1327,6 +1325,11 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	GByteArray *arr;
 	size_t hs, cap;
 
+	/* the MIME limits come from the config (intake_parse_limits) only */
+	if (lim == NULL || lim->max_depth <= 0 || lim->max_parts <= 0) {
+		*error_r = g_strdup("message_parse: no MIME depth and part limits given");
+		return -1;
+	}
 	message_init();
 	*msg_r = NULL;
 	if (raw == NULL || len == 0) {
@@ -1378,16 +1381,16 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 
 	msg = g_new0(struct pd_message, 1);
 	msg->references = g_ptr_array_new_with_free_func(g_free);
-	msg->attachments = g_ptr_array_new_with_free_func(attachment_free);
-	msg->parts = g_ptr_array_new_with_free_func(part_free);
+	msg->attachments = g_ptr_array_new_with_free_func(message_attachment_free);
+	msg->parts = g_ptr_array_new_with_free_func(message_part_free);
 	msg->notes = g_ptr_array_new_with_free_func(g_free);
 	fill_headers(msg, mime);
 
 	memset(&w, 0, sizeof(w));
 	w.msg = msg;
 	w.lim = lim;
-	w.max_depth = lim && lim->max_depth > 0 ? lim->max_depth : DEFAULT_MAX_DEPTH;
-	w.max_parts = lim && lim->max_parts > 0 ? lim->max_parts : DEFAULT_MAX_PARTS;
+	w.max_depth = lim->max_depth;
+	w.max_parts = lim->max_parts;
 	w.text = g_string_new(NULL);
 	w.html = g_string_new(NULL);
 	walk_object(&w, g_mime_message_get_mime_part(mime), 1, MODE_BODY);

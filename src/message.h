@@ -84,6 +84,8 @@ struct pd_parse_limits {
 	gint64	 max_header;		/* bytes */
 };
 
+/* A field added to any struct here needs its row in message_wire.c's
+ * tables (message_wire_check() fails until it has one). */
 struct pd_message {
 	GPtrArray *headers;	/* struct pd_header *: the top-level headers in order */
 	GPtrArray *parts;	/* struct pd_part *: the MIME tree, document order */
@@ -112,6 +114,25 @@ struct pd_message {
 int message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
     struct pd_message **msg_r, char **error_r);
 void message_free(struct pd_message *);
+/* Element free functions of the arrays above (for message_wire.c). */
+void message_addr_free(gpointer);
+void message_attachment_free(gpointer);
+void message_header_free(gpointer);
+void message_param_free(gpointer);
+void message_part_free(gpointer);
+
+/* message_wire.c: struct pd_message as a GVariant, for the parser
+ * child's pipe (parser.c).  message_wire_to takes a reference on
+ * nothing and copies nothing it need not: attachment bytes are
+ * referenced.  message_wire_from reads an untrusted variant (any
+ * bytes): -1 with *error_r when it is not a well-formed message.
+ * The result references the variant's bytes for its attachments. */
+GVariant *message_wire_to(const struct pd_message *);
+int message_wire_from(GVariant *, struct pd_message **msg_r, char **error_r);
+/* The GVariant type of a serialised message. */
+const GVariantType *message_wire_type(void);
+/* 0 when the field tables cover every struct exactly (unit test). */
+int message_wire_check(char **error_r);
 
 /* The first top-level header named name (any case), decoded to UTF-8
  * (NULL when absent).  The returned string belongs to the message. */

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "parser.h"
 #include "util.h"
 
 #define PD_DEFAULT_PIDFILE	"/run/postdesk/postdeskd.pid"
@@ -36,6 +37,8 @@ main(int argc, char **argv)
 	char *path;
 	int ch, foreground = 0, verbose = 0, once = 0, flush = 0, pidfd = -1, rc;
 
+	if ((rc = parser_child_main(argc, argv)) >= 0)
+		return rc;	/* we were the parser child (parser.h) */
 	while ((ch = getopt_long(argc, argv, "c:fp:u:v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;

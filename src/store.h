@@ -121,6 +121,20 @@ void store_rollback(struct pd_store *);
  * the outbox's "sent" marks, where a lost mark means a mail sent
  * twice, never a mail lost. */
 int store_set_durable(struct pd_store *, int full, char **error_r);
+/* 1 inside store_begin .. store_commit. */
+int store_in_transaction(const struct pd_store *);
+
+/* Mails being parsed (store_attempt.c, migration 008).  A row is added
+ * (or its attempts counted up) and committed before a mail is parsed
+ * and deleted in the transaction that records it: a row found names a
+ * mail whose earlier attempts died; *found_r is their number, reason
+ * how the parser died (NULL: unknown). */
+int store_attempt_get(struct pd_store *, const char *sha256, int *found_r,
+    char **reason_r, char **error_r);
+int store_attempt_add(struct pd_store *, const char *sha256, gint64 now, char **error_r);
+int store_attempt_set_reason(struct pd_store *, const char *sha256, const char *reason,
+    char **error_r);
+int store_attempt_del(struct pd_store *, const char *sha256, char **error_r);
 /* 1 when the last error was transient (busy, locked, full disk, I/O):
  * the caller should retry later rather than quarantine. */
 int store_error_transient(struct pd_store *);

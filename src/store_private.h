@@ -17,6 +17,7 @@ struct pd_store {
 	gint64		 fts_from;	/* first message row not yet in
 					 * messages_fts (bulk), or 0 */
 	GHashTable	*dirs;		/* spool folders known to exist */
+	gint64		 busy_since;	/* monotonic start of the current busy wait */
 };
 
 /* Remember the error for store_error_transient and say what failed.

@@ -208,57 +208,99 @@ util_write_file_atomic(const char *path, const void *buf, size_t len,
 	return util_write_file(path, buf, len, mode, 1, error_r);
 }
 
+static int
+write_all_fd(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The bytes go into a file without a name (O_TMPFILE) that is linked
+ * in once complete: a process killed while writing (a deliver stopped
+ * by the MTA's timeout) leaves nothing behind, where a named temporary
+ * file would stay for ever (issue 8).  A file system without O_TMPFILE
+ * gets the named temporary file.  A path that exists is replaced: the
+ * complete file is linked under a temporary name and renamed over it,
+ * so that name exists only between the two calls.
+ */
 int
 util_write_file(const char *path, const void *buf, size_t len, int mode, int sync,
     char **error_r)
 {
 	char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
-	const char *p = buf;
-	int fd;
+	char *dir = g_path_get_dirname(path);
+	int fd, named = 0, e;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		named = 1;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	}
 	if (fd < 0)
 		goto fail;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_close;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (sync && fsync(fd) < 0)
+	if (write_all_fd(fd, buf, len) < 0 || (sync && fsync(fd) < 0))
 		goto fail_close;
+	if (!named) {
+		char proc[64];
+
+		/* linkat(fd, "", ..., AT_EMPTY_PATH) would need
+		 * CAP_DAC_READ_SEARCH; the /proc link is open(2)'s way */
+		g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+			goto linked;
+		if (errno != EEXIST || linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
+		    AT_SYMLINK_FOLLOW) < 0)
+			goto fail_close;
+		named = 1;
+	}
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
+	fd = -1;
 	if (rename(tmp, path) < 0)
 		goto fail;
+linked:
+	if (fd >= 0 && close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
 	g_free(tmp);
-	/* The rename itself must survive a crash. */
+	/* The link or the rename itself must survive a crash. */
 	if (sync) {
-		char *dir = g_path_get_dirname(path);
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 		if (dfd >= 0) {
 			fsync(dfd);
 			close(dfd);
 		}
-		g_free(dir);
 	}
+	g_free(dir);
 	return 0;
 fail_close:
-	{
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
+	e = errno;
+	close(fd);
+	errno = e;
 fail:
-	*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
-	unlink(tmp);
+	e = errno;
+	*error_r = g_strdup_printf("%s: %s", path, g_strerror(e));
+	if (named)
+		unlink(tmp);
 	g_free(tmp);
+	g_free(dir);
 	return -1;
 }
 

@@ -8,6 +8,19 @@
 #include <string.h>
 #include <glib.h>
 
+#include "intake.h"
+
+/* The parse limits of the config's defaults (intake_parse_limits). */
+static inline const struct pd_parse_limits *
+test_parse_limits(void)
+{
+	static struct pd_parse_limits l;
+
+	if (l.max_depth == 0)
+		intake_parse_limits(NULL, &l);
+	return &l;
+}
+
 static int test_n, test_failed;
 
 #define TEST_OK(cond, ...) do { \

@@ -28,7 +28,7 @@ parse_file(const char *path)
 
 	if (!g_file_get_contents(path, &raw, &len, NULL))
 		return NULL;
-	if (message_parse(raw, len, NULL, &msg, &error) == -1) {
+	if (message_parse(raw, len, test_parse_limits(), &msg, &error) == -1) {
 		printf("# %s: %s\n", path, error);
 		g_free(error);
 		msg = NULL;
@@ -127,7 +127,7 @@ test_not_bounces(void)
 		struct pd_message *msg = NULL;
 		char *error = NULL;
 
-		TEST_INT(message_parse(rows[i].raw, strlen(rows[i].raw), NULL, &msg,
+		TEST_INT(message_parse(rows[i].raw, strlen(rows[i].raw), test_parse_limits(), &msg,
 		    &error), 0, "%s parses", rows[i].name);
 		if (msg == NULL) {
 			g_free(error);

@@ -74,7 +74,7 @@ parse(const char *raw, size_t len)
 	struct pd_message *msg = NULL;
 	char *error = NULL;
 
-	if (message_parse(raw, len, NULL, &msg, &error) == -1) {
+	if (message_parse(raw, len, test_parse_limits(), &msg, &error) == -1) {
 		printf("# parse: %s\n", error);
 		g_free(error);
 		return NULL;

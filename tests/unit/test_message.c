@@ -20,13 +20,10 @@ setup_limits(void)
 	static const char *types[] = { "image/*", "application/pdf", "text/plain",
 	    "message/delivery-status", "text/rfc822-headers", NULL };
 
-	lim.max_attachment = 10 * 1024 * 1024;
+	lim = *test_parse_limits();	/* the config's defaults */
 	lim.allowed_types = g_ptr_array_new();
 	for (int i = 0; types[i]; i++)
 		g_ptr_array_add(lim.allowed_types, (char *)types[i]);
-	lim.max_depth = 100;
-	lim.max_parts = 10000;
-	lim.max_header = 1024 * 1024;
 }
 
 static struct pd_message *
@@ -385,6 +382,54 @@ test_to_utf8(void)
 	}
 }
 
+
+/* The message through message_wire and back: the same variant again,
+ * and the fields a reader sees unchanged.  Returns 1 when equal. */
+static int
+wire_roundtrip(const struct pd_message *m)
+{
+	GVariant *v1 = message_wire_to(m), *v2 = NULL;
+	GBytes *b = g_variant_get_data_as_bytes(v1);
+	GVariant *back = g_variant_ref_sink(g_variant_new_from_bytes(message_wire_type(),
+	    b, FALSE));
+	struct pd_message *m2 = NULL;
+	char *err = NULL;
+	int ok = message_wire_from(back, &m2, &err) == 0;
+
+	if (!ok)
+		printf("# wire: %s\n", err);
+	if (ok) {
+		v2 = message_wire_to(m2);
+		ok = g_variant_equal(v1, v2) && strcmp(m->text, m2->text) == 0 &&
+		    m->attachments->len == m2->attachments->len &&
+		    m->parts->len == m2->parts->len;
+		for (guint i = 0; ok && i < m->attachments->len; i++) {
+			const struct pd_attachment *a = m->attachments->pdata[i];
+			const struct pd_attachment *a2 = m2->attachments->pdata[i];
+
+			ok = g_strcmp0(a->sha256, a2->sha256) == 0 && a->size == a2->size &&
+			    (a->data == NULL) == (a2->data == NULL) &&
+			    (a->data == NULL || g_bytes_equal(a->data, a2->data));
+		}
+		for (guint i = 0; ok && i < m->parts->len; i++) {
+			const struct pd_part *p = m->parts->pdata[i];
+			const struct pd_part *p2 = m2->parts->pdata[i];
+
+			ok = (p->data == NULL) == (p2->data == NULL) &&
+			    (p->data == NULL || g_bytes_equal(p->data, p2->data)) &&
+			    (p->headers == NULL) == (p2->headers == NULL);
+		}
+	}
+	if (v2)
+		g_variant_unref(v2);
+	message_free(m2);
+	g_free(err);
+	g_variant_unref(back);
+	g_bytes_unref(b);
+	g_variant_unref(v1);
+	return ok;
+}
+
 /* Read NAME.expected: key=value lines, "\n" in text values. */
 static void
 check_fixture(const char *dir, const char *name)
@@ -514,8 +559,10 @@ check_fixture(const char *dir, const char *name)
 		g_free(v);
 		g_string_free(got, TRUE);
 	}
-	if (m)
+	if (m) {
 		TEST_OK(g_utf8_validate(m->text, -1, NULL), "%s: text is UTF-8", name);
+		TEST_OK(wire_roundtrip(m), "%s: serialised and read back the same", name);
+	}
 	g_strfreev(lines);
 	message_free(m);
 	g_free(raw);
@@ -870,7 +917,7 @@ static void
 test_corpus_mime(void)
 {
 	static const char *dirs[] = { "rfc", "thirdparty", "malformed" };
-	int files = 0, parsed = 0, valid = 0, compared = 0, same = 0;
+	int files = 0, parsed = 0, valid = 0, compared = 0, same = 0, wired = 0;
 	char *top = test_src("../shared/corpus/mime");
 
 	if (!g_file_test(top, G_FILE_TEST_IS_DIR)) {
@@ -904,6 +951,8 @@ test_corpus_mime(void)
 			if (m && g_utf8_validate(m->text, -1, NULL) &&
 			    g_utf8_validate(m->subject, -1, NULL))
 				valid++;
+			if (m && wire_roundtrip(m))
+				wired++;
 			jpath = g_strndup(path, strlen(path) - 4);
 			char *jp = g_strconcat(jpath, ".json", NULL);
 			if (m && g_file_get_contents(jp, &json, NULL, NULL)) {
@@ -939,9 +988,76 @@ test_corpus_mime(void)
 	}
 	TEST_INT(parsed, files, "corpus mime: all %d messages parse", files);
 	TEST_INT(valid, files, "corpus mime: all texts valid UTF-8");
+	TEST_INT(wired, files, "corpus mime: all serialise and read back the same");
 	TEST_OK(compared >= 20, "corpus mime: %d subjects to compare", compared);
 	TEST_INT(same, compared, "corpus mime: decoded subjects match");
 	g_free(top);
+}
+
+
+/* message_wire: the tables cover the structs; a variant that is not a
+ * message, or one that breaks an invariant, is refused; any bytes are
+ * safe to read. */
+static void
+test_wire(void)
+{
+	char *err = NULL;
+	struct pd_message *m = NULL, *m2 = NULL;
+	const char *src = "From: a@example.com\nSubject: w\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+	    "body\n--b\nContent-Type: image/png\nContent-Disposition: attachment; "
+	    "filename=x.png\n\nPNG\n--b\nContent-Type: image/png\n\n\n--b--\n";
+
+	TEST_INT(message_wire_check(&err), 0, "wire tables cover every struct%s%s",
+	    err ? ": " : "", err ? err : "");
+	g_clear_pointer(&err, g_free);
+
+	m = parse(src, strlen(src), &lim);
+	TEST_OK(m && wire_roundtrip(m), "attachments and parts round trip");
+
+	GVariant *bad = g_variant_ref_sink(g_variant_new_string("x"));
+	TEST_INT(message_wire_from(bad, &m2, &err), -1, "a string is no message");
+	TEST_STR(err, "not a serialised message", "its error");
+	g_clear_pointer(&err, g_free);
+	g_variant_unref(bad);
+
+	/* a part naming an attachment that is not there */
+	if (m && m->parts->len > 2) {
+		((struct pd_part *)m->parts->pdata[2])->attachment = 7;
+		GVariant *v = message_wire_to(m);
+		TEST_INT(message_wire_from(v, &m2, &err), -1, "attachment index out of range");
+		TEST_OK(err && strstr(err, "names attachment 7"), "its error: %s", err);
+		g_clear_pointer(&err, g_free);
+		((struct pd_part *)m->parts->pdata[2])->attachment = -1;
+		g_variant_unref(v);
+	}
+
+	/* random bytes: never a crash, a refusal or a message */
+	GRand *r = g_rand_new_with_seed(8);
+	int safe = 1;
+	for (int i = 0; i < 300; i++) {
+		GVariant *v = message_wire_to(m);
+		gsize n = g_variant_get_size(v);
+		guint8 *d = g_memdup2(g_variant_get_data(v), n);
+
+		for (int k = 0; k < 1 + i % 7; k++)
+			d[g_rand_int_range(r, 0, (gint32)n)] = (guint8)g_rand_int(r);
+		GBytes *b = g_bytes_new_take(d, n);
+		GVariant *fuzz = g_variant_ref_sink(g_variant_new_from_bytes(
+		    message_wire_type(), b, FALSE));
+		if (message_wire_from(fuzz, &m2, &err) == 0) {
+			safe &= m2->subject != NULL && m2->text != NULL;
+			message_free(m2);
+		} else
+			safe &= err != NULL;
+		g_clear_pointer(&err, g_free);
+		g_variant_unref(fuzz);
+		g_bytes_unref(b);
+		g_variant_unref(v);
+	}
+	g_rand_free(r);
+	TEST_OK(safe, "300 damaged variants read safely");
+	message_free(m);
 }
 
 int
@@ -959,6 +1075,7 @@ main(void)
 	test_limits();
 	test_malformed();
 	test_corpus_mime();
+	test_wire();
 	g_ptr_array_unref(lim.allowed_types);
 	return test_done();
 }

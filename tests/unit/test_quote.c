@@ -195,7 +195,7 @@ eml_text(const char *path)
 
 	if (!g_file_get_contents(path, &raw, &len, NULL))
 		return NULL;
-	if (message_parse(raw, len, NULL, &msg, &err) == -1) {
+	if (message_parse(raw, len, test_parse_limits(), &msg, &err) == -1) {
 		printf("# %s: %s\n", path, err);
 		g_free(err);
 		g_free(raw);
