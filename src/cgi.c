@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "cgi.h"
 #include "cgi_private.h"
+#include "message.h"
 #include "config.h"
 #include "ctx.h"
 #include "html.h"
@@ -22,8 +25,10 @@
 #include "util.h"
 
 static const char css[] =
+	"*{box-sizing:border-box}"
 	"body{font-family:sans-serif;margin:0 auto;max-width:48em;padding:0 .8em;"
-	"line-height:1.4;color:#222}"
+	"line-height:1.4;color:#222;overflow-wrap:anywhere}"
+	"body.wide{max-width:96em}"
 	"h1{font-size:1.3em}h2{font-size:1.1em}"
 	"table{border-collapse:collapse;width:100%}"
 	"th,td{text-align:left;padding:.25em .4em;border-bottom:1px solid #ddd;"
@@ -31,11 +36,53 @@ static const char css[] =
 	"pre{white-space:pre-wrap;word-wrap:break-word;font-family:inherit;margin:.3em 0}"
 	".msg{border:1px solid #ccc;border-radius:4px;padding:.5em;margin:.6em 0}"
 	"summary{color:#555;cursor:pointer}"
-	".staff{background:#f2f7ff}.note{background:#fff8e0}.system{background:#f4f4f4}"
+	".staff{background:#f2f7ff}.note{background:#fff8e0;border-left:4px solid #c90}"
+	".system{background:#f4f4f4}"
 	".meta{color:#555;font-size:.9em}"
 	".tabs a{display:inline-block;margin:.2em .4em .2em 0}"
+	".tabs a[aria-current]{font-weight:bold;text-decoration:none;color:#000;"
+	"border-bottom:3px solid #036}"
 	"input,select,textarea,button{font-size:1em;max-width:100%}"
-	"textarea{width:100%}";
+	"textarea{width:100%}"
+	".box{border:1px solid #ccc;border-radius:4px;padding:.2em .8em;margin:1em 0}"
+	".done{background:#e8f5e9;padding:.4em .6em;border-radius:4px}"
+	"fieldset.stars{border:0;padding:0;margin:.4em 0}"
+	"fieldset.stars label{display:inline-block;padding:.3em .5em;margin:.1em;"
+	"border:1px solid #ccc;border-radius:4px}"
+	/* badges: the word is always there, the colour only helps */
+	".b{display:inline-block;padding:0 .45em;border-radius:.8em;font-size:.85em;"
+	"border:1px solid;white-space:nowrap}"
+	".st-open{background:#e3f0ff;color:#034;border-color:#69c}"
+	".st-in_progress{background:#efe6ff;color:#315;border-color:#96c}"
+	".st-waiting{background:#fff4d6;color:#530;border-color:#c90}"
+	".st-on_hold{background:#eee;color:#333;border-color:#999}"
+	".st-resolved{background:#e3f6e5;color:#140;border-color:#6a6}"
+	".st-closed{background:#ddd;color:#222;border-color:#777}"
+	".pr-low{background:#f4f4f4;color:#444;border-color:#bbb}"
+	".pr-normal{background:#eef3f7;color:#234;border-color:#9ab}"
+	".pr-high{background:#ffe9d6;color:#620;border-color:#d80}"
+	".pr-urgent{background:#c00;color:#fff;border-color:#900;font-weight:bold}"
+	".sla-ok{background:#e3f6e5;color:#140;border-color:#6a6}"
+	".sla-warning{background:#fff4d6;color:#530;border-color:#c90}"
+	".sla-breached{background:#fde0e0;color:#600;border-color:#c33;font-weight:bold}"
+	".sla-paused{background:#eee;color:#333;border-color:#999;border-style:dashed}"
+	".lb{display:inline-block;background:#f0f0f0;border:1px solid #ccc;border-radius:3px;"
+	"padding:0 .3em;font-size:.85em;margin:0 .1em}"
+	".ref{font-family:monospace;font-weight:bold}"
+	"ul.list{list-style:none;padding:0;margin:.5em 0}"
+	".t{border-bottom:1px solid #ddd;padding:.45em .2em}"
+	".t.cur{background:#eef4ff}.t .tl{display:block}"
+	".t.unread .tl{font-weight:bold}"
+	".new{color:#b00;font-weight:bold;white-space:nowrap}"
+	".filters label{display:inline-block;margin:.2em .4em .2em 0}"
+	"form.act.row,form.act.inline{display:inline-block;margin:.2em .6em .2em 0}"
+	"ol.hist{padding-left:1.2em}ol.hist li{margin:.2em 0}"
+	".held{border-color:#c33;background:#fff5f5}"
+	".sr{position:absolute;left:-9999px}"
+	".side{margin-top:2em}"
+	/* list and ticket side by side on a desktop, the ticket first on a phone */
+	"@media (min-width:64em){.split{display:grid;grid-template-columns:minmax(18em,1fr) 2fr;"
+	"gap:1.5em;align-items:start}.side{margin-top:0;order:-1}}";
 
 /* Form or query value, trimmed of nothing: NULL when absent. */
 const char *
@@ -104,7 +151,8 @@ cgi_page_head(struct page *p, const char *title)
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	    "<meta name=\"referrer\" content=\"no-referrer\"><title>");
 	html_escape_append(p->body, title);
-	g_string_append_printf(p->body, "</title><style>%s</style></head><body>\n<h1>", css);
+	g_string_append_printf(p->body, "</title><style>%s</style></head><body%s>\n<h1>", css,
+	    p->wide ? " class=\"wide\"" : "");
 	html_escape_append(p->body, title);
 	g_string_append(p->body, "</h1>\n");
 }
@@ -149,14 +197,39 @@ cgi_page_error(struct page *p)
 	    "The page could not be shown. Please try again later.");
 }
 
+/* The one stylesheet's hash for the Content-Security-Policy: no other
+ * style (an injected attribute or element) is applied, no script, image,
+ * frame or form target elsewhere is allowed at all. */
+static const char *
+css_hash(void)
+{
+	static char *h;
+
+	if (h == NULL) {
+		guint8 d[32];
+		gsize n = sizeof d;
+		GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+		char *b64;
+
+		g_checksum_update(c, (const guchar *)css, strlen(css));
+		g_checksum_get_digest(c, d, &n);
+		g_checksum_free(c);
+		b64 = g_base64_encode(d, n);
+		h = g_strdup_printf("'sha256-%s'", b64);
+		g_free(b64);
+	}
+	return h;
+}
+
 void
 cgi_emit_headers(int status, const char *reason, const char *ctype)
 {
 	printf("Status: %d %s\r\n", status, reason);
 	printf("Content-Type: %s\r\n", ctype);
-	printf("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
-	    "form-action 'self'\r\n");
+	printf("Content-Security-Policy: default-src 'none'; style-src %s; "
+	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n", css_hash());
 	printf("X-Content-Type-Options: nosniff\r\n");
+	printf("X-Frame-Options: DENY\r\n");
 	printf("Referrer-Policy: no-referrer\r\n");
 	printf("Cache-Control: no-store\r\n");
 }
@@ -423,17 +496,128 @@ cgi_send_attachment(struct pd_ctx *ctx, GPtrArray *msgs, const char *sha)
 	return 0;
 }
 
-/* Read the POST body: 0 ok, -1 malformed (400), -2 too big (413). */
+/* The fields and files of a multipart/form-data body (RFC 7578), read
+ * with GMime as the MIME entity it is. */
 static int
-read_form(struct req *r)
+form_multipart(struct req *r, const char *ctype, const char *buf, size_t len,
+    int max_files)
+{
+	GMimeStream *st;
+	GMimeParser *parser;
+	GMimeObject *obj;
+	GByteArray *all = g_byte_array_sized_new(len + 256);
+	int rc = 0;
+
+	message_init();
+	g_byte_array_append(all, (const guint8 *)"Content-Type: ", 14);
+	g_byte_array_append(all, (const guint8 *)ctype, strlen(ctype));
+	g_byte_array_append(all, (const guint8 *)"\r\n\r\n", 4);
+	g_byte_array_append(all, (const guint8 *)buf, len);
+	st = g_mime_stream_mem_new_with_byte_array(all);
+	parser = g_mime_parser_new_with_stream(st);
+	obj = g_mime_parser_construct_part(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(st);
+	if (obj == NULL || !GMIME_IS_MULTIPART(obj)) {
+		if (obj)
+			g_object_unref(obj);
+		return -1;
+	}
+	for (int i = 0; rc == 0 && i < g_mime_multipart_get_count(GMIME_MULTIPART(obj)); i++) {
+		GMimeObject *part = g_mime_multipart_get_part(GMIME_MULTIPART(obj), i);
+		GMimeContentDisposition *cd = g_mime_object_get_content_disposition(part);
+		const char *name = cd ? g_mime_content_disposition_get_parameter(cd, "name") :
+		    NULL;
+		const char *fname = cd ? g_mime_content_disposition_get_parameter(cd,
+		    "filename") : NULL;
+		GMimeDataWrapper *w;
+		GMimeStream *out;
+		GByteArray *data;
+
+		if (!GMIME_IS_PART(part) || name == NULL || *name == '\0' ||
+		    !g_utf8_validate(name, -1, NULL)) {
+			rc = -1;
+			break;
+		}
+		w = g_mime_part_get_content(GMIME_PART(part));
+		data = g_byte_array_new();
+		out = g_mime_stream_mem_new_with_byte_array(data);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+		if (w)
+			g_mime_data_wrapper_write_to_stream(w, out);
+		g_object_unref(out);
+		if (fname) {
+			struct cgi_file *f;
+			char *ct;
+
+			if (data->len == 0 && *fname == '\0') {
+				g_byte_array_unref(data);	/* no file chosen */
+				continue;
+			}
+			if ((int)r->files->len >= max_files || !g_utf8_validate(fname, -1, NULL) ||
+			    strlen(fname) > 255) {
+				g_byte_array_unref(data);
+				rc = -1;
+				break;
+			}
+			f = g_new0(struct cgi_file, 1);
+			f->field = g_strdup(name);
+			f->filename = g_strdup(fname);
+			ct = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(part));
+			f->content_type = ct;
+			f->data = g_byte_array_free_to_bytes(data);
+			g_ptr_array_add(r->files, f);
+			continue;
+		}
+		if (memchr(data->data, '\0', data->len) || data->len > CGI_MAX_BODY) {
+			g_byte_array_unref(data);
+			rc = -1;
+			break;
+		}
+		g_byte_array_append(data, (const guint8 *)"", 1);
+		if (!g_utf8_validate((const char *)data->data, -1, NULL)) {
+			g_byte_array_unref(data);
+			rc = -1;
+			break;
+		}
+		if (!g_hash_table_contains(r->f, name))
+			g_hash_table_insert(r->f, g_strdup(name),
+			    g_strdup((const char *)data->data));
+		g_byte_array_unref(data);
+	}
+	g_object_unref(obj);
+	return rc;
+}
+
+static void
+cgi_file_free(gpointer p)
+{
+	struct cgi_file *f = p;
+
+	g_free(f->field);
+	g_free(f->filename);
+	g_free(f->content_type);
+	if (f->data)
+		g_bytes_unref(f->data);
+	g_free(f);
+}
+
+/* Read the POST body: urlencoded up to CGI_MAX_BODY, multipart/form-data
+ * (the reply form's attachments) up to max_upload.  0 ok, -1 malformed
+ * (400), -2 too big (413). */
+static int
+read_form(struct req *r, gint64 max_upload)
 {
 	const char *cl = getenv("CONTENT_LENGTH"), *ct = getenv("CONTENT_TYPE");
 	char *end, *buf;
 	long n;
 	size_t got = 0;
-	int rc;
+	int rc, multipart = 0;
 
-	if (ct == NULL || g_ascii_strncasecmp(ct, "application/x-www-form-urlencoded",
+	if (ct && g_ascii_strncasecmp(ct, "multipart/form-data", 19) == 0 &&
+	    (ct[19] == ';' || ct[19] == ' ') && cgi_header_safe(ct) && strlen(ct) < 256)
+		multipart = 1;
+	else if (ct == NULL || g_ascii_strncasecmp(ct, "application/x-www-form-urlencoded",
 	    33) != 0 || (ct[33] != '\0' && ct[33] != ';'))
 		return -1;
 	if (cl == NULL || *cl == '\0')
@@ -442,7 +626,7 @@ read_form(struct req *r)
 	n = strtol(cl, &end, 10);
 	if (errno || *end != '\0' || n < 0)
 		return -1;
-	if (n > CGI_MAX_BODY)
+	if (n > (multipart ? max_upload : CGI_MAX_BODY))
 		return -2;
 	buf = g_malloc(n + 1);
 	while (got < (size_t)n) {
@@ -452,12 +636,16 @@ read_form(struct req *r)
 		got += k;
 	}
 	buf[got] = '\0';
-	if (got != (size_t)n || memchr(buf, '\0', got)) {
+	if (got != (size_t)n || (!multipart && memchr(buf, '\0', got))) {
 		g_free(buf);
 		return -1;
 	}
 	r->f = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	rc = cgi_form_parse(buf, r->f);
+	r->files = g_ptr_array_new_with_free_func(cgi_file_free);
+	if (multipart)
+		rc = form_multipart(r, ct, buf, got, CGI_MAX_FILES);
+	else
+		rc = cgi_form_parse(buf, r->f);
 	g_free(buf);
 	return rc;
 }
@@ -477,15 +665,12 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 			    "This page is for the support team.");
 			return;
 		}
-		if (strcmp(r->method, "GET") != 0) {
-			cgi_page_simple(p, 405, "Method Not Allowed", "Method not allowed",
-			    "The staff view is read only.");
-			return;
-		}
-		if (cgi_param_set(r, "ref"))
-			cgi_staff_ticket(ctx, r, p);
+		if (strcmp(r->method, "POST") == 0)
+			cgi_staff_post(ctx, r, staff, p, location_r);
+		else if (cgi_param_set(r, "ref"))
+			cgi_staff_ticket(ctx, r, staff, p);
 		else
-			cgi_staff_list(ctx, r, p);
+			cgi_staff_list(ctx, r, staff, p);
 		return;
 	}
 	if (view) {
@@ -505,6 +690,10 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 		cgi_customer(ctx, r, p, location_r);
 		return;
 	}
+	if (cgi_param(r, "c") || cgi_param(r, "l")) {
+		cgi_customer_list(ctx, r, p);
+		return;
+	}
 	if (cgi_param(r, "t") || cgi_param(r, "k")) {
 		cgi_customer(ctx, r, p, location_r);
 		return;
@@ -512,7 +701,7 @@ route(struct pd_ctx *ctx, struct req *r, struct page *p, char **location_r)
 	/* The page's plain URL: the staff view for the support team (the
 	 * web server logged them in), the lookup form for everyone else. */
 	if (staff) {
-		cgi_staff_list(ctx, r, p);
+		cgi_staff_list(ctx, r, staff, p);
 		return;
 	}
 	cgi_page_lookup(p);
@@ -522,7 +711,7 @@ int
 cgi_main(void)
 {
 	struct req r = { 0 };
-	struct page p = { 200, "OK", NULL };
+	struct page p = { 200, "OK", NULL, 0 };
 	struct pd_config *cfg = NULL;
 	struct pd_ctx ctx = { 0 };
 	GPtrArray *errors = NULL;
@@ -549,20 +738,21 @@ cgi_main(void)
 		cgi_page_simple(&p, 400, "Bad Request", "Bad request", "The address is malformed.");
 		goto send;
 	}
-	if (strcmp(r.method, "POST") == 0 && (rc = read_form(&r)) < 0) {
+	errors = g_ptr_array_new_with_free_func(g_free);
+	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
+		for (guint i = 0; i < errors->len; i++)
+			log_warnx("%s", (char *)errors->pdata[i]);
+		cgi_page_error(&p);
+		goto send;
+	}
+	if (strcmp(r.method, "POST") == 0 && (rc = read_form(&r, cfg->limits.max_message +
+	    CGI_MAX_BODY)) < 0) {
 		if (rc == -2)
 			cgi_page_simple(&p, 413, "Payload Too Large", "Too large",
 			    "The form is too large.");
 		else
 			cgi_page_simple(&p, 400, "Bad Request", "Bad request",
 			    "The form is malformed.");
-		goto send;
-	}
-	errors = g_ptr_array_new_with_free_func(g_free);
-	if ((cfg = config_load_flags(config_path(NULL), errors, CONFIG_INTAKE)) == NULL) {
-		for (guint i = 0; i < errors->len; i++)
-			log_warnx("%s", (char *)errors->pdata[i]);
-		cgi_page_error(&p);
 		goto send;
 	}
 	if (ctx_open(&ctx, cfg, &ex, &err) < 0) {
@@ -586,7 +776,116 @@ send:
 		g_ptr_array_unref(errors);
 	if (r.f)
 		g_hash_table_destroy(r.f);
+	if (r.files)
+		g_ptr_array_unref(r.files);
 	g_hash_table_destroy(r.q);
 	g_string_free(p.body, TRUE);
+	return 0;
+}
+
+/* A mail as the form's author wrote it, for intake (source "web"): From
+ * them, to the ticket's queue, the text as UTF-8 and each file as an
+ * attachment.  Caller unrefs. */
+GBytes *
+cgi_compose(struct pd_ctx *ctx, const struct pd_ticket *t, const char *from_addr,
+    const char *from_name, const char *text, GPtrArray *files)
+{
+	const struct pd_queue *q = config_queue_by_name(ctx->cfg, t->queue);
+	GMimeMessage *msg;
+	GMimeTextPart *body;
+	GMimeStream *out;
+	GByteArray *bytes;
+	GDateTime *now;
+	char *subject, *id, *rnd;
+
+	message_init();
+	if (q == NULL)
+		q = ctx->cfg->queues->pdata[0];
+	msg = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name ? from_name : "",
+	    from_addr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, q->name, q->address);
+	subject = g_strdup_printf("[%s] %s", t->ref, t->subject ? t->subject : "");
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	rnd = g_uuid_string_random();
+	id = g_strdup_printf("web.%s@%s", rnd, ctx->cfg->hostname ? ctx->cfg->hostname :
+	    "postdesk.invalid");
+	g_mime_message_set_message_id(msg, id);
+	now = g_date_time_new_from_unix_utc(util_now());
+	g_mime_message_set_date(msg, now);
+	g_date_time_unref(now);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Postdesk-Source", "web", NULL);
+	body = g_mime_text_part_new_with_subtype("plain");
+	g_mime_text_part_set_text(body, text ? text : "");
+	if (files == NULL || files->len == 0)
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(body));
+	else {
+		GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mp, GMIME_OBJECT(body));
+		for (guint i = 0; i < files->len; i++) {
+			const struct cgi_file *f = files->pdata[i];
+			GMimeContentType *ct = f->content_type ?
+			    g_mime_content_type_parse(NULL, f->content_type) : NULL;
+			GMimePart *part;
+			GMimeStream *st;
+			GMimeDataWrapper *w;
+			gsize n;
+			const void *d = g_bytes_get_data(f->data, &n);
+
+			if (ct && g_mime_content_type_get_media_type(ct) &&
+			    g_mime_content_type_get_media_subtype(ct) &&
+			    g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct),
+			    "multipart") != 0 && g_ascii_strcasecmp(
+			    g_mime_content_type_get_media_type(ct), "message") != 0)
+				part = g_mime_part_new_with_type(
+				    g_mime_content_type_get_media_type(ct),
+				    g_mime_content_type_get_media_subtype(ct));
+			else
+				part = g_mime_part_new_with_type("application", "octet-stream");
+			if (ct)
+				g_object_unref(ct);
+			g_mime_part_set_filename(part, f->filename);
+			st = g_mime_stream_mem_new_with_buffer(d, n);
+			w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+			g_mime_part_set_content(part, w);
+			g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+			g_object_unref(w);
+			g_object_unref(st);
+			g_mime_multipart_add(mp, GMIME_OBJECT(part));
+			g_object_unref(part);
+		}
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
+		g_object_unref(mp);
+	}
+	g_object_unref(body);
+	bytes = g_byte_array_new();
+	out = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out);
+	g_object_unref(out);
+	g_object_unref(msg);
+	g_free(subject);
+	g_free(id);
+	g_free(rnd);
+	return g_byte_array_free_to_bytes(bytes);
+}
+
+/* A composed mail through the one intake (intake.c) as source "web".
+ * 0 with *r filled (intake_result_clear it), -1 on a temporary failure. */
+int
+cgi_intake(struct pd_ctx *ctx, GBytes *raw, struct pd_source *src,
+    struct pd_intake_result *r)
+{
+	char *err = NULL;
+	gsize n;
+	const void *d = g_bytes_get_data(raw, &n);
+
+	src->kind = "web";
+	if (intake_process(ctx, d, n, src, r, &err) < 0) {
+		log_warnx("web intake: %s", err ? err : "temporary failure");
+		g_free(err);
+		return -1;
+	}
 	return 0;
 }

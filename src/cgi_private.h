@@ -6,11 +6,27 @@
 #include <glib.h>
 
 #include "ctx.h"
+#include "intake.h"
 #include "store.h"
 
 #define CGI_MAX_FIELD	1024	/* ref, email, search words... */
 
 struct pd_config;
+struct pd_staff;
+
+#define CGI_MAX_FILES	10	/* attachments on one reply */
+#define CGI_MAX_LABEL	64	/* one label, characters */
+#define CGI_MINE_MAX	1000	/* tickets counted on the "mine" tab */
+#define CGI_MAX_TEXT	20000	/* a reply or note typed on a page, characters */
+#define CGI_FORM_MAX_AGE	(24 * 3600)	/* a form token's life, seconds */
+
+/* A file of a multipart/form-data POST. */
+struct cgi_file {
+	char	*field;
+	char	*filename;
+	char	*content_type;	/* as the browser said */
+	GBytes	*data;
+};
 
 struct req {
 	const char	*method;
@@ -18,12 +34,14 @@ struct req {
 	const char	*script;	/* last part of SCRIPT_NAME */
 	GHashTable	*q;		/* query string */
 	GHashTable	*f;		/* form body (POST) */
+	GPtrArray	*files;		/* struct cgi_file *, POST only */
 };
 
 struct page {
 	int		 status;
 	const char	*reason;
 	GString		*body;
+	int		 wide;		/* the staff pages: the whole width */
 };
 
 /* cgi.c: request values and common output */
@@ -49,13 +67,23 @@ void		 cgi_render_thread(GString *, const struct pd_config *, const struct pd_ti
 int		 cgi_header_safe(const char *);
 int		 cgi_send_attachment(struct pd_ctx *, GPtrArray *, const char *);
 
+GBytes		*cgi_compose(struct pd_ctx *, const struct pd_ticket *, const char *,
+		    const char *, const char *, GPtrArray *);
+int		 cgi_intake(struct pd_ctx *, GBytes *, struct pd_source *,
+		    struct pd_intake_result *);
+
 /* cgi_customer.c */
 int		 cgi_do_lookup(struct pd_ctx *, const struct req *, struct page *);
 void		 cgi_page_lookup(struct page *);
+void		 cgi_customer_list(struct pd_ctx *, const struct req *, struct page *);
 void		 cgi_customer(struct pd_ctx *, const struct req *, struct page *, char **);
 
-/* cgi_staff.c */
-void		 cgi_staff_list(struct pd_ctx *, const struct req *, struct page *);
-void		 cgi_staff_ticket(struct pd_ctx *, const struct req *, struct page *);
+/* cgi_staff.c: me is the staff member the web server signed in */
+void		 cgi_staff_list(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *);
+void		 cgi_staff_ticket(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *);
+void		 cgi_staff_post(struct pd_ctx *, const struct req *, const struct pd_staff *,
+		    struct page *, char **);
 
 #endif

@@ -1211,7 +1211,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	    "staff_mails_per_10min", "max_participants",
 	    "reopen_window", "autoclose_after", "max_mime_depth",
 	    "max_mime_parts", "max_hops", "max_header", "keep_sent",
-	    "new_tickets_per_sender", "parse_time", "parse_memory", NULL };
+	    "new_tickets_per_sender", "parse_time", "parse_memory",
+	    "list_link_valid", "lookups_pending", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "limits"), *s;
 	const char *pre = "limits";
@@ -1226,6 +1227,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	cfg->limits.max_participants = DEF_MAX_PARTICIPANTS;
 	cfg->limits.new_tickets_per_sender = DEF_NEW_TICKETS_PER_SENDER;
 	cfg->limits.reopen_window = DEF_REOPEN_WINDOW;
+	cfg->limits.list_link_valid = DEF_LIST_LINK_VALID;
+	cfg->limits.lookups_pending = DEF_LOOKUPS_PENDING;
 	cfg->limits.autoclose_after = DEF_AUTOCLOSE_AFTER;
 	cfg->limits.max_mime_depth = DEF_MAX_MIME_DEPTH;
 	cfg->limits.max_mime_parts = DEF_MAX_MIME_PARTS;
@@ -1249,6 +1252,8 @@ parse_limits(struct ctx *c, config_setting_t *root)
 	opt_scaled(c, g, "parse_time", pre, 0, 1, &cfg->limits.parse_time);
 	opt_scaled(c, g, "parse_memory", pre, 1, 16 * 1024 * 1024,
 	    &cfg->limits.parse_memory);
+	opt_scaled(c, g, "list_link_valid", pre, 0, 0, &cfg->limits.list_link_valid);
+	opt_int(c, g, "lookups_pending", pre, 1, 1000000, &cfg->limits.lookups_pending);
 	opt_int(c, g, "autoreplies_per_hour", pre, 0, 1000000,
 	    &cfg->limits.autoreplies_per_hour);
 	opt_int(c, g, "ticket_mails_per_10min", pre, 0, 1000000,

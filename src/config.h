@@ -22,6 +22,8 @@
 #define DEF_NEW_TICKETS_PER_SENDER 20	/* an hour, then "flood" */
 #define DEF_REOPEN_WINDOW	(7 * 86400)
 #define DEF_AUTOCLOSE_AFTER	(7 * 86400)
+#define DEF_LIST_LINK_VALID	(7 * 86400)	/* a "my tickets" link */
+#define DEF_LOOKUPS_PENDING	1000	/* lookup requests kept for the daemon */
 #define DEF_SMTP_TIMEOUT	60
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
@@ -134,6 +136,8 @@ struct pd_config {
 		int	 max_participants;
 		int	 new_tickets_per_sender; /* an hour; 0: no limit */
 		gint64	 reopen_window;
+		gint64	 list_link_valid;	/* "my tickets" link, seconds */
+		int	 lookups_pending;	/* lookup form requests kept at most */
 		gint64	 autoclose_after;
 		gint64	 keep_sent;	/* sent mail's bytes dropped after this */
 		int	 max_mime_depth;

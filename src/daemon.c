@@ -347,7 +347,7 @@ timer_main(gpointer arg)
 			wait = REOPEN_WAIT;
 			continue;
 		}
-		if (ts.warned + ts.breached + ts.closed + ts.first_late > 0)
+		if (ts.warned + ts.breached + ts.closed + ts.first_late + ts.lookups > 0)
 			wake_sender(d);
 		wait = fixed_clock ? 1 : MIN(timers_next(&s.ctx), TIMER_MAX_WAIT);
 	}

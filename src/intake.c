@@ -239,6 +239,7 @@ mail_ctx(struct intake *in, struct pd_event_mail *m, const char *message)
 	m->references = in->msg->references;
 	if (in->cls.cls != CLASS_AUTO)
 		m->attachments = in->msg->attachments;
+	m->on_page = in->src->on_page;
 	if (in->cls.cls == CLASS_STAFF && in->cls.staff) {
 		m->actor = in->cls.staff->email;
 		m->agent_name = in->cls.staff->name;
@@ -595,11 +596,22 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 
 	if (tid && reload(in, tid, &t, error_r) < 0)
 		goto out;
-	if (commands_parse(m->text, &cmds, &rest, &err) < 0 ||
+	/* From the status page the commands come apart from the text. */
+	if (in->src->staff)
+		rc = commands_parse(in->src->commands ? in->src->commands : "", &cmds, &rest,
+		    &err);
+	else
+		rc = commands_parse(m->text, &cmds, &rest, &err);
+	if (in->src->staff && rc == 0) {
+		g_free(rest);
+		rest = g_strdup(m->text ? m->text : "");
+	}
+	if (rc < 0 ||
 	    (err = commands_check(ctx, cmds, tid)) != NULL) {
 		rc = staff_error(in, t, err, error_r);
 		goto out;
 	}
+	rc = -1;
 	commands_scan(cmds, &note, &to_addr);
 	if (tid == 0) {
 		char *cust;
@@ -624,7 +636,8 @@ staff_mail(struct intake *in, gint64 tid, const struct pd_queue *q, int is_note_
 		goto out;
 	in->r->queued += queued;
 	note |= res.note;
-	body = staff_new_text(rest, me->signature);
+	/* what was typed on the page is all new text */
+	body = in->src->staff ? g_strstrip(g_strdup(rest)) : staff_new_text(rest, me->signature);
 	g_string_append(res.canned, body);
 	g_strstrip(res.canned->str);
 	res.canned->len = strlen(res.canned->str);
@@ -811,6 +824,13 @@ intake_classified(struct intake *in, char **error_r)
 
 	classify(ctx->cfg, &ctx->secret, m, in->src->sender, &in->cls);
 	classify_apply_filter(&in->cls, in->filter, in->filter_reason);
+	/* The status page vouches for its agent (the web server signed them
+	 * in) and for the customer (the ticket's key). */
+	if (in->src->staff && (in->cls.cls == CLASS_STAFF || in->cls.cls == CLASS_CUSTOMER)) {
+		in->cls.cls = CLASS_STAFF;
+		in->cls.staff = (struct pd_staff *)in->src->staff;
+	} else if (in->src->ticket_id && in->cls.cls == CLASS_STAFF)
+		in->cls.cls = CLASS_CUSTOMER;
 	switch (in->cls.cls) {
 	case CLASS_LOOP:
 		return loop_mail(in, error_r);
@@ -833,8 +853,10 @@ intake_classified(struct intake *in, char **error_r)
 		log_info("unauthenticated mail from staff address %s handled as customer mail",
 		    m->from.addr);
 	q = pick_queue(in, &is_note);
-	if (thread_find(ctx, m, in->src->recipient, in->cls.cls == CLASS_STAFF, &tid, &how,
-	    error_r) < 0)
+	if (in->src->ticket_id)
+		tid = in->src->ticket_id;
+	else if (thread_find(ctx, m, in->src->recipient, in->cls.cls == CLASS_STAFF, &tid,
+	    &how, error_r) < 0)
 		return -1;
 	if (in->cls.cls == CLASS_STAFF)
 		return staff_mail(in, tid, q, is_note, error_r);

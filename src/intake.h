@@ -28,6 +28,15 @@ struct pd_source {
 	int		 mta_retries;	/* deliver: a temporary failure is tried
 					 * again, so a mail that kills the parser
 					 * is one; the retry quarantines it */
+	/* The status page ("web"): a mail composed from a form. */
+	gint64		 ticket_id;	/* the ticket the signed page names: the
+					 * mail goes there, never threaded elsewhere */
+	const struct pd_staff *staff;	/* the agent the web server signed in:
+					 * the mail is theirs (CLASS_STAFF) */
+	const char	*commands;	/* that agent's #command block, apart from
+					 * the text (never read for commands) */
+	int		 on_page;	/* the customer wrote on the page and sees
+					 * the answer there: no mail to customers */
 };
 
 enum pd_outcome {

@@ -28,6 +28,10 @@ notify_status_url(struct pd_ctx *ctx, const char *ref)
 	return url;
 }
 
+/* {{rating_url_1}} ... {{rating_url_5}} */
+static const char *const rating_vars[] = { "rating_url_1", "rating_url_2",
+    "rating_url_3", "rating_url_4", "rating_url_5" };
+
 static char *
 fmt_time(const struct pd_config *cfg, gint64 t)
 {
@@ -73,7 +77,13 @@ notice_vars(struct pd_ctx *ctx, const struct pd_notice *n, const struct pd_queue
 		g_hash_table_insert(v, "subject", g_strdup(t->subject));
 		g_hash_table_insert(v, "status", g_strdup(t->status));
 		g_hash_table_insert(v, "priority", g_strdup(t->priority));
-		g_hash_table_insert(v, "rating_url", g_strdup_printf("%s&rate=1", url));
+		/* the rating form, and one link per score that lands on it with
+		 * that score chosen (the page asks to confirm: a link alone
+		 * changes nothing) */
+		g_hash_table_insert(v, "rating_url", g_strdup_printf("%s#rate", url));
+		for (int i = 1; i <= 5; i++)
+			g_hash_table_insert(v, (gpointer)rating_vars[i - 1],
+			    g_strdup_printf("%s&rate=%d#rate", url, i));
 		g_hash_table_insert(v, "status_url", url);
 		g_hash_table_insert(v, "first_response_due", fmt_time(ctx->cfg,
 		    t->first_response_due));
@@ -370,6 +380,7 @@ static const struct event_def {
 	{ "command_error", TO_SENDER, 1, 0, 1, 0 },
 	{ "delivery_failed", TO_STAFF, 0, 0, 1, 0 },
 	{ "status_link", TO_CUSTOMER, 1, 0, 0, 0 },
+	{ "my_tickets", TO_SENDER, 1, 0, 0, 0 },
 	{ "staff_flood", TO_STAFF, 0, 0, 1, 0 },
 };
 
@@ -457,7 +468,7 @@ notify_event(struct pd_ctx *ctx, const char *event, const struct pd_ticket *t,
 		*error_r = g_strdup_printf("notify: unknown event %s", event);
 		return -1;
 	}
-	if (m && m->unanswered && !d->staff)
+	if (m && (m->unanswered || m->on_page) && !d->staff)
 		return 0;
 	if (recipients(ctx, d, t, m, &to, error_r) < 0)
 		return -1;

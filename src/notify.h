@@ -54,6 +54,8 @@ struct pd_event_mail {
 	const char	*unanswered;	/* the sender is not to be answered (SPEC 3,
 					 * answer only people): no mail to customers,
 					 * and staff get this as {{reason}} */
+	int		 on_page;	/* the customer acted on the status page and
+					 * sees the result there: no mail to customers */
 };
 
 /*

@@ -362,4 +362,35 @@ int store_stats(struct pd_store *, GPtrArray **pairs_r, char **error_r);
  * (main file + WAL).  Not inside a transaction.  0 ok, -1 error. */
 int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **error_r);
 
+/* store_web.c: the status page's own rows. */
+/* The agent (any case) has seen every message of the ticket so far. */
+int store_read_mark(struct pd_store *, const char *staff, gint64 ticket_id, gint64 now,
+    char **error_r);
+/* Customer messages on the ticket the agent has not seen (count). */
+int store_ticket_unread(struct pd_store *, const char *staff, gint64 ticket_id, int *unread_r,
+    char **error_r);
+/* The ticket's CSAT rating and comment (g_free; NULL when none). */
+int store_ticket_csat(struct pd_store *, gint64 ticket_id, char **rating_r, char **comment_r,
+    char **error_r);
+/* Ids (gint64) of the customer's tickets, newest first, at most limit. */
+int store_customer_ticket_ids(struct pd_store *, const char *email, int limit, GArray **ids_r,
+    char **error_r);
+/* A lookup form's request, kept for the daemon; *added_r 0 (and nothing
+ * stored) when max_pending are already waiting. */
+struct pd_lookup {
+	gint64	 id;
+	gint64	 at;
+	char	*email;
+	char	*ref;		/* or NULL */
+};
+int store_lookup_add(struct pd_store *, const char *email, const char *ref, gint64 now,
+    int max_pending, int *added_r, char **error_r);
+/* The oldest pending requests (struct pd_lookup *), at most limit. */
+int store_lookups_pending(struct pd_store *, int limit, GPtrArray **rows_r, char **error_r);
+int store_lookup_done(struct pd_store *, gint64 id, char **error_r);
+void store_lookup_free(struct pd_lookup *);
+/* Mails of event queued to addr (any case) since `since`, held or not. */
+int store_mail_to_since(struct pd_store *, const char *event, const char *addr, gint64 since,
+    int *count_r, char **error_r);
+
 #endif

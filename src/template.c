@@ -20,7 +20,7 @@ const char *const template_events[] = {
 	"ticket_assigned", "attachment_refused",
 	/* ours: to staff, documented in conf/templates/README */
 	"command_error", "delivery_failed", "sla_first_response", "status_link",
-	"staff_flood", "mail_held", NULL
+	"staff_flood", "mail_held", "my_tickets", NULL
 };
 
 const char *const template_variables[] = {
@@ -28,7 +28,9 @@ const char *const template_variables[] = {
 	"priority", "queue", "status_url", "message", "first_response_due",
 	"resolution_due", "rating_url",
 	/* ours, documented in conf/templates/README */
-	"working_hours_notice", "refused", "commands_help", "reason", NULL
+	"working_hours_notice", "refused", "commands_help", "reason",
+	"rating_url_1", "rating_url_2", "rating_url_3", "rating_url_4", "rating_url_5",
+	"list_url", NULL
 };
 
 /* Sample values for template_check_all. */
@@ -44,7 +46,13 @@ static const char *const sample_values[][2] = {
 	{ "message", "Hello,\nthe printer says <PC LOAD LETTER> & stops.\n" },
 	{ "first_response_due", "Mon 23 Nov 2026 13:00 CET" },
 	{ "resolution_due", "Wed 25 Nov 2026 17:00 CET" },
-	{ "rating_url", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=1" },
+	{ "rating_url", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd#rate" },
+	{ "rating_url_1", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=1#rate" },
+	{ "rating_url_2", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=2#rate" },
+	{ "rating_url_3", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=3#rate" },
+	{ "rating_url_4", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=4#rate" },
+	{ "rating_url_5", "https://help.example.com/cgi-bin/postdesk.cgi?t=TKT-0042&k=0123abcd&rate=5#rate" },
+	{ "list_url", "https://help.example.com/cgi-bin/postdesk.cgi?c=jane%40example.org&l=1800000000.0123abcd" },
 	{ "working_hours_notice", "We are outside our working hours right now." },
 	{ "refused", "- setup.exe (type application/x-msdownload not allowed)" },
 	{ "commands_help", "#status STATUS  #assign NAME  #note  #close" },

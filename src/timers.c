@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "lookup.h"
 #include "store.h"
 #include "ticket.h"
 #include "timers.h"
@@ -201,6 +202,9 @@ timers_run(struct pd_ctx *ctx, struct pd_timer_stats *ts, char **error_r)
 			goto out;
 		ts->first_late += done;
 	}
+	/* the status page's lookup form only records; the answers go here */
+	if (lookup_run(ctx, &ts->lookups, error_r) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (first)

@@ -15,6 +15,7 @@ struct pd_timer_stats {
 	int	 closed;
 	int	 first_late;	/* first responses overdue, told */
 	int	 pruned;	/* sent mails whose bytes were dropped */
+	int	 lookups;	/* mails answering the status page's lookup form */
 };
 
 /* Run everything due at util_now(), each in its own transaction with

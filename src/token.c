@@ -23,6 +23,7 @@
 #define MSGID_MAC_HEX	16
 #define STATUS_HEX	20
 #define STAFF_MAC_HEX	16
+#define FORM_MAC_HEX	32
 
 /* getrandom(2) until buf is full; it only fails on a broken kernel. */
 static int
@@ -465,4 +466,100 @@ token_check_staff_address(const struct pd_secret *secret, const char *addr,
 	g_free(got);
 	g_free(want);
 	return ok;
+}
+
+/* "what:ISSUED:subject", signed: the form and link tokens below. */
+static char *
+timed_mac(const struct pd_secret *secret, const char *what, gint64 t, const char *subject)
+{
+	char *data = g_strdup_printf("%s:%" G_GINT64_FORMAT ":%s", what, t, subject);
+	char *mac = mac_hex(secret, data, FORM_MAC_HEX);
+
+	g_free(data);
+	return mac;
+}
+
+/* tok is "T.MAC" for what and subject: 1 with *t_r, else 0. */
+static int
+timed_check(const struct pd_secret *secret, const char *what, const char *tok,
+    const char *subject, gint64 *t_r)
+{
+	const char *dot;
+	char *end, *want;
+	gint64 t;
+	int ok;
+
+	if (secret == NULL || secret->key == NULL || tok == NULL || subject == NULL ||
+	    strlen(tok) > 64 || (dot = strchr(tok, '.')) == NULL ||
+	    strlen(dot + 1) != FORM_MAC_HEX || !is_hex_n(dot + 1, FORM_MAC_HEX) ||
+	    !g_ascii_isdigit(*tok))
+		return 0;
+	t = g_ascii_strtoll(tok, &end, 10);
+	if (end != dot || t <= 0)
+		return 0;
+	want = timed_mac(secret, what, t, subject);
+	ok = mac_equal(want, dot + 1);
+	g_free(want);
+	if (ok)
+		*t_r = t;
+	return ok;
+}
+
+/* The form's subject: the agent (lower case) or "" and the ref (upper). */
+static char *
+form_subject(const char *who, const char *ref)
+{
+	char *w = g_ascii_strdown(who ? who : "", -1), *r = g_ascii_strup(ref ? ref : "", -1);
+	char *s = g_strconcat(w, ":", r, NULL);
+
+	g_free(w);
+	g_free(r);
+	return s;
+}
+
+char *
+token_form(const struct pd_secret *secret, const char *who, const char *ref, gint64 now)
+{
+	char *subj = form_subject(who, ref), *mac = timed_mac(secret, "form", now, subj);
+	char *tok = g_strdup_printf("%" G_GINT64_FORMAT ".%s", now, mac);
+
+	g_free(subj);
+	g_free(mac);
+	return tok;
+}
+
+int
+token_check_form(const struct pd_secret *secret, const char *tok, const char *who,
+    const char *ref, gint64 now, gint64 max_age)
+{
+	char *subj = form_subject(who, ref);
+	gint64 t = 0;
+	int ok = timed_check(secret, "form", tok, subj, &t);
+
+	g_free(subj);
+	return ok && t <= now + 300 && now - t <= max_age;
+}
+
+char *
+token_list_key(const struct pd_secret *secret, const char *email, gint64 expires)
+{
+	char *e = g_ascii_strdown(email ? email : "", -1);
+	char *mac = timed_mac(secret, "list", expires, e);
+	char *tok = g_strdup_printf("%" G_GINT64_FORMAT ".%s", expires, mac);
+
+	g_free(e);
+	g_free(mac);
+	return tok;
+}
+
+int
+token_check_list_key(const struct pd_secret *secret, const char *key, const char *email,
+    gint64 now)
+{
+	char *e = g_ascii_strdown(email ? email : "", -1);
+	gint64 expires = 0;
+	int ok = timed_check(secret, "list", key, e, &expires);
+
+	g_free(e);
+	return ok && now <= expires;
 }

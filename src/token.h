@@ -42,6 +42,21 @@ char *token_staff_address(const struct pd_secret *, const char *queue_addr,
 int token_check_staff_address(const struct pd_secret *, const char *addr,
     const char *staff_email, char **ref_r);
 
+/* A status-page form token, "ISSUED.MAC": binds the ticket ref and who
+ * may send the form (the signed-in agent's address; "" for the customer
+ * behind the ticket's key) to the time it was issued.  Caller frees. */
+char *token_form(const struct pd_secret *, const char *who, const char *ref, gint64 now);
+/* 1 when tok was issued for who and ref at most max_age seconds ago. */
+int token_check_form(const struct pd_secret *, const char *tok, const char *who,
+    const char *ref, gint64 now, gint64 max_age);
+
+/* The key of a customer's "my tickets" link, "EXPIRES.MAC", bound to
+ * their address (any case).  Caller frees. */
+char *token_list_key(const struct pd_secret *, const char *email, gint64 expires);
+/* 1 when key is right for email and has not expired at now. */
+int token_check_list_key(const struct pd_secret *, const char *key, const char *email,
+    gint64 now);
+
 /* Constant-time comparison of two strings. */
 int token_equal(const char *a, const char *b);
 

@@ -173,8 +173,11 @@ ok "never the staff address" body_lacks 'alice@example.com'
 ok "never the note" body_lacks 'zebra'
 ok "shows the status" body_has '<td>waiting</td>'
 ok "has a Close button" body_has 'value="close"'
-is "CSP header" "$(header Content-Security-Policy)" \
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+CSP=$(header Content-Security-Policy)
+is "CSP header" "$(echo "$CSP" | sed "s/'sha256-[A-Za-z0-9+\/=]*'/HASH/")" \
+    "default-src 'none'; style-src HASH; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+is "CSP: the hash is the page's one stylesheet" "$(echo "$CSP" | sed -n "s/.*'sha256-\([A-Za-z0-9+\/=]*\)'.*/\1/p")" \
+    "$(sed -n 's/.*<style>\(.*\)<\/style>.*/\1/p' "$TMP/body" | tr -d '\n' | openssl dgst -sha256 -binary | base64)"
 is "nosniff" "$(header X-Content-Type-Options)" "nosniff"
 ok "viewport meta" body_has '<meta name="viewport"'
 
@@ -191,26 +194,44 @@ big=$($PY -c 'print("a=" + "x" * 70000)')
 is "oversized POST" "$(http POST "$BASE/postdesk.cgi" "$big")" 413
 is "bad attachment" "$(http GET "$BASE/$LINK&a=deadbeef")" 404
 
-# The lookup form.
+# The lookup form: the page records the request alike for any address;
+# the daemon's timers (here postdeskd --once) send the links.
+timers() {
+	if [ "$(id -u)" = 0 ]; then
+		chown -R nobody "$TMP"
+		"$top_builddir/postdeskd" --once -u nobody -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	else
+		"$top_builddir/postdeskd" --once -c "$POSTDESK_CONF" >"$TMP/once.out" 2>&1
+	fi
+}
 is "lookup form" "$(http GET "$BASE/postdesk.cgi")" 200
 ok "lookup form has fields" body_has 'name="email"'
-before=$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")
+before=$(sql "SELECT count(*) FROM outbox WHERE event IN ('status_link', 'my_tickets')")
 is "no status_link yet" "$before" 0
 is "lookup wrong email" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=mallory%40example.net&ref=TKT-0001")" 200
 cp "$TMP/body" "$TMP/body_lookup"
-ok "same answer" body_has 'If the address matches the ticket, we have sent the link to it.'
-is "wrong email queues nothing" "$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")" 0
+ok "same answer" body_has 'If the address has requests with us, we are sending it the link'
 is "lookup unknown ref" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=jane%40example.org&ref=TKT-4242")" 200
 ok "unknown ref: same body" cmp -s "$TMP/body" "$TMP/body_lookup"
+is "every request recorded alike" "$(sql "SELECT email, ref FROM lookups ORDER BY id" | tr '\n' ' ')" \
+    "mallory@example.net|TKT-0001 jane@example.org|TKT-4242 "
+is "the page queued no mail" "$(sql "SELECT count(*) FROM outbox WHERE event IN ('status_link', 'my_tickets')")" 0
+timers
+is "the daemon answered both" "$(sql "SELECT count(*) FROM lookups")" 0
+is "wrong email: nothing; unknown ref: only the list" \
+    "$(sql "SELECT o.event, r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event IN ('status_link', 'my_tickets')")" \
+    "my_tickets|jane@example.org"
 is "lookup right email" "$(http POST "$BASE/postdesk.cgi" \
     "action=lookup&email=Jane%40Example.ORG&ref=tkt-0001")" 200
 ok "right email: same body" cmp -s "$TMP/body" "$TMP/body_lookup"
+timers
 is "one status_link mail" "$(sql "SELECT count(*) FROM outbox WHERE event = 'status_link'")" 1
 is "to the customer" "$(sql "SELECT r.addr FROM outbox o JOIN outbox_rcpts r ON r.outbox_id = o.id WHERE o.event = 'status_link'")" \
     "jane@example.org"
 is "the mail holds the link" "$(link_of status_link TKT-0001)" "$LINK"
+is "no second list within ten minutes" "$(sql "SELECT count(*) FROM outbox WHERE event = 'my_tickets'")" 1
 
 # Close.
 is "close" "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&action=close")" 303
@@ -223,18 +244,18 @@ is "TKT-0002 still open" "$(sql "SELECT status FROM tickets WHERE ref = 'TKT-000
 
 # Staff view.
 is "staff list" "$(http GET "$BASE/staff/postdesk.cgi?view=staff" "" alice@example.com:wonderland)" 200
-ok "lists TKT-0001" body_has '>TKT-0001</a>'
-ok "lists TKT-0002" body_has '>TKT-0002</a>'
+ok "lists TKT-0001" body_has 'class="ref">TKT-0001</span>'
+ok "lists TKT-0002" body_has 'class="ref">TKT-0002</span>'
 ok "counts open" body_has 'open (1)'
 ok "counts closed" body_has 'closed (1)'
 is "staff view at the page's plain URL" "$(http GET "$BASE/staff/postdesk.cgi" "" alice@example.com:wonderland)" 200
-ok "plain URL: the staff list" body_has '>TKT-0002</a>'
+ok "plain URL: the staff list" body_has 'class="ref">TKT-0002</span>'
 is "plain URL, a logged-in non-staff user: the lookup form" \
 	"$(http GET "$BASE/staff/postdesk.cgi" "" mallory@example.net:sneaky)" 200
-ok "plain URL, non-staff: no ticket listed" body_lacks '>TKT-0001</a>'
+ok "plain URL, non-staff: no ticket listed" body_lacks 'class="ref">TKT-0001</span>'
 is "staff search" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" "" alice@example.com:wonderland)" 200
-ok "search finds TKT-0002" body_has '>TKT-0002</a>'
-ok "search leaves out TKT-0001" body_lacks '>TKT-0001</a>'
+ok "search finds TKT-0002" body_has 'class="ref">TKT-0002</span>'
+ok "search leaves out TKT-0001" body_lacks 'class="ref">TKT-0001</span>'
 is "filter by priority" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&priority=urgent" "" alice@example.com:wonderland)" 200
 ok "no urgent tickets" body_has 'No tickets.'
 is "staff ticket" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&ref=TKT-0001" "" alice@example.com:wonderland)" 200
@@ -288,5 +309,5 @@ else
 fi
 
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
-ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err'"
+ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err' '$TMP/lighttpd.stderr'"
 finish

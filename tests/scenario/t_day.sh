@@ -208,8 +208,8 @@ else
 fi
 is "carol's subjects, in order" "$(subjects $CAROL | cut -d'|' -f1-9)|$(mail_get $CAROL $R7 Subject)|$(mail_get $CAROL $RES Subject)|" \
 	"[TKT-0001] We received your request: Invoice 4711 is wrong|$R|$R|$R|[TKT-0002] We received your request: Corrected invoice?|$R|Re: $R|$R|$R|$R|[TKT-0001] Resolved: Invoice 4711 is wrong|"
-is "the resolved notice: to carol alone, with the rating link" \
-	"$(mail_get $CAROL $RES To) $(mail_get $CAROL $RES body | grep -c 't=TKT-0001&k=')" "carol@example.org 1"
+is "the resolved notice: to carol alone, with a rating link per score" \
+	"$(mail_get $CAROL $RES To) $(mail_get $CAROL $RES body | grep -c 't=TKT-0001&k=.*&rate=[1-5]#rate')" "carol@example.org 5"
 is "dave's subjects: carol's mail, then the relays" "$(subjects $DAVE)" "Re: $R|$R|$R|$R|$R|$R|"
 froms() {
 	local u=$1 i out=""

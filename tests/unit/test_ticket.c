@@ -10,7 +10,8 @@
  * 3. Every row is then run on a real database, first through
  *    ticket_apply, then through each actor that can cause it -- a mail
  *    through intake_process, `postdesk set` through cli_main, the status
- *    page's Close and rating through cgi_main, the timers through
+ *    page's Close and rating through cgi_main, its reply form and the
+ *    staff page's actions through cgi_main too, the timers through
  *    timers_run -- and every actor must give the same row: the status,
  *    the timestamps, the record and the mails queued with their
  *    recipients (mail_to[] below). */
@@ -904,7 +905,7 @@ run_cli(const struct row *w)
 
 /* 3d: the status page through cgi_main, in a child as a web server runs it. */
 static void
-cgi_post(const char *body)
+cgi_post_as(const char *body, const char *user)
 {
 	int in[2], st;
 	pid_t pid;
@@ -929,6 +930,8 @@ cgi_post(const char *body)
 		g_setenv("QUERY_STRING", "", TRUE);
 		g_setenv("SCRIPT_NAME", "/cgi-bin/postdesk.cgi", TRUE);
 		g_setenv("POSTDESK_CONF", conf_path, TRUE);
+		if (user)
+			g_setenv("REMOTE_USER", user, TRUE);
 		_exit(cgi_main());
 	}
 	close(in[0]);
@@ -937,6 +940,12 @@ cgi_post(const char *body)
 	close(in[1]);
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		bail("cgi", "the child failed");
+}
+
+static void
+cgi_post(const char *body)
+{
+	cgi_post_as(body, NULL);
 }
 
 static void
@@ -959,6 +968,64 @@ run_cgi(const struct row *w)
 	g_free(body);
 	g_free(ekey);
 	g_free(key);
+}
+
+/* 3d': the status page's reply form and the staff page's actions, as
+ * Bob signed in by the web server: the same rows as by mail. */
+static void
+run_web(const struct row *w)
+{
+	const char *ev = w->event, *detail = NULL, *user = "bob@example.com";
+	char *form = NULL, *tok, *etok, *body, *k = NULL;
+	gint64 now = T0 + HOUR;
+	struct before b;
+
+	if (strcmp(ev, "customer_reply") == 0) {
+		user = NULL;
+		k = token_status_key(&ctx.secret, "TKT-0001");
+		form = g_strdup_printf("t=TKT-0001&k=%s&action=reply&text=More+details.", k);
+	} else if (strcmp(ev, "staff_reply") == 0 && *w->target == '\0')
+		form = g_strdup("action=reply&text=Here+is+the+answer.");
+	else if (strcmp(ev, "staff_status") == 0)
+		form = g_strdup_printf("action=status&value=%s", w->target);
+	else if (strcmp(ev, "staff_note") == 0)
+		form = g_strdup("action=note&text=An+internal+remark.");
+	else if (strcmp(ev, "priority") == 0)
+		form = g_strdup_printf("action=priority&value=%s", w->target);
+	else if (strcmp(ev, "assign") == 0) {
+		form = g_strdup("action=assign&value=alice%40example.com");
+		detail = "none -> alice@example.com";
+	} else
+		return;
+	put("TKT-0001", w->from, T0 + DUE_MARK, T0 + DUE_MARK / 2);
+	mark(&b);
+	set_now(now);
+	tok = token_form(&ctx.secret, user ? user : "", "TKT-0001", now);
+	etok = g_uri_escape_string(tok, NULL, FALSE);
+	body = user ? g_strdup_printf("view=staff&ref=TKT-0001&tok=%s&%s", etok, form) :
+	    g_strdup_printf("%s&tok=%s", form, etok);
+	cgi_post_as(body, user);
+	if (user == NULL) {
+		/* the one difference, by design: the customer who wrote on the
+		 * page is sent no mail about it (no ticket_reopened) */
+		struct row r2 = *w;
+		GString *m = g_string_new(NULL);
+		char **v = g_strsplit(w->mails, ",", -1);
+
+		for (char **e = v; *e; e++)
+			if (**e && strcmp(*e, "ticket_reopened") != 0)
+				g_string_append_printf(m, "%s%s", m->len ? "," : "", *e);
+		r2.mails = m->str;
+		check("web", &r2, "TKT-0001", &b, now, detail);
+		g_strfreev(v);
+		g_string_free(m, TRUE);
+	} else
+		check("web", w, "TKT-0001", &b, now, detail);
+	g_free(form);
+	g_free(tok);
+	g_free(etok);
+	g_free(body);
+	g_free(k);
 }
 
 /* 3e: the timers through timers_run, with the due times that make the
@@ -1156,6 +1223,8 @@ main(void)
 		run_cgi(&rows[i]);
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		run_mail(&rows[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		run_web(&rows[i]);
 
 	ctx_close(&ctx);
 	config_free(cfg);

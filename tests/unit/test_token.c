@@ -244,9 +244,56 @@ test_staff_addresses(void)
 	token_secret_clear(&k);
 }
 
+/* Form tokens bind the ticket and the agent and expire; list keys bind
+ * the address and expire. */
+static void
+test_form_tokens(void)
+{
+	struct pd_secret k = fixed_secret("0123456789abcdef0123456789abcdef");
+	struct pd_secret other = fixed_secret("fedcba9876543210fedcba9876543210");
+	gint64 now = 1800000000;
+	char *tok = token_form(&k, "Alice@Example.com", "tkt-0042", now), *key, *bad;
+
+	TEST_OK(g_str_has_prefix(tok, "1800000000.") && strlen(tok) == 11 + 32,
+	    "form token shape: %s", tok);
+	TEST_INT(token_check_form(&k, tok, "alice@example.com", "TKT-0042", now + 60, 3600), 1,
+	    "form token checks (any case)");
+	TEST_INT(token_check_form(&k, tok, "bob@example.com", "TKT-0042", now, 3600), 0,
+	    "another agent refused");
+	TEST_INT(token_check_form(&k, tok, "alice@example.com", "TKT-0043", now, 3600), 0,
+	    "another ticket refused");
+	TEST_INT(token_check_form(&k, tok, "", "TKT-0042", now, 3600), 0,
+	    "the customer's form is not the agent's");
+	TEST_INT(token_check_form(&k, tok, "alice@example.com", "TKT-0042", now + 3601, 3600),
+	    0, "expired token refused");
+	TEST_INT(token_check_form(&other, tok, "alice@example.com", "TKT-0042", now, 3600), 0,
+	    "another secret refused");
+	bad = g_strdup(tok);
+	bad[0] = '2';		/* the time changed, the MAC not */
+	TEST_INT(token_check_form(&k, bad, "alice@example.com", "TKT-0042", 2800000000, 3600),
+	    0, "changed time refused");
+	TEST_INT(token_check_form(&k, "", "alice@example.com", "TKT-0042", now, 3600), 0,
+	    "empty refused");
+	TEST_INT(token_check_form(&k, NULL, "alice@example.com", "TKT-0042", now, 3600), 0,
+	    "NULL refused");
+	g_free(bad);
+	g_free(tok);
+
+	key = token_list_key(&k, "Jane@Example.ORG", now + 86400);
+	TEST_INT(token_check_list_key(&k, key, "jane@example.org", now), 1, "list key checks");
+	TEST_INT(token_check_list_key(&k, key, "jane@example.org", now + 86401), 0,
+	    "list key expires");
+	TEST_INT(token_check_list_key(&k, key, "john@example.org", now), 0,
+	    "list key of another address refused");
+	g_free(key);
+	token_secret_clear(&k);
+	token_secret_clear(&other);
+}
+
 int
 main(void)
 {
+	test_form_tokens();
 	test_secret_file();
 	test_message_ids();
 	test_status_keys();
