@@ -7,6 +7,7 @@
 #include <iconv.h>
 #include <string.h>
 
+#include <gio/gio.h>
 #include <gmime/gmime.h>
 
 #include "html.h"
@@ -15,6 +16,9 @@
 #include "util.h"
 
 #define MAX_FILENAME		200	/* bytes */
+#define UU_MAX_LINE		62	/* "M" and 60 characters (45 bytes), and a
+					 * checksum character some encoders add */
+#define FORWARD_MARKER		"---------- Forwarded message ----------"
 
 static GMimeParserOptions *parser_options;
 
@@ -34,10 +38,16 @@ struct walk {
 	GString	*text;
 	GString	*html;
 	char	*tnef_body;
-	struct pd_part *part;	/* the node being walked, in msg->parts */
+	struct pd_part *part;	/* the node being walked, in msg->parts;
+				 * NULL inside an embedded message */
+	int	 nested;	/* inside an embedded message: its parts are
+				 * not recorded in msg->parts */
+	int	 report;	/* inside a multipart/report */
 };
 
 static void walk_object(struct walk *, GMimeObject *, int, enum walk_mode);
+static void walk_embedded(struct walk *, GMimeMessage *, int, enum walk_mode);
+static int is_mail_type(const char *);
 
 /* GMime is set up once with lenient parsing: mail in the wild breaks
  * every RFC, and 8-bit headers are usually UTF-8 or Windows-1252. */
@@ -386,6 +396,9 @@ message_part_free(gpointer p)
 	if (pt->headers)
 		g_ptr_array_unref(pt->headers);
 	g_free(pt->message_id);
+	g_free(pt->subject);
+	g_free(pt->from.name);
+	g_free(pt->from.addr);
 	g_free(pt);
 }
 
@@ -870,9 +883,10 @@ content_id(GMimeObject *obj)
 	return utf8_sanitize(cid, strlen(cid));
 }
 
-/* A text leaf as UTF-8 with LF line ends; notes an unknown charset. */
+/* A text leaf as UTF-8 with LF line ends; notes an unknown charset.
+ * *data_r (when not NULL) gets a reference to the decoded bytes. */
 static char *
-part_text(struct walk *w, GMimePart *part)
+part_text(struct walk *w, GMimePart *part, GBytes **data_r)
 {
 	GBytes *data;
 	gint64 size;
@@ -894,6 +908,8 @@ part_text(struct walk *w, GMimePart *part)
 		g_free(c);
 	}
 	normalize_newlines(s);
+	if (data_r)
+		*data_r = g_bytes_ref(data);
 	if (w->part) {
 		w->part->data = data;
 		w->part->text = g_strdup(s);
@@ -902,26 +918,35 @@ part_text(struct walk *w, GMimePart *part)
 	return s;
 }
 
-/* The header block at the start of bytes, for text/rfc822-headers and
- * message/ * leaves: parsed by GMime as a message without body. */
-static GPtrArray *
-headers_of_bytes(GBytes *data)
+/* Bytes parsed by GMime as a message, or NULL. */
+static GMimeMessage *
+message_of_bytes(GBytes *data)
 {
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *m;
-	GPtrArray *out;
 	gsize len;
 	const char *p = g_bytes_get_data(data, &len);
 
 	if (p == NULL || len == 0)
-		return g_ptr_array_new_with_free_func(message_header_free);
+		return NULL;
 	stream = g_mime_stream_mem_new_with_buffer(p, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(parser, parser_options);
 	g_object_unref(parser);
 	g_object_unref(stream);
+	return m;
+}
+
+/* The header block at the start of bytes, for text/rfc822-headers and
+ * message/ * leaves: parsed by GMime as a message without body. */
+static GPtrArray *
+headers_of_bytes(GBytes *data)
+{
+	GMimeMessage *m = message_of_bytes(data);
+	GPtrArray *out;
+
 	if (m == NULL)
 		return g_ptr_array_new_with_free_func(message_header_free);
 	out = header_list_message(m);
@@ -1020,8 +1045,233 @@ walk_tnef(struct walk *w, GMimePart *part)
 	return 0;
 }
 
+/* One more part (a MIME node or a uuencoded file) against max_parts:
+ * -1 when the limit is reached, and the walk stops. */
+static int
+count_part(struct walk *w)
+{
+	if (w->stop)
+		return -1;
+	if (++w->parts > w->max_parts) {
+		w->msg->truncated = 1;
+		add_note(w->msg, "more than %d MIME parts: the rest dropped",
+		    w->max_parts);
+		w->stop = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The MIME type of a file by its name (the shared MIME database, as
+ * GIO knows it), "application/octet-stream" when it says nothing. */
+static char *
+type_of_name(const char *name)
+{
+	gboolean uncertain;
+	char *ct = g_content_type_guess(name, NULL, 0, &uncertain);
+	char *mime = ct ? g_content_type_get_mime_type(ct) : NULL;
+	char *low;
+
+	g_free(ct);
+	if (mime == NULL || strchr(mime, '/') == NULL) {
+		g_free(mime);
+		return g_strdup("application/octet-stream");
+	}
+	low = g_ascii_strdown(mime, -1);
+	g_free(mime);
+	return low;
+}
+
+/* The name of a "begin MODE NAME" line (MODE: 3 or 4 octal digits),
+ * or NULL when the line is something else.  Caller frees. */
+static char *
+uu_begin(const char *line, size_t len)
+{
+	size_t i = 6, digits = 0;
+
+	if (len < 6 || memcmp(line, "begin ", 6) != 0)
+		return NULL;
+	for (; i < len && line[i] >= '0' && line[i] <= '7'; i++)
+		digits++;
+	if (digits < 3 || digits > 4 || i >= len || line[i] != ' ')
+		return NULL;
+	i++;
+	while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	return i < len ? g_strndup(line + i, len - i) : NULL;
+}
+
+static int
+uu_end(const char *line, size_t len)
+{
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	return len == 3 && memcmp(line, "end", 3) == 0;
+}
+
+/* Characters of a uuencoded line of n bytes: its length character and
+ * four for every three bytes. */
+#define UU_CHARS(n)	(1 + ((n) + 2) / 3 * 4)
+
+/* The block of uuencoded lines after a begin line at p (end of text at
+ * end), up to its "end" line: the lines, each cut or padded to its
+ * length ('`' for the spaces a transport stripped), into enc.  Returns
+ * where the text goes on after the end line, or NULL when these are
+ * not uuencoded lines ended by "end" (the text is left as it is). */
+static const char *
+uu_block(const char *p, const char *end, GString *enc)
+{
+	int done = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *next = nl ? nl + 1 : end;
+		size_t want;
+		int n;
+
+		if (uu_end(p, len))
+			return next;
+		if (done)
+			return NULL;	/* only "end" after the empty line */
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x60)
+				return NULL;
+		n = len > 0 ? (p[0] - 0x20) & 0x3f : 0;
+		if (n == 0) {		/* the empty line ("`", " " or stripped) */
+			done = 1;
+			p = next;
+			continue;
+		}
+		want = UU_CHARS(n);
+		if (len > want + 1 || len > UU_MAX_LINE)
+			return NULL;
+		g_string_append_len(enc, p, (gssize)MIN(len, want));
+		for (size_t i = len; i < want; i++)
+			g_string_append_c(enc, '`');
+		g_string_append_c(enc, '\n');
+		p = next;
+	}
+	return NULL;
+}
+
+/* Uuencoded files in a text (Lotus Notes and old clients put them in
+ * text/plain): each "begin MODE NAME" ... "end" block becomes an
+ * attachment, decoded by GMime, and leaves the text.  Returns the text
+ * without them (caller frees), or NULL when there is none. */
+static char *
+uu_extract(struct walk *w, const char *text)
+{
+	const char *p = text, *end = text + strlen(text), *line;
+	GString *out = NULL;
+	const char *copied = text;	/* text before this is in out */
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *name;
+		GString *enc;
+		const char *after;
+
+		line = p;
+		p = nl ? nl + 1 : end;
+		if (len < 6 || line[0] != 'b' || (name = uu_begin(line, len)) == NULL)
+			continue;
+		enc = g_string_new(NULL);
+		after = uu_block(p, end, enc);
+		if (after == NULL || count_part(w) < 0) {
+			g_string_free(enc, TRUE);
+			g_free(name);
+			if (w->stop)
+				break;
+			continue;
+		}
+		/* GMime decodes the lines (the begin line is ours) */
+		guchar *bytes = g_malloc(enc->len + 4);
+		int state = GMIME_UUDECODE_STATE_BEGIN;
+		guint32 save = 0;
+		size_t n = g_mime_encoding_uudecode_step((const guchar *)enc->str,
+		    enc->len, bytes, &state, &save);
+		GBytes *data = g_bytes_new_take(g_realloc(bytes, n ? n : 1), n);
+		char *fn = clean_filename(name, (int)w->msg->attachments->len + 1);
+
+		add_attachment(w, fn, type_of_name(fn), NULL, 0, data, (gint64)n);
+		g_bytes_unref(data);
+		g_string_free(enc, TRUE);
+		g_free(name);
+		if (out == NULL)
+			out = g_string_new(NULL);
+		g_string_append_len(out, copied, (gssize)(line - copied));
+		/* one blank line where the block was, not two */
+		p = after;
+		if (out->len == 0 || (out->len >= 2 &&
+		    out->str[out->len - 1] == '\n' && out->str[out->len - 2] == '\n'))
+			while (p < end && *p == '\n')
+				p++;
+		copied = p;
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append_len(out, copied, (gssize)(end - copied));
+	return g_string_free(out, FALSE);
+}
+
+/* A text/plain or text/html part shown inline: its text joins the body
+ * (HTML rendered); uuencoded files in plain text come out of it as
+ * attachments.  A part with a file name (Content-Disposition inline
+ * with filename, or a Content-Type name) is also an attachment under
+ * its name, with its bytes as sent. */
 static void
-walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
+walk_inline_text(struct walk *w, GMimePart *part, const char *fn, int html,
+    enum walk_mode mode)
+{
+	GMimeObject *obj = GMIME_OBJECT(part);
+	GBytes *data;
+	char *s = part_text(w, part, &data);
+
+	if (fn != NULL) {
+		int n = (int)w->msg->attachments->len + 1;
+		struct pd_attachment *a = add_attachment(w, clean_filename(fn, n),
+		    lower_type(g_mime_object_get_content_type(obj)), content_id(obj),
+		    1, data, (gint64)g_bytes_get_size(data));
+
+		if (w->part && a->data == data)
+			w->part->attachment = (int)w->msg->attachments->len - 1;
+	}
+	g_bytes_unref(data);
+	if (html) {
+		if (w->html->len > 0)
+			g_string_append_c(w->html, '\n');
+		g_string_append(w->html, s);
+		if (mode == MODE_BODY) {
+			char *t = html_to_text(s, strlen(s));
+			append_block(w->text, t);
+			g_free(t);
+		}
+	} else if (mode == MODE_BODY) {
+		char *rest = uu_extract(w, s);
+
+		append_block(w->text, rest ? rest : s);
+		g_free(rest);
+	}
+	g_free(s);
+}
+
+/* The embedded mail's Subject and From on its part. */
+static void
+part_embedded(struct pd_part *pt, GMimeMessage *sub)
+{
+	const char *subj = raw_header(GMIME_OBJECT(sub), "Subject");
+
+	g_free(pt->subject);
+	pt->subject = subj ? decode_header_value(subj) : g_strdup("");
+	g_free(pt->from.name);
+	g_free(pt->from.addr);
+	fill_first(&pt->from, g_mime_message_get_from(sub));
+}
+
+static void
+walk_leaf(struct walk *w, GMimePart *part, int depth, enum walk_mode mode)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 	const char *fn = g_mime_part_get_filename(part);
@@ -1029,31 +1279,22 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 	gint64 size;
 	GBytes *data;
 	struct pd_attachment *a;
-	char *type, *s;
-	int n;
+	char *type;
+	int n, mail;
 
 	if (is_tnef(obj) && walk_tnef(w, part) == 0)
 		return;
 	if ((text || html) && !disposition_is(obj, "attachment") &&
 	    (fn == NULL || disposition_is(obj, "inline"))) {
-		s = part_text(w, part);
-		if (html) {
-			if (w->html->len > 0)
-				g_string_append_c(w->html, '\n');
-			g_string_append(w->html, s);
-			if (mode == MODE_BODY) {
-				char *t = html_to_text(s, strlen(s));
-				append_block(w->text, t);
-				g_free(t);
-			}
-		} else if (mode == MODE_BODY)
-			append_block(w->text, s);
-		g_free(s);
+		walk_inline_text(w, part, fn && *fn ? fn : NULL, html, mode);
 		return;
 	}
 	n = (int)w->msg->attachments->len + 1;
 	type = lower_type(g_mime_object_get_content_type(obj));
-	part_content(part, w->lim ? w->lim->max_attachment : 0, &data, &size);
+	/* a mail sent base64 (against RFC 2046, but done) is decoded whole:
+	 * its attachments are looked at one by one */
+	mail = is_mail_type(type) && !w->report;
+	part_content(part, w->lim && !mail ? w->lim->max_attachment : 0, &data, &size);
 	a = add_attachment(w, clean_filename(fn, n), type, content_id(obj),
 	    disposition_is(obj, "inline") ||
 	    (g_mime_object_get_content_disposition(obj) == NULL &&
@@ -1064,14 +1305,102 @@ walk_leaf(struct walk *w, GMimePart *part, enum walk_mode mode)
 			w->part->attachment = (int)w->msg->attachments->len - 1;
 		part_fill_leaf(w->part, obj);
 	}
+	if (mail && data) {
+		GMimeMessage *sub = message_of_bytes(data);
+
+		if (sub) {
+			if (w->part)
+				part_embedded(w->part, sub);
+			walk_embedded(w, sub, depth, mode);
+			g_object_unref(sub);
+		}
+	}
 	if (data)
 		g_bytes_unref(data);
 }
 
-/* message/rfc822 and friends: kept whole as an attachment, never
- * searched for body text (a forwarded mail is not the sender's words). */
+static int
+is_mail_type(const char *t)
+{
+	return strcmp(t, "message/rfc822") == 0 || strcmp(t, "message/news") == 0 ||
+	    strcmp(t, "message/global") == 0;
+}
+
+/* Leading and trailing blank lines and spaces off. */
 static void
-walk_message_part(struct walk *w, GMimeMessagePart *mp)
+trim_text(GString *t)
+{
+	gsize lead = 0;
+
+	while (t->len > 0 && g_ascii_isspace(t->str[t->len - 1]))
+		g_string_truncate(t, t->len - 1);
+	while (lead < t->len && (t->str[lead] == '\n' || t->str[lead] == '\r'))
+		lead++;
+	g_string_erase(t, 0, (gssize)lead);
+}
+
+/* The mail inside a message/rfc822 part (a mail forwarded as an
+ * attachment): its attachments join the mail's; in the body its text
+ * follows a forward block with its From, Date, Subject, To and Cc, the
+ * way mail clients write a forward (quote.c keeps a forward whole).
+ * Its parts count against the same limits and are not recorded in
+ * msg->parts (bounce.c reads those: a forwarded bounce is no bounce). */
+static void
+walk_embedded(struct walk *w, GMimeMessage *sub, int depth, enum walk_mode mode)
+{
+	static const char *const shown[] = { "From", "Date", "Subject", "To",
+	    "Cc" };
+	struct walk sw = *w;
+	GString *block;
+
+	sw.text = g_string_new(NULL);
+	sw.html = g_string_new(NULL);
+	sw.tnef_body = NULL;
+	sw.part = NULL;
+	sw.nested = 1;
+	sw.report = 0;
+	walk_object(&sw, g_mime_message_get_mime_part(sub), depth + 1, MODE_BODY);
+	w->parts = sw.parts;
+	w->stop = sw.stop;
+	w->depth_noted = sw.depth_noted;
+	if (sw.text->len == 0 && sw.html->len > 0) {
+		char *t = html_to_text(sw.html->str, sw.html->len);
+
+		g_string_assign(sw.text, t);
+		g_free(t);
+	}
+	if (sw.text->len == 0 && sw.tnef_body)
+		g_string_assign(sw.text, sw.tnef_body);
+	g_free(sw.tnef_body);
+	g_string_free(sw.html, TRUE);
+	if (mode == MODE_BODY) {
+		block = g_string_new(FORWARD_MARKER);
+		for (size_t i = 0; i < G_N_ELEMENTS(shown); i++) {
+			char *v = decode_header_value(raw_header(GMIME_OBJECT(sub),
+			    shown[i]));
+
+			if (v && *v)
+				g_string_append_printf(block, "\n%s: %s", shown[i], v);
+			g_free(v);
+		}
+		trim_text(sw.text);
+		if (sw.text->len > 0) {
+			g_string_append(block, "\n\n");
+			g_string_append_len(block, sw.text->str, (gssize)sw.text->len);
+		}
+		append_block(w->text, block->str);
+		g_string_free(block, TRUE);
+	}
+	g_string_free(sw.text, TRUE);
+}
+
+/* message/rfc822 and friends: kept whole as an attachment (NAME.eml);
+ * a mail's own subject and From are recorded on its part, and its
+ * attachments and text are walked (walk_embedded) unless it is the
+ * returned mail of a report. */
+static void
+walk_message_part(struct walk *w, GMimeMessagePart *mp, int depth,
+    enum walk_mode mode)
 {
 	GMimeObject *obj = GMIME_OBJECT(mp);
 	GMimeMessage *sub = g_mime_message_part_get_message(mp);
@@ -1083,9 +1412,10 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 	GBytes *data;
 	gint64 size;
 	struct pd_attachment *a;
-	int n = (int)w->msg->attachments->len + 1;
+	int n = (int)w->msg->attachments->len + 1, mail;
 
 	type = lower_type(g_mime_object_get_content_type(obj));
+	mail = is_mail_type(type);
 	if (fn == NULL)
 		fn = g_mime_object_get_content_type_parameter(obj, "name");
 	if (fn && *fn)
@@ -1118,8 +1448,6 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 	    disposition_is(obj, "inline"), data, size);
 	if (w->part) {
 		struct pd_part *pt = w->part;
-		const char *t = pt->content_type;
-
 		pt->data = g_bytes_ref(data);
 		if (a->data == data)
 			pt->attachment = (int)w->msg->attachments->len - 1;
@@ -1131,9 +1459,10 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 				pt->message_id = utf8_sanitize(id, strlen(id));
 		} else
 			pt->headers = g_ptr_array_new_with_free_func(message_header_free);
+		if (sub && mail)
+			part_embedded(pt, sub);
 		/* a report GMime took for a message: its text is the report */
-		if (strcmp(t, "message/rfc822") != 0 && strcmp(t, "message/news") != 0 &&
-		    strcmp(t, "message/global") != 0) {
+		if (!mail) {
 			gsize len;
 			const char *p = g_bytes_get_data(data, &len);
 
@@ -1142,6 +1471,8 @@ walk_message_part(struct walk *w, GMimeMessagePart *mp)
 		}
 	}
 	g_bytes_unref(data);
+	if (sub && !w->report && mail)
+		walk_embedded(w, sub, depth, mode);
 }
 
 /* multipart/alternative: the text/plain child is the body; the HTML
@@ -1244,33 +1575,30 @@ walk_object(struct walk *w, GMimeObject *obj, int depth, enum walk_mode mode)
 		w->depth_noted = 1;
 		return;
 	}
-	if (++w->parts > w->max_parts) {
-		w->msg->truncated = 1;
-		add_note(w->msg, "more than %d MIME parts: the rest dropped",
-		    w->max_parts);
-		w->stop = 1;
+	if (count_part(w) < 0)
 		return;
-	}
-	w->part = part_record(w, obj, depth);
+	w->part = w->nested ? NULL : part_record(w, obj, depth);
 	if (GMIME_IS_MESSAGE_PART(obj)) {
-		walk_message_part(w, GMIME_MESSAGE_PART(obj));
+		walk_message_part(w, GMIME_MESSAGE_PART(obj), depth, mode);
 		return;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n;
+		int n, report = is_type(obj, "multipart", "report");
 
 		if (mode == MODE_BODY && is_type(obj, "multipart", "alternative")) {
 			walk_alternative(w, mp, depth);
 			return;
 		}
 		n = g_mime_multipart_get_count(mp);
+		w->report += report;
 		for (int i = 0; i < n && !w->stop; i++)
 			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, mode);
+		w->report -= report;
 		return;
 	}
 	if (GMIME_IS_PART(obj))
-		walk_leaf(w, GMIME_PART(obj), mode);
+		walk_leaf(w, GMIME_PART(obj), depth, mode);
 }
 
 /* Is this the first line of a header block?  "Name:" with a printable
@@ -1313,8 +1641,92 @@ header_size(const char *raw, size_t len, size_t cap)
 	return i;
 }
 
+/* Mail whose header lines end in bare CR (old Macintosh mail, some
+ * gateways) or in CR CR LF (a CRLF converted twice) has no lines GMime
+ * can see: it gets a copy with LF line ends, *len_r its length.  NULL
+ * when the header block's lines end in LF or CRLF (mixed is fine):
+ * then a lone CR further on is data (a binary part) and stays.  Only a
+ * CR before a line that starts a header, a folded line, a CR or an LF
+ * counts, so a stray CR inside a header value does not split it.  In
+ * the copy a run of CRs before an LF is dropped and every other CR is
+ * an LF; base64 and quoted-printable content decodes to the same bytes
+ * with either line end. */
+static char *
+newline_fix(const char *raw, size_t len, size_t cap, size_t *len_r)
+{
+	size_t i, o = 0;
+	int bare = 0;
+	char *out;
+
+	for (i = 0; i + 1 < len && i < cap && !bare; i++) {
+		const char *n = raw + i + 1;
+
+		if (raw[i] == '\n' && (n[0] == '\n' ||
+		    (n[0] == '\r' && i + 2 < len && n[1] == '\n')))
+			break;		/* the end of a header block with lines */
+		if (raw[i] == '\r' && n[0] != '\n')
+			bare = n[0] == '\r' || n[0] == ' ' || n[0] == '\t' ||
+			    looks_like_header(n, len - i - 1);
+	}
+	if (!bare)
+		return NULL;
+	out = g_malloc(len + 1);
+	for (i = 0; i < len;) {
+		size_t k = 0;
+
+		if (raw[i] != '\r') {
+			out[o++] = raw[i++];
+			continue;
+		}
+		while (i < len && raw[i] == '\r') {
+			i++;
+			k++;
+		}
+		if (i < len && raw[i] == '\n')
+			continue;
+		while (k-- > 0)
+			out[o++] = '\n';
+	}
+	out[o] = '\0';
+	*len_r = o;
+	return out;
+}
+
+static int parse_bytes(const char *, size_t, const struct pd_parse_limits *,
+    struct pd_message **, char **);
+
 int
 message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
+    struct pd_message **msg_r, char **error_r)
+{
+	char *fixed;
+	size_t flen = 0;
+	int rc;
+
+	message_init();
+	*msg_r = NULL;
+	/* the MIME limits come from the config (intake_parse_limits) only */
+	if (lim == NULL || lim->max_depth <= 0 || lim->max_parts <= 0) {
+		*error_r = g_strdup("message_parse: no MIME depth and part limits given");
+		return -1;
+	}
+	if (raw == NULL || len == 0) {
+		*error_r = g_strdup("empty message");
+		return -1;
+	}
+	fixed = newline_fix(raw, len, lim && lim->max_header > 0 ?
+	    (size_t)lim->max_header : len, &flen);
+	rc = parse_bytes(fixed ? fixed : raw, fixed ? flen : len, lim, msg_r,
+	    error_r);
+	if (rc == 0 && fixed)
+		add_note(*msg_r, "line ends were bare CR: read as LF");
+	g_free(fixed);
+	return rc;
+}
+
+/* message_parse on bytes whose lines GMime can see. */
+static int
+parse_bytes(const char *raw, size_t len, const struct pd_parse_limits *lim,
     struct pd_message **msg_r, char **error_r)
 {
 	struct pd_message *msg;
@@ -1325,17 +1737,6 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 	GByteArray *arr;
 	size_t hs, cap;
 
-	/* the MIME limits come from the config (intake_parse_limits) only */
-	if (lim == NULL || lim->max_depth <= 0 || lim->max_parts <= 0) {
-		*error_r = g_strdup("message_parse: no MIME depth and part limits given");
-		return -1;
-	}
-	message_init();
-	*msg_r = NULL;
-	if (raw == NULL || len == 0) {
-		*error_r = g_strdup("empty message");
-		return -1;
-	}
 	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
 		/* an mbox separator line is not part of the message */
 		const char *nl = memchr(raw, '\n', len);
@@ -1405,13 +1806,7 @@ message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
 		g_string_assign(w.text, w.tnef_body);
 	g_free(w.tnef_body);
 	/* no blank lines or spaces around the text */
-	while (w.text->len > 0 && g_ascii_isspace(w.text->str[w.text->len - 1]))
-		g_string_truncate(w.text, w.text->len - 1);
-	gsize lead = 0;
-	while (lead < w.text->len && (w.text->str[lead] == '\n' ||
-	    w.text->str[lead] == '\r'))
-		lead++;
-	g_string_erase(w.text, 0, (gssize)lead);
+	trim_text(w.text);
 	msg->text = g_string_free(w.text, FALSE);
 	msg->html = w.html->len > 0 ? g_string_free(w.html, FALSE) :
 	    (g_string_free(w.html, TRUE), NULL);

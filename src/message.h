@@ -3,7 +3,8 @@
  * of a mail (headers, the MIME parts, the body text, the attachments)
  * is here, decoded.  Every header and text is UTF-8 after parsing;
  * HTML-only mail gets a text rendering; TNEF (winmail.dat) is unpacked
- * into its attachments.
+ * into its attachments, and so are uuencoded blocks in text.  Mail
+ * whose header lines end in bare CR is read with LF line ends.
  *
  * Ownership: everything reachable from a struct pd_message (strings,
  * arrays, the structs in them, GBytes references) belongs to it, and
@@ -30,10 +31,20 @@ struct pd_param {
 	char	*value;		/* decoded (RFC 2231/2047), UTF-8 */
 };
 
+struct pd_addr {
+	char	*name;		/* decoded display name, or NULL */
+	char	*addr;		/* normalized (lower case) address */
+};
+
 /* One node of the MIME tree, in document order (a container comes
  * before its children).  The tree walked is bounded by the limits
- * (pd_parse_limits max_depth, max_parts); message/rfc822 parts are not
- * descended into: what they hold is in headers, message_id and data. */
+ * (pd_parse_limits max_depth, max_parts).  The parts of an embedded
+ * message (message/rfc822) are not in this list: its own subject and
+ * From are in subject and from, its headers in headers, its bytes in
+ * data; its attachments are among pd_message attachments (after the
+ * .eml of the whole message) and its text is in pd_message text below
+ * a "Forwarded message" block (not for the returned mail of a
+ * multipart/report). */
 struct pd_part {
 	int	 depth;		/* 0 for the message's own body part */
 	char	*content_type;	/* "text/plain", "multipart/report", lower
@@ -56,11 +67,11 @@ struct pd_part {
 				 * else NULL */
 	char	*message_id;	/* the embedded message's Message-ID without
 				 * <>, or NULL */
-};
-
-struct pd_addr {
-	char	*name;		/* decoded display name, or NULL */
-	char	*addr;		/* normalized (lower case) address */
+	char	*subject;	/* message/rfc822, news, global: the embedded
+				 * message's decoded Subject ("" when absent);
+				 * NULL for other parts */
+	struct pd_addr from;	/* the embedded message's From; name and addr
+				 * NULL for other parts */
 };
 
 struct pd_attachment {
@@ -100,9 +111,17 @@ struct pd_message {
 	GPtrArray *reply_to;	/* struct pd_addr * */
 	char	*subject;	/* decoded, "" when absent */
 	gint64	 date;		/* unix time, 0 when absent or bad */
-	char	*text;		/* the body as UTF-8 text, "" when none */
+	char	*text;		/* the body as UTF-8 text, "" when none: the
+				 * text parts shown inline (also those with a
+				 * file name, which are attachments too), less
+				 * uuencoded files (attachments), then each
+				 * embedded message as a forward block */
 	char	*html;		/* the HTML body as UTF-8 when there was one, else NULL */
-	GPtrArray *attachments;	/* struct pd_attachment *, in document order */
+	GPtrArray *attachments;	/* struct pd_attachment *, in document order:
+				 * parts with a file name or not shown inline,
+				 * uuencoded files in text, TNEF contents,
+				 * embedded messages (.eml) and their
+				 * attachments */
 	int	 received_count;	/* number of Received headers */
 	int	 truncated;	/* limits cut parts of the tree (depth, parts) */
 	GPtrArray *notes;	/* char *: decoding problems worth recording */

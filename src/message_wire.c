@@ -98,6 +98,8 @@ static const struct wire_field f_part[] = {
 	F(pd_part, text, W_STR, NULL, 0),
 	F(pd_part, headers, W_ARRAY, &w_header, 0),	/* NULL when absent */
 	F(pd_part, message_id, W_STR, NULL, 0),
+	F(pd_part, subject, W_STR, NULL, 0),	/* embedded mails only */
+	F(pd_part, from, W_STRUCT, &w_addr, 0),
 	{ NULL, 0, 0, 0, NULL, 0 }
 };
 static const struct wire_struct w_part = { "pd_part", sizeof(struct pd_part),

@@ -11,6 +11,7 @@
 #include "message.h"
 #include "tnef.h"
 #include "test.h"
+#include "util.h"
 
 static struct pd_parse_limits lim;
 
@@ -417,7 +418,10 @@ wire_roundtrip(const struct pd_message *m)
 
 			ok = (p->data == NULL) == (p2->data == NULL) &&
 			    (p->data == NULL || g_bytes_equal(p->data, p2->data)) &&
-			    (p->headers == NULL) == (p2->headers == NULL);
+			    (p->headers == NULL) == (p2->headers == NULL) &&
+			    g_strcmp0(p->subject, p2->subject) == 0 &&
+			    g_strcmp0(p->from.addr, p2->from.addr) == 0 &&
+			    g_strcmp0(p->from.name, p2->from.name) == 0;
 		}
 	}
 	if (v2)
@@ -439,7 +443,7 @@ check_fixture(const char *dir, const char *name)
 	char *raw, *exp;
 	gsize len;
 	struct pd_message *m;
-	guint att = 0, hdr = 0, part = 0;
+	guint att = 0, hdr = 0, part = 0, emb = 0;
 
 	if (!g_file_get_contents(emlp, &raw, &len, NULL) ||
 	    !g_file_get_contents(expp, &exp, NULL, NULL)) {
@@ -508,6 +512,36 @@ check_fixture(const char *dir, const char *name)
 				    name, att);
 			}
 			att++;
+		} else if (strcmp(k, "attachment_sha") == 0) {
+			/* the SHA-256 of the attachment checked last, and of
+			 * its bytes */
+			if (att > 0 && att <= m->attachments->len) {
+				struct pd_attachment *a = m->attachments->pdata[att - 1];
+				char *sha = a->data ? util_sha256_hex(g_bytes_get_data(
+				    a->data, NULL), g_bytes_get_size(a->data)) : NULL;
+
+				g_string_assign(got, a->sha256 ? a->sha256 : "(null)");
+				TEST_STR(sha ? sha : "(null)", v, "%s: bytes of attachment %u",
+				    name, att - 1);
+				g_free(sha);
+			}
+		} else if (strcmp(k, "embedded") == 0) {
+			/* subject|from|from name of the next embedded message */
+			while (emb < m->parts->len &&
+			    ((struct pd_part *)m->parts->pdata[emb])->subject == NULL)
+				emb++;
+			if (emb < m->parts->len) {
+				const struct pd_part *p = m->parts->pdata[emb];
+
+				g_string_printf(got, "%s|%s|%s", p->subject,
+				    p->from.addr ? p->from.addr : "(null)",
+				    p->from.name ? p->from.name : "(null)");
+			}
+			emb++;
+		} else if (strcmp(k, "notes") == 0) {
+			for (guint j = 0; j < m->notes->len; j++)
+				g_string_append_printf(got, "%s%s", j ? " | " : "",
+				    (char *)m->notes->pdata[j]);
 		} else if (strcmp(k, "headers") == 0)
 			g_string_printf(got, "%u", m->headers->len);
 		else if (strcmp(k, "header") == 0) {
@@ -575,7 +609,8 @@ static void
 test_fixtures(void)
 {
 	static const char *names[] = { "alternative", "html-only", "mixed",
-	    "report", "winmail", "parts" };
+	    "report", "winmail", "parts", "inline-named", "uuencode", "bare-cr",
+	    "mixed-eol", "crlf-binary", "forward" };
 	char *dir = test_src("tests/mail/message");
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
@@ -665,6 +700,134 @@ test_tnef(void)
 	    "tnef_unpack refuses a truncated stream");
 	TEST_OK(err != NULL && files == NULL, "with an error");
 	g_free(err);
+}
+
+/* Parts that keep their nature (fixtures above for whole mails): the
+ * limits that bound them and the cases beside them. */
+static void
+test_parts(void)
+{
+	struct pd_parse_limits few = lim;
+	struct pd_message *m;
+	GString *raw;
+	char *s;
+
+	/* uuencoded files count as parts: the ones past max_parts stay text */
+	few.max_parts = 3;
+	raw = g_string_new("From: a@example.com\nSubject: uu\n\nfiles:\n");
+	for (int i = 0; i < 4; i++)
+		g_string_append_printf(raw, "begin 644 f%d.txt\n#86)C\n`\nend\n", i);
+	m = parse(raw->str, raw->len, &few);
+	TEST_INT(m ? (int)m->attachments->len : -1, 2, "uu: two files under max_parts 3");
+	TEST_STR(m ? m->text : NULL, "files:\nbegin 644 f2.txt\n#86)C\n`\nend\n"
+	    "begin 644 f3.txt\n#86)C\n`\nend", "uu: the rest left in the text");
+	TEST_OK(m && m->truncated, "uu: the mail is marked truncated");
+	if (m && m->attachments->len == 2) {
+		struct pd_attachment *a = m->attachments->pdata[1];
+
+		TEST_STR(a->filename, "f1.txt", "uu: second file's name");
+		TEST_STR(a->content_type, "text/plain", "uu: type from the name");
+		TEST_STR(a->sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		    "uu: bytes are \"abc\"");
+	}
+	message_free(m);
+	g_string_free(raw, TRUE);
+
+	/* a block without its end line, a directory in the name, an empty file */
+	s = g_strdup("From: a@example.com\n\nbegin 644 ../../etc/passwd\n#86)C\n`\n"
+	    "end\nbegin 644 empty.bin\n`\nend\nbegin 644 open.txt\n#86)C\n");
+	m = parse(s, strlen(s), &lim);
+	TEST_INT(m ? (int)m->attachments->len : -1, 2, "uu: two complete blocks");
+	TEST_STR(m && m->attachments->len > 0 ? ((struct pd_attachment *)
+	    m->attachments->pdata[0])->filename : NULL, "passwd", "uu: no directories in a name");
+	TEST_INT(m && m->attachments->len > 1 ? ((struct pd_attachment *)
+	    m->attachments->pdata[1])->size : -1, 0, "uu: an empty file is kept, size 0");
+	TEST_STR(m ? m->text : NULL, "begin 644 open.txt\n#86)C", "uu: an open block stays text");
+	message_free(m);
+	g_free(s);
+
+	/* a forward inside a forward; depth bounds it */
+	s = g_strdup("From: a@example.com\nSubject: fw\nMIME-Version: 1.0\n"
+	    "Content-Type: message/rfc822\n\nFrom: b@example.com\nSubject: inner\n"
+	    "MIME-Version: 1.0\nContent-Type: message/rfc822\n\nFrom: c@example.com\n"
+	    "Subject: innermost\n\ndeep text\n");
+	m = parse(s, strlen(s), &lim);
+	TEST_STR(m ? m->text : NULL, "---------- Forwarded message ----------\n"
+	    "From: b@example.com\nSubject: inner\n\n"
+	    "---------- Forwarded message ----------\nFrom: c@example.com\n"
+	    "Subject: innermost\n\ndeep text", "forward in a forward: both blocks");
+	TEST_INT(m ? (int)m->attachments->len : -1, 2, "forward in a forward: two .eml");
+	TEST_INT(m ? (int)m->parts->len : -1, 1, "forward in a forward: one recorded part");
+	message_free(m);
+	few = lim;
+	few.max_depth = 2;
+	m = parse(s, strlen(s), &few);
+	TEST_OK(m && m->truncated && strstr(m->text, "deep text") == NULL,
+	    "forward in a forward: max_depth 2 stops at the inner one");
+	message_free(m);
+	g_free(s);
+
+	/* a forwarded mail sent base64 (RFC 2046 forbids it; clients do it) */
+	s = g_strdup("From: a@example.com\nSubject: fw\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\n"
+	    "see attached\n--o\nContent-Type: message/rfc822\nContent-Disposition: attachment; "
+	    "filename=fw.eml\nContent-Transfer-Encoding: base64\n\n");
+	{
+		const char *inner = "From: B <b@example.com>\nSubject: inner\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\n"
+		    "inner text\n--i\nContent-Type: application/pdf; name=a.pdf\n"
+		    "Content-Transfer-Encoding: base64\n\nYWJj\n--i--\n";
+		char *b = g_base64_encode((const guchar *)inner, strlen(inner));
+		char *t = g_strconcat(s, b, "\n--o--\n", NULL);
+
+		g_free(b);
+		g_free(s);
+		s = t;
+	}
+	m = parse(s, strlen(s), &lim);
+	TEST_STR(m ? m->text : NULL, "see attached\n\n---------- Forwarded message ----------\n"
+	    "From: B <b@example.com>\nSubject: inner\n\ninner text", "base64 forward: its text");
+	TEST_INT(m ? (int)m->attachments->len : -1, 2, "base64 forward: the .eml and a.pdf");
+	TEST_STR(m && m->attachments->len == 2 ? ((struct pd_attachment *)
+	    m->attachments->pdata[1])->sha256 : NULL,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "base64 forward: a.pdf's bytes");
+	TEST_STR(m && m->parts->len == 3 ? ((struct pd_part *)m->parts->pdata[2])->subject :
+	    NULL, "inner", "base64 forward: its subject on its part");
+	message_free(m);
+	g_free(s);
+
+	/* a bounce's returned mail is not a forward: no block, no descent */
+	s = g_strdup("From: MAILER-DAEMON@example.net\nSubject: failed\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
+	    "--r\nContent-Type: text/plain\n\nnot delivered\n--r\n"
+	    "Content-Type: message/rfc822\n\nFrom: support@example.com\nSubject: ours\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m\n\n--m\n"
+	    "Content-Type: text/plain\n\nour text\n--m\nContent-Type: image/png\n"
+	    "Content-Disposition: attachment; filename=x.png\n\nPNG\n--m--\n--r--\n");
+	m = parse(s, strlen(s), &lim);
+	TEST_STR(m ? m->text : NULL, "not delivered", "report: the returned mail is not text");
+	TEST_INT(m ? (int)m->attachments->len : -1, 1, "report: only the returned .eml");
+	message_free(m);
+	g_free(s);
+
+	/* a stray CR in a CRLF mail's header and a bare CR body line: no fix */
+	s = g_strdup("From: a@example.com\r\nSubject: one\r\n\r\nline\rnext\r\n");
+	m = parse(s, strlen(s), &lim);
+	TEST_INT(m ? (int)m->notes->len : -1, 0, "CRLF header: no line-end note");
+	TEST_STR(m ? m->text : NULL, "line\nnext", "CRLF header: a CR in the text is a line end");
+	message_free(m);
+	g_free(s);
+
+	/* bare CR: an mbox From line, a header folded with CR, CR CR LF */
+	s = g_strdup("From a@example.com Tue Dec  1 10:00:00 2026\rFrom: a@example.com\r"
+	    "Subject: folded\r\tsubject\rTo: b@example.com\r\rbody\r\r\nend\r\r");
+	m = parse(s, strlen(s), &lim);
+	TEST_STR(m ? m->from.addr : NULL, "a@example.com", "bare CR: From found");
+	TEST_STR(m ? m->subject : NULL, "folded subject", "bare CR: folded Subject");
+	TEST_STR(m ? m->text : NULL, "body\nend", "bare CR: CR CR LF is one line end");
+	message_free(m);
+	g_free(s);
 }
 
 static void
@@ -1072,6 +1235,7 @@ main(void)
 	test_charsets();
 	test_fixtures();
 	test_tnef();
+	test_parts();
 	test_limits();
 	test_malformed();
 	test_corpus_mime();
