@@ -2,6 +2,8 @@
 # lib.sh), run the way a new team would run postdesk:
 #
 #   customer --SMTP--> Postfix :$MX_PORT --LMTP--> Dovecot (mailboxes)
+#     (:$AR_OK_PORT, :$AR_BAD_PORT: the same, with an Authentication-Results
+#     PREPENDed above our hop, with our authserv-id and with another)
 #   staff (neomutt in tmux) --submission :$SUB_PORT, SASL via Dovecot--> Postfix
 #   postdeskd --IMAP IDLE--> Dovecot support@example.com INBOX
 #   postdeskd --SMTP--> Postfix :$MX_PORT --LMTP--> customer and staff mailboxes
@@ -73,8 +75,20 @@ queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 CONF
+	# Two more MX ports standing for a filter in front of our MX that
+	# adds its Authentication-Results above our hop (as a milter does):
+	# one with our authserv-id, one with another.
+	AR_OK_PORT=$(free_port)
+	AR_BAD_PORT=$(free_port)
+	local ar="dkim=pass header.d=example.com; spf=pass smtp.mailfrom=alice@example.com"
+	echo "127.0.0.1 PREPEND Authentication-Results: mx.example.com; $ar" > "$PF/etc/ar_ok"
+	echo "127.0.0.1 PREPEND Authentication-Results: mx.other.example.net; $ar" > "$PF/etc/ar_bad"
 	cat > "$PF/etc/master.cf" <<CONF
 127.0.0.1:$MX_PORT inet n - n - - smtpd
+127.0.0.1:$AR_OK_PORT inet n - n - - smtpd -o syslog_name=postfix/ar-ok
+  -o smtpd_client_restrictions=check_client_access,texthash:$PF/etc/ar_ok
+127.0.0.1:$AR_BAD_PORT inet n - n - - smtpd -o syslog_name=postfix/ar-bad
+  -o smtpd_client_restrictions=check_client_access,texthash:$PF/etc/ar_bad
 $(mta_submission_lines)
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -114,7 +128,8 @@ start_postfix() {
 	T_PIDS="$T_PIDS $POSTFIX_PID"
 	local i
 	for i in $(seq 1 100); do
-		port_open "$MX_PORT" && port_open "$SUB_PORT" && return 0
+		port_open "$MX_PORT" && port_open "$SUB_PORT" && port_open "$AR_OK_PORT" &&
+			port_open "$AR_BAD_PORT" && return 0
 		kill -0 "$POSTFIX_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -131,7 +146,7 @@ start_postdeskd() {
   after = \"move:Processed\"; poll = \"60s\"; } );
 ${MTA_CONF:-}"
 	write_config
-	sed -i 's/^auth = .*/auth = { authserv_id = "${MTA_AUTHSERV_ID:-}"; trust_from = false; };/' \
+	sed -i "s/^auth = .*/auth = { authserv_id = \"${MTA_AUTHSERV_ID:-}\"; trust_from = false; };/" \
 		"$POSTDESK_CONF"
 	chown -R nobody "$TMP/etc" "$TMP/var"
 	"$PDD" -f -u nobody -c "$POSTDESK_CONF" 2>>"$TMP/postdeskd.log" &
@@ -169,11 +184,12 @@ mta_start() {
 	echo "# mail system (Dovecot, Postfix, postdeskd) started in ${MTA_START_MS} ms"
 }
 
-# send_mail FILE [RCPT...]: a customer's mail into the MX port (envelope
-# sender from the From header, recipients from To/Cc unless given).
+# send_mail FILE [RCPT...]: a customer's mail into the MX port, or the
+# port SEND_PORT names (envelope sender from the From header, recipients
+# from To/Cc unless given).
 send_mail() {
 	local f=$1; shift
-	$PY - "$MX_PORT" "$f" "$@" <<'PYEOF'
+	$PY - "${SEND_PORT:-$MX_PORT}" "$f" "$@" <<'PYEOF'
 import email, email.policy, email.utils, smtplib, sys
 raw = open(sys.argv[2], "rb").read().replace(b"\r\n", b"\n")
 m = email.message_from_bytes(raw, policy=email.policy.compat32)

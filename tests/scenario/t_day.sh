@@ -18,7 +18,7 @@ for p in "$PDD" /usr/sbin/postfix /usr/bin/neomutt /usr/bin/tmux; do
 done
 MTA_AUTHSERV_ID=mx.example.com
 mta_start || { echo "not ok 1 - mail system starts"; exit 1; }
-ok "mail system started within 15 s (${MTA_START_MS} ms)" [ "$MTA_START_MS" -lt 15000 ]
+ok "mail system started within 30 s (${MTA_START_MS} ms; 2-5 s idle, 10 s seen under ASan on a loaded machine)" [ "$MTA_START_MS" -lt 30000 ]
 mutt_start alice@example.com "Alice Smith" || { echo "not ok 2 - neomutt starts"; exit 1; }
 
 CAROL=carol@example.org ALICE=alice@example.com BOB=bob@example.com DAVE=dave@example.org

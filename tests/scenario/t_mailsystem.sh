@@ -15,7 +15,7 @@ for p in "$PDD" /usr/sbin/postfix /usr/bin/neomutt /usr/bin/tmux; do
 done
 MTA_AUTHSERV_ID=mx.example.com
 mta_start || { echo "not ok 1 - mail system starts"; exit 1; }
-ok "mail system started within 15 s (${MTA_START_MS} ms)" [ "$MTA_START_MS" -lt 15000 ]
+ok "mail system started within 30 s (${MTA_START_MS} ms; 2-5 s idle, 10 s seen under ASan on a loaded machine)" [ "$MTA_START_MS" -lt 30000 ]
 mutt_start alice@example.com "Alice Smith" || { echo "not ok 2 - neomutt starts"; exit 1; }
 
 count() { mailbox_count "$1"; }
@@ -175,6 +175,18 @@ settle
 is "Outlook and HTML quotes: nothing reached the customer" "$(count $CAROL)" 2
 is "Outlook quote: #priority applied" "$(sql "SELECT priority FROM tickets WHERE ref = 'TKT-0001'")" high
 is "HTML quote: #label applied" "$(sql "SELECT label FROM labels")" hardware
+# A reply with nothing written at all (only neomutt's quote): nothing
+# relayed, no message, one "empty_reply" event.
+MSGS_BEFORE=$(sql "SELECT count(*) FROM messages")
+mutt_reply "~s TKT-0001" ""
+settle
+is "nothing written: nothing reached the customer" "$(count $CAROL)" 2
+is "nothing written: no message" "$(sql "SELECT count(*) FROM messages")" "$MSGS_BEFORE"
+is "nothing written: an empty_reply event" \
+	"$(sql "SELECT actor || ' ' || detail FROM events WHERE kind = 'empty_reply'")" \
+	"alice@example.com nothing written: nothing relayed or kept"
+ok "nothing written: logged" \
+	grep -qx "postdeskd: mail <[^>]*> from alice@example.com via imap support: staff, threaded TKT-0001 - nothing written, 0 mails queued" "$TMP/postdeskd.log"
 
 # ---- 2. Fresh staff mail: a note through the note address ----
 mutt_compose support+note@example.com "[TKT-0001] called the customer" \
@@ -268,6 +280,41 @@ ok "forged: the staff notification flags it" \
 	bob_says "from a staff address but not authenticated: handled as customer mail"
 ok "forged: handled as customer mail (log)" \
 	grep -q 'unauthenticated mail from staff address alice@example.com' "$TMP/postdeskd.log"
+
+# Authentication-Results above our hop, as a filter in front of our MX
+# adds it (mta.sh: Postfix PREPENDs it on two more MX ports): with
+# another authserv-id it changes nothing either ...
+sed -e 's/forged-1@/forged-3@/' -e '/^Authentication-Results:/d' -e '/^Received:/,/for <support/d' \
+	"$TMP/forged.eml" > "$TMP/forged3.eml"
+CAROL_BEFORE=$(count $CAROL)
+SEND_PORT=$AR_BAD_PORT send_mail "$TMP/forged3.eml"
+settle
+# between Dovecot's LMTP hop and Postfix's, the first header lines
+above_hop() {	# above_hop MSGID: the header order in the stored mail
+	fetch_all support@example.com Processed >/dev/null
+	grep -l "^Message-ID: <$1>" "$TMP/got/support@example.com"/*.eml | head -1 | xargs sed -n '1,/^\r*$/p' |
+	grep -o -e 'with LMTP' -e '^Authentication-Results: [a-z.]*;' -e '(Postfix) with ESMTP' | tr '\n' '|'
+}
+is "wrong authserv-id: the result sits above our hop" "$(above_hop forged-3@evil.example.net)" \
+	"with LMTP|Authentication-Results: mx.other.example.net;|(Postfix) with ESMTP|"
+is "wrong authserv-id: customer mail on a ticket of its own, priority unchanged" \
+	"$(sql "SELECT m.kind || ' ' || t.ref FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id = 'forged-3@evil.example.net'") $(ticket_field TKT-0001 priority)" \
+	"customer TKT-0005 $PRIO_BEFORE"
+is "wrong authserv-id: nothing reached the customer" "$(count $CAROL)" "$CAROL_BEFORE"
+ok "wrong authserv-id: handled as customer mail (log)" \
+	grep -qx "postdeskd: mail <forged-3@evil.example.net> from alice@example.com via imap support: customer, new TKT-0005 - customer, 2 mails queued" "$TMP/postdeskd.log"
+# ... and with ours, in the same place, it is alice's (the check above
+# is not passing for want of a result in the right place).
+sed -e 's/forged-3@/ar-ok-1@/' -e 's/^#priority urgent/#priority low/' -e 's/^Forged text from a stranger./Checked by our filter./' \
+	"$TMP/forged3.eml" > "$TMP/arok.eml"
+SEND_PORT=$AR_OK_PORT send_mail "$TMP/arok.eml"
+settle
+is "our authserv-id above our hop: alice's mail, her command applied" \
+	"$(sql "SELECT kind || ' ' || class FROM messages WHERE message_id = 'ar-ok-1@evil.example.net'") $(ticket_field TKT-0001 priority)" \
+	"staff staff low"
+is "our authserv-id: in the same place" "$(above_hop ar-ok-1@evil.example.net)" \
+	"with LMTP|Authentication-Results: mx.example.com;|(Postfix) with ESMTP|"
+is "our authserv-id above our hop: her text relayed to the customer" "$(count $CAROL)" "$((CAROL_BEFORE + 1))"
 
 # ---- Every mail a customer got: nothing of the staff side ----
 scan_customers() {
