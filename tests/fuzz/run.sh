@@ -15,7 +15,7 @@ set -u
 src=$(cd "$1" && pwd) build=$(cd "$2" && pwd)
 secs=${FUZZ_SECONDS:-60} jobs=${FUZZ_JOBS:-2}
 all="intake_process message_parse bounce_parse html_to_text quote_strip
-	auth_results cgi_form template_render config_load"
+	auth_results cgi_form template_render config_load message_wire"
 targets=${FUZZ_TARGETS:-$all}
 shared=${POSTDESK_CORPUS:-$src/../shared/corpus}
 work=$build/fuzz
@@ -46,7 +46,7 @@ mails() {	# every mail of the source tree and of the shared corpus
 
 build_seeds() {
 	local t f
-	for t in intake_process message_parse; do seed "$t" $(mails); done
+	for t in intake_process message_parse message_wire; do seed "$t" $(mails); done
 	seed bounce_parse "$src"/tests/mail/bounce/*.eml "$src"/tests/mail/crash/*.eml \
 		"$src"/tests/mail/intake/2[3-7]*.eml
 	[ -d "$shared" ] && seed bounce_parse "$shared"/bounces/*.eml "$shared"/autoreplies/*.eml
@@ -95,7 +95,7 @@ build_seeds() {
 dict() {
 	local d=$src/tests/fuzz
 	case $1 in
-	intake_process|message_parse) echo "$d/mime.dict" ;;
+	intake_process|message_parse|message_wire) echo "$d/mime.dict" ;;
 	bounce_parse) cat "$d/mime.dict" "$d/dsn.dict" > "$work/bounce.dict"; echo "$work/bounce.dict" ;;
 	html_to_text) echo "$d/html.dict" ;;
 	quote_strip) echo "$d/quote.dict" ;;
@@ -108,7 +108,7 @@ dict() {
 
 maxlen() {
 	case $1 in
-	intake_process|message_parse|bounce_parse) echo 65536 ;;
+	intake_process|message_parse|bounce_parse|message_wire) echo 65536 ;;
 	*) echo 16384 ;;
 	esac
 }

@@ -351,6 +351,16 @@ shots staff-list "$STAFF" "$ALICE"
 shots staff-ticket "$STAFF?view=staff&ref=TKT-0001" "$ALICE"
 shots staff-held "$STAFF?view=staff&ref=TKT-0003" "$ALICE"
 shots customer "$URL1"
+shots lookup "$BASE/postdesk.cgi"
+shots not-found "$BASE/postdesk.cgi?t=TKT-9999&k=$KEY1"
+for size in 390x844 1280x800; do	# the lookup's answer is a POST's page
+	w=${size%x*} h=${size#*x}
+	fit=$(cdp "size|$w|$h" "goto|$BASE/postdesk.cgi" "fill|input[name=email]|jane@example.org" \
+	    "click|form button[type=submit]" fits "shot|$ARTEFACTS/lookup-sent-$size.png")
+	is "lookup-sent at $size: no wider than the viewport" "$fit" "$w $w"
+	ok "lookup-sent at $size: screenshot kept" test -s "$ARTEFACTS/lookup-sent-$size.png"
+	echo "# artefact: $ARTEFACTS/lookup-sent-$size.png"
+done
 is "the stylesheet allowed by its CSP hash applies (badges are round)" \
     "$(cdp "auth|$ALICE" "goto|$STAFF" "eval|getComputedStyle(document.querySelector('.b')).borderTopLeftRadius !== '0px' && getComputedStyle(document.body).fontFamily")" \
     '"sans-serif"'
