@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "src/config.h"
+#include "src/intake.h"
 #include "src/log.h"
 #include "src/message.h"
 
@@ -127,6 +128,22 @@ fuzz_config(const char *dir)
 	g_free(text);
 	g_free(path);
 	return cfg;
+}
+
+/* The set-up of a target that only parses mail: the test configuration's
+ * limits (the configuration is kept, since the limits point into it). */
+static inline void
+fuzz_parse_limits(struct pd_parse_limits *lim)
+{
+	static struct pd_config *cfg;
+	char *dir;
+
+	fuzz_common_init();
+	dir = fuzz_tmpdir();
+	cfg = fuzz_config(dir);
+	intake_parse_limits(cfg, lim);
+	fuzz_rmtree(dir);
+	g_free(dir);
 }
 
 #endif

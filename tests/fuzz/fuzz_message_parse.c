@@ -1,24 +1,15 @@
 /* fuzz_message_parse: raw bytes into struct pd_message (MIME, charsets,
  * RFC 2047/2231, TNEF, HTML-only bodies) with the configured limits. */
 #include "fuzz.h"
-#include "src/intake.h"
 
 static struct pd_parse_limits lim;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct pd_config *cfg;
-	char *dir;
-
 	(void)argc;
 	(void)argv;
-	fuzz_common_init();
-	dir = fuzz_tmpdir();
-	cfg = fuzz_config(dir);	/* kept: lim points into it */
-	intake_parse_limits(cfg, &lim);
-	fuzz_rmtree(dir);
-	g_free(dir);
+	fuzz_parse_limits(&lim);
 	return 0;
 }
 

@@ -8,24 +8,15 @@
  *   2  the same, with one byte of the serialisation changed (where and
  *      to what follow from the input): a clean refusal or a message. */
 #include "fuzz.h"
-#include "src/intake.h"
 
 static struct pd_parse_limits lim;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct pd_config *cfg;
-	char *dir;
-
 	(void)argc;
 	(void)argv;
-	fuzz_common_init();
-	dir = fuzz_tmpdir();
-	cfg = fuzz_config(dir);	/* kept: lim points into it */
-	intake_parse_limits(cfg, &lim);
-	fuzz_rmtree(dir);
-	g_free(dir);
+	fuzz_parse_limits(&lim);
 	return 0;
 }
 
