@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parser.h"
 #include "cli_private.h"
 #include "config.h"
 #include "log.h"
@@ -147,6 +148,9 @@ cli_open(struct cli *c)
 	}
 	c->ctx_open = 1;
 	ctx_isolate_parsing(&c->ctx);	/* started when a command parses mail */
+	/* one thread here: the child is a fork, no second exec start-up */
+	if (c->ctx.parser != NULL)
+		parser_set_fork(c->ctx.parser, 1);
 	return 0;
 }
 

@@ -8,8 +8,10 @@
  * ran out of CPU time and the kernel sent SIGXCPU, or the wall-clock
  * deadline passed and we killed it) is reaped and its reason returned. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -41,6 +43,7 @@ struct pd_parser {
 	gint64	 memory;	/* bytes, 0 none */
 	GPid	 pid;		/* 0: no child running */
 	int	 fd;		/* our end of its socket */
+	int	 fork_only;	/* fork without exec (parser_set_fork) */
 	int	 sent;		/* a mail sent whose answer is not read yet */
 	size_t	 sent_len;	/* its length */
 	gint64	 deadline;	/* monotonic time its answer is due by */
@@ -243,22 +246,17 @@ child_one(int fd, int hook)
 	return rc;
 }
 
-int
-parser_child_main(int argc, char **argv)
+/* The child, exec'd or only forked: limits, then one mail after another
+ * on fd 0/1 until the parent goes away.  Never returns. */
+static G_GNUC_NORETURN void
+child_run(gint64 cpu, gint64 mem, gint64 ppid)
 {
-	gint64 mem;
-
-	if (argc < 2 || strcmp(argv[1], PARSER_ARG) != 0)
-		return -1;
-	if (argc != 5)
-		return 64;
-	child_cpu = g_ascii_strtoll(argv[2], NULL, 10);
-	mem = g_ascii_strtoll(argv[3], NULL, 10);
+	child_cpu = cpu;
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* a parent that died before the prctl (killed while we started)
 	 * sends no signal: we would parse what it sent, for no one */
-	if ((gint64)getppid() != g_ascii_strtoll(argv[4], NULL, 10))
+	if ((gint64)getppid() != ppid)
 		_exit(0);
 #ifndef PARSER_NO_AS_LIMIT
 	if (mem > 0) {
@@ -277,6 +275,17 @@ parser_child_main(int argc, char **argv)
 		if (child_one(STDIN_FILENO, getenv(TEST_ENV) != NULL) < 0)
 			_exit(0);
 	}
+}
+
+int
+parser_child_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], PARSER_ARG) != 0)
+		return -1;
+	if (argc != 5)
+		return 64;
+	child_run(g_ascii_strtoll(argv[2], NULL, 10),
+	    g_ascii_strtoll(argv[3], NULL, 10), g_ascii_strtoll(argv[4], NULL, 10));
 }
 
 /* ---- the parent ---- */
@@ -298,6 +307,65 @@ parser_pid(const struct pd_parser *p)
 	return p ? (int)p->pid : 0;
 }
 
+void
+parser_set_fork(struct pd_parser *p, int on)
+{
+	p->fork_only = on;
+}
+
+/* 1 when this process has one thread: only then is a fork without exec
+ * a whole, consistent copy (no lock held by a thread that is not there) */
+static int
+single_threaded(void)
+{
+	char buf[4096], *t;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((t = strstr(buf, "\nThreads:")) == NULL)
+		return 0;
+	return g_ascii_strtoll(t + 9, NULL, 10) == 1;
+}
+
+/* The child as a fork of this process, without the second start-up of
+ * an exec: the same code from child_run on, and, as g_spawn does for an
+ * exec'd one, no descriptor but its socket (as 0 and 1) and stderr. */
+static int
+spawn_fork(struct pd_parser *p, int sv[2], char **error_r)
+{
+	gint64 ppid = (gint64)getpid();
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		*error_r = g_strdup_printf("parser child: fork: %s", g_strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(sv[1], STDIN_FILENO) < 0 || dup2(sv[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		/* the database, the spool, the parent's socket end: gone */
+		if (close_range(STDERR_FILENO + 1, ~0U, 0) < 0) {
+			for (int fd = STDERR_FILENO + 1; fd < 65536; fd++)
+				close(fd);
+		}
+		child_run(p->cpu, p->memory, ppid);
+	}
+	close(sv[1]);
+	p->pid = pid;
+	p->fd = sv[0];
+	return 0;
+}
+
 static int
 spawn(struct pd_parser *p, char **error_r)
 {
@@ -310,6 +378,8 @@ spawn(struct pd_parser *p, char **error_r)
 		*error_r = g_strdup_printf("parser socket: %s", g_strerror(errno));
 		return -1;
 	}
+	if (p->fork_only && single_threaded())
+		return spawn_fork(p, sv, error_r);
 	g_snprintf(cpu, sizeof cpu, "%" G_GINT64_FORMAT, p->cpu);
 	g_snprintf(mem, sizeof mem, "%" G_GINT64_FORMAT, p->memory);
 	g_snprintf(ppid, sizeof ppid, "%d", (int)getpid());

@@ -30,6 +30,10 @@ struct pd_parser;
 /* A parser whose children get cpu_seconds of CPU per mail and memory
  * bytes of address space (0: no limit).  No process is started yet. */
 struct pd_parser *parser_new(gint64 cpu_seconds, gint64 memory);
+/* on: start children by fork() alone, without the exec (and its second
+ * process start-up), while this process has a single thread; a process
+ * with threads still execs.  For the one-shot command line tool. */
+void parser_set_fork(struct pd_parser *, int on);
 /* Parse raw in the child.  Returns an enum pd_parse_rc. */
 int parser_parse(struct pd_parser *, const char *raw, size_t len,
     const struct pd_parse_limits *lim, struct pd_message **msg_r, char **error_r);
