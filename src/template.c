@@ -9,6 +9,7 @@
  * line in the template already.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "html.h"
 #include "template.h"
@@ -216,6 +217,83 @@ read_template(const char *path, GPtrArray *errors)
 }
 
 /*
+ * The files read, per process (`outbox flush` renders every mail at
+ * send time, the daemon for as long as it runs): a file is read and
+ * checked once, and again when its inode, size or mtime changes, so an
+ * edited template is used for the next mail.  One stat a file a mail
+ * instead of open, read, UTF-8 check and close.
+ */
+struct tpl_file {
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+	char		*data;
+};
+
+static GHashTable *tpl_cache;	/* path -> struct tpl_file * */
+static unsigned int tpl_reads;	/* files read, for the unit test */
+
+static void
+tpl_file_free(gpointer p)
+{
+	struct tpl_file *f = p;
+
+	g_free(f->data);
+	g_free(f);
+}
+
+/* A copy of the checked contents of path, from the cache when the file
+ * is unchanged; NULL with the problem appended to errors. */
+static char *
+read_template_cached(const char *path, GPtrArray *errors)
+{
+	struct tpl_file *f;
+	struct stat sb;
+	char *data;
+
+	if (tpl_cache == NULL)
+		tpl_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		    tpl_file_free);
+	if (stat(path, &sb) < 0) {
+		g_hash_table_remove(tpl_cache, path);
+		add_error(errors, path, 0, "cannot be read");
+		return NULL;
+	}
+	f = g_hash_table_lookup(tpl_cache, path);
+	if (f != NULL && f->dev == sb.st_dev && f->ino == sb.st_ino &&
+	    f->size == sb.st_size && f->mtime.tv_sec == sb.st_mtim.tv_sec &&
+	    f->mtime.tv_nsec == sb.st_mtim.tv_nsec)
+		return g_strdup(f->data);
+	g_hash_table_remove(tpl_cache, path);
+	tpl_reads++;
+	if ((data = read_template(path, errors)) == NULL)
+		return NULL;
+	f = g_new0(struct tpl_file, 1);
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	f->size = sb.st_size;
+	f->mtime = sb.st_mtim;
+	f->data = g_strdup(data);
+	g_hash_table_insert(tpl_cache, g_strdup(path), f);
+	return data;
+}
+
+unsigned int
+template_files_read(void)
+{
+	return tpl_reads;
+}
+
+void
+template_cache_clear(void)
+{
+	if (tpl_cache != NULL)
+		g_hash_table_destroy(tpl_cache);
+	tpl_cache = NULL;
+}
+
+/*
  * Render txt (and html when not NULL) into out, every problem appended
  * to errors.  Returns 0 when there was none.
  */
@@ -229,7 +307,7 @@ render_files(const char *txt, const char *html, GHashTable *vars,
 	int body_line = 3;
 
 	memset(out, 0, sizeof(*out));
-	if ((data = read_template(txt, errors)) == NULL)
+	if ((data = read_template_cached(txt, errors)) == NULL)
 		return -1;
 	nl = strchr(data, '\n');
 	if (!g_str_has_prefix(data, "Subject:")) {
@@ -260,7 +338,7 @@ render_files(const char *txt, const char *html, GHashTable *vars,
 	out->subject = subject;
 	out->text = body;
 
-	if (html != NULL && (data = read_template(html, errors)) != NULL) {
+	if (html != NULL && (data = read_template_cached(html, errors)) != NULL) {
 		out->html = render_body(data, data + strlen(data), 1, vars,
 		    M_HTML, html, errors);
 		g_free(data);

@@ -24,6 +24,11 @@ struct pd_rendered {
 int template_render(const char *dir, const char *queue_dir, const char *event,
     GHashTable *vars, struct pd_rendered *out, char **error_r);
 void template_rendered_clear(struct pd_rendered *);
+/* Template files are kept read per process and read again when they
+ * change (inode, size, mtime).  How many reads so far (tests), and
+ * forget them all. */
+unsigned int template_files_read(void);
+void template_cache_clear(void);
 
 /* Render every event's template(s) in dir (and queue_dir) with sample
  * values, appending each problem to errors ("FILE:LINE: message").

@@ -6,6 +6,7 @@
 # `make bench` runs it from the build folder; PD overrides ./postdesk.
 # Sizes can be lowered for a quick look: BENCH_IMPORT, BENCH_DELIVER,
 # BENCH_FLUSH (mails); the whole run is bounded to about 10 minutes.
+# BENCH_ONLY=flush runs only the outbox flush (its import included).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -16,6 +17,7 @@ OUT=$PWD/bench.out
 N_IMPORT=${BENCH_IMPORT:-10000}
 N_DELIVER=${BENCH_DELIVER:-1000}
 N_FLUSH=${BENCH_FLUSH:-5000}
+ONLY=${BENCH_ONLY:-}
 # Per-step limits (seconds): a step over its limit is stopped and the
 # figure is reported for what it did, marked TIMEOUT.
 T_IMPORT=170 T_DELIVER=75 T_FLUSH_IMPORT=90 T_FLUSH=120
@@ -156,15 +158,21 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 echo "# postdesk bench: $PD"
 echo "# machine: $MACHINE"
 echo "# generating mail (genmbox.py, seeded) ..."
+if [ "$ONLY" != flush ]; then
 $PY "$HERE/genmbox.py" --count "$N_IMPORT" --customers 2000 --seed 1 "$TMP/import.mbox" &&
-$PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TMP/deliver" &&
-$PY "$HERE/genmbox.py" --count "$N_FLUSH" --distinct --replies 0 --seed 3 "$TMP/flush.mbox" || {
+$PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TMP/deliver" || {
 	echo "bench: genmbox.py failed" >&2
 	exit 1
 }
 MBOX_BYTES=$(stat -c %s "$TMP/import.mbox")
+fi
+$PY "$HERE/genmbox.py" --count "$N_FLUSH" --distinct --replies 0 --seed 3 "$TMP/flush.mbox" || {
+	echo "bench: genmbox.py failed" >&2
+	exit 1
+}
 MAIL_DESC="typical 4 KB mail: seeded mix, 75% text/plain ~3.5 KB, 15% +HTML alternative, 10% +attachment, 20% [TKT] replies, 15% QP UTF-8, 2000 senders"
 
+if [ "$ONLY" != flush ]; then
 # 1. Bulk import into an empty database.
 instance import
 export POSTDESK_CONF=$TMP/import/etc/postdesk.conf
@@ -290,6 +298,7 @@ for w in 1 2; do
 	    "$ndone \`postdesk deliver\` processes (one per mail, stdin from file, spawned by python), $w worker(s), empty db, same mail mix (seed 2); $n messages stored, $fails non-zero exits; $rc; ${secs}s; $MACHINE"
 	[ "$w" = 1 ] && fig deliver.peak_rss "$(mib "$rss")" MiB "largest max RSS of one \`postdesk deliver\` process, serial run"
 done
+fi	# BENCH_ONLY
 
 # 3. outbox flush to Postfix's smtp-sink (accepts, keeps nothing).
 port=$(free_port)
@@ -316,10 +325,11 @@ if [ "$up" = 1 ]; then
 	read -r isecs _ irc _ < <(drive run "$T_FLUSH_IMPORT" "$TMP/flush-import.log" - "$PD" import "$TMP/flush.mbox")
 	queued=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='queued'")
 	rcpts=$(drive sql "$db" "SELECT count(*) FROM outbox_rcpts r JOIN outbox o ON o.id=r.outbox_id WHERE o.status='queued'")
-	read -r secs rss rc _ < <(drive run "$T_FLUSH" "$TMP/flush.log" - "$PD" outbox flush)
+	read -r secs rss rc _ _ cpu < <(drive run "$T_FLUSH" "$TMP/flush.log" - "$PD" outbox flush)
 	sent=$(drive sql "$db" "SELECT count(*) FROM outbox WHERE status='sent'")
 	fig flush.rate "$(rate "$sent" "$secs")" mails/s \
 	    "\`postdesk outbox flush\` of $queued queued rows ($rcpts recipients) queued by importing $N_FLUSH new-ticket mails from distinct senders (import exit $irc, ${isecs}s); $sent rows sent to Postfix's smtp-sink on 127.0.0.1:$port; exit $rc; ${secs}s; $MACHINE"
+	fig flush.rate.cpu "$(rate "$sent" "$cpu")" mails/s "same run: rows sent / CPU seconds (user + sys ${cpu}s) of the flush process, load $(cut -d' ' -f1 /proc/loadavg)"
 	fig flush.peak_rss "$(mib "$rss")" MiB "max RSS of the postdesk outbox flush process, same run"
 	[ "$rc" = 0 ] || echo "# flush said: $(tail -3 "$TMP/flush.log")"
 else

@@ -1,5 +1,8 @@
 /* test_template.c: rendering, errors with FILE:LINE, per-queue
  * override, and check_all over the shipped templates and a broken set. */
+#include <stdio.h>
+#include <utime.h>
+
 #include <glib/gstdio.h>
 
 #include "test.h"
@@ -306,6 +309,87 @@ check_all(const char *conf, const char *dir)
 	g_free(qdir);
 }
 
+/* Rewrite path in place: same inode, same size, mtime set to t. */
+static void
+rewrite_in_place(const char *path, const char *content, time_t t)
+{
+	FILE *fp = fopen(path, "w");
+	struct utimbuf ub = { t, t };
+
+	TEST_OK(fp != NULL, "open %s", path);
+	if (fp == NULL)
+		return;
+	fputs(content, fp);
+	fclose(fp);
+	TEST_INT(utime(path, &ub), 0, "utime %s", path);
+}
+
+/* The per-process cache: an unchanged file is read once, a changed one
+ * (in place, replaced, an HTML part added, removed) again. */
+static void
+cache(const char *top, GHashTable *vars)
+{
+	char *dir = g_build_filename(top, "cache", NULL);
+	struct pd_rendered r;
+	char *err = NULL, *txt = g_build_filename(dir, "ticket_closed.txt", NULL);
+	char *html = g_build_filename(dir, "ticket_closed.html", NULL);
+	unsigned int n0;
+
+	g_mkdir(dir, 0700);
+	template_cache_clear();
+	put(dir, "ticket_closed.txt", "Subject: A {{ticket_ref}}\n\nbody A\n");
+	n0 = template_files_read();
+	for (int i = 0; i < 3; i++) {
+		TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), 0,
+		    "cache: render %d", i);
+		TEST_STR(r.subject, "A TKT-0042", "cache: subject %d", i);
+		TEST_STR(r.text, "body A\n", "cache: text %d", i);
+		template_rendered_clear(&r);
+	}
+	TEST_INT(template_files_read() - n0, 1, "cache: three renders, one read");
+
+	/* same inode and size, only the mtime tells */
+	rewrite_in_place(txt, "Subject: B {{ticket_ref}}\n\nbody B\n", 1000000000);
+	TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), 0,
+	    "cache: render after edit in place");
+	TEST_STR(r.subject, "B TKT-0042", "cache: edited subject used");
+	TEST_STR(r.text, "body B\n", "cache: edited body used");
+	template_rendered_clear(&r);
+	TEST_INT(template_files_read() - n0, 2, "cache: the edited file read again");
+
+	/* replaced by rename (a new inode), as editors and deploys do */
+	put(dir, "ticket_closed.txt", "Subject: C\n\nbody C, longer\n");
+	TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), 0,
+	    "cache: render after replace");
+	TEST_STR(r.text, "body C, longer\n", "cache: replaced file used");
+	TEST_OK(r.html == NULL, "cache: no html yet");
+	template_rendered_clear(&r);
+
+	/* an HTML part added later is used */
+	put(dir, "ticket_closed.html", "<p>{{ticket_ref}}</p>\n");
+	TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), 0,
+	    "cache: render with html");
+	TEST_STR(r.html, "<p>TKT-0042</p>\n", "cache: html added later used");
+	template_rendered_clear(&r);
+	TEST_INT(template_files_read() - n0, 4, "cache: txt and the new html read");
+	TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), 0,
+	    "cache: render again");
+	template_rendered_clear(&r);
+	TEST_INT(template_files_read() - n0, 4, "cache: nothing read when nothing changed");
+
+	/* a removed template is missed, not served from memory */
+	g_unlink(html);
+	g_unlink(txt);
+	TEST_INT(template_render(dir, NULL, "ticket_closed", vars, &r, &err), -1,
+	    "cache: removed template fails");
+	TEST_STR(err, "no template for ticket_closed", "cache: removed template's error");
+	g_free(err);
+	g_free(txt);
+	g_free(html);
+	g_rmdir(dir);
+	g_free(dir);
+}
+
 int
 main(void)
 {
@@ -325,6 +409,7 @@ main(void)
 	g_mkdir(scratch, 0700);
 	table(scratch, vars);
 	override_and_html(scratch, vars);
+	cache(scratch, vars);
 	check_all(conf, dir);
 	shipped(conf, vars);
 
