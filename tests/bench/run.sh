@@ -6,7 +6,8 @@
 # `make bench` runs it from the build folder; PD overrides ./postdesk.
 # Sizes can be lowered for a quick look: BENCH_IMPORT, BENCH_DELIVER,
 # BENCH_FLUSH (mails); the whole run is bounded to about 10 minutes.
-# BENCH_ONLY=flush runs only the outbox flush (its import included).
+# BENCH_ONLY=flush runs only the outbox flush (its import included);
+# BENCH_ONLY=deliver only the deliver part.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -116,7 +117,8 @@ run.cpu_before = 0.0
 
 def deliver(timeout, workers, pd, folder):
     """`postdesk deliver` once per file, WORKERS at a time, until the files
-    or the time run out: seconds, mails done, failures, peak RSS."""
+    or the time run out: seconds, mails done, failures, peak RSS, status,
+    CPU seconds (user + sys) of all the deliver processes."""
     files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
     deadline = time.monotonic() + timeout
     fails = []
@@ -133,9 +135,10 @@ def deliver(timeout, workers, pd, folder):
     with ThreadPoolExecutor(max_workers=workers) as ex:
         done = sum(1 for r in ex.map(one, files) if r is not None)
     secs = time.monotonic() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print("%.3f %d %d %d %s" % (secs, done, len(fails), rss,
-                                "TIMEOUT" if done < len(files) else "0"))
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("%.3f %d %d %d %s %.3f" % (secs, done, len(fails), ru.ru_maxrss,
+                                     "TIMEOUT" if done < len(files) else "0",
+                                     ru.ru_utime + ru.ru_stime))
 
 def sql(db, q):
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
@@ -158,7 +161,12 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 echo "# postdesk bench: $PD"
 echo "# machine: $MACHINE"
 echo "# generating mail (genmbox.py, seeded) ..."
-if [ "$ONLY" != flush ]; then
+if [ "$ONLY" = deliver ]; then
+$PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TMP/deliver" || {
+	echo "bench: genmbox.py failed" >&2
+	exit 1
+}
+elif [ "$ONLY" != flush ]; then
 $PY "$HERE/genmbox.py" --count "$N_IMPORT" --customers 2000 --seed 1 "$TMP/import.mbox" &&
 $PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TMP/deliver" || {
 	echo "bench: genmbox.py failed" >&2
@@ -166,13 +174,16 @@ $PY "$HERE/genmbox.py" --count "$N_DELIVER" --customers 2000 --seed 2 --dir "$TM
 }
 MBOX_BYTES=$(stat -c %s "$TMP/import.mbox")
 fi
+if [ "$ONLY" != deliver ]; then
 $PY "$HERE/genmbox.py" --count "$N_FLUSH" --distinct --replies 0 --seed 3 "$TMP/flush.mbox" || {
 	echo "bench: genmbox.py failed" >&2
 	exit 1
 }
+fi
 MAIL_DESC="typical 4 KB mail: seeded mix, 75% text/plain ~3.5 KB, 15% +HTML alternative, 10% +attachment, 20% [TKT] replies, 15% QP UTF-8, 2000 senders"
 
 if [ "$ONLY" != flush ]; then
+if [ "$ONLY" != deliver ]; then
 # 1. Bulk import into an empty database.
 instance import
 export POSTDESK_CONF=$TMP/import/etc/postdesk.conf
@@ -286,19 +297,24 @@ fig import.rate.1m.cpu "$(rate "$nb" "$bcpu")" mails/s "same run: messages / CPU
 fig import.rate.1m_ratio "$($PY -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2]) if float(sys.argv[2]) else 0))" "$(rate "$nb" "$secs")" "$(rate "$(drive sql "$TMP/import/var/postdesk.db" "SELECT count(*) FROM messages")" "$IMPORT_SECS")")" x \
     "import.rate.1m / import.rate"
 rm -rf "$TMP/big"
+fi	# BENCH_ONLY=deliver
 
 # 2. deliver, one process per mail, serial then 2 workers, each into
 # its own empty database.
 for w in 1 2; do
 	instance deliver$w
 	export POSTDESK_CONF=$TMP/deliver$w/etc/postdesk.conf
-	read -r secs ndone fails rss rc < <(drive deliver "$T_DELIVER" "$w" "$PD" "$TMP/deliver")
+	read -r secs ndone fails rss rc dcpu < <(drive deliver "$T_DELIVER" "$w" "$PD" "$TMP/deliver")
 	n=$(drive sql "$TMP/deliver$w/var/postdesk.db" "SELECT count(*) FROM messages")
 	fig "deliver.rate.w$w" "$(rate "$ndone" "$secs")" mails/s \
 	    "$ndone \`postdesk deliver\` processes (one per mail, stdin from file, spawned by python), $w worker(s), empty db, same mail mix (seed 2); $n messages stored, $fails non-zero exits; $rc; ${secs}s; $MACHINE"
+	fig "deliver.rate.w$w.cpu" "$(rate "$ndone" "$dcpu")" mails/s \
+	    "same run: deliver processes / their CPU seconds, user+sys, parser children included (${dcpu}s)"
 	[ "$w" = 1 ] && fig deliver.peak_rss "$(mib "$rss")" MiB "largest max RSS of one \`postdesk deliver\` process, serial run"
 done
 fi	# BENCH_ONLY
+# BENCH_ONLY=deliver: nothing more
+[ "$ONLY" = deliver ] && exit 0
 
 # 3. outbox flush to Postfix's smtp-sink (accepts, keeps nothing).
 port=$(free_port)
