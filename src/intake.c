@@ -1058,7 +1058,7 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 			goto out;
 		}
 	}
-	if (store_raw_put(ctx->store, raw, len, sha, &err) < 0)
+	if (store_raw_put(ctx->store, raw, len, sha, in.now, &err) < 0)
 		goto tempfail;
 	if (!parsed)
 		rc = quarantine(&in, perr, &err);
@@ -1086,7 +1086,7 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 		err = NULL;
 		in.src = &s2;
 		if (store_begin(ctx->store, &err) < 0 ||
-		    store_raw_put(ctx->store, raw, len, sha, &err) < 0 ||
+		    store_raw_put(ctx->store, raw, len, sha, in.now, &err) < 0 ||
 		    quarantine(&in, why, &err) < 0 ||
 		    store_seen_add(ctx->store, parsed ? in.msg->message_id : NULL, sha, in.now,
 		    "quarantined", &err) < 0 ||

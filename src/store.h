@@ -148,10 +148,11 @@ int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **e
 /* Raw bytes kept once by their SHA-256: in the raw_mail row up to
  * STORE_RAW_INLINE bytes (gzip-compressed when that is smaller: then
  * length(data) < size), else in spool/raw/AB/SHA256 (written and fsynced
- * once). */
+ * once).  stored_at is NOW, the time the intake began, so that a mail
+ * is never later than the mails it caused. */
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const void *data, size_t len, const char *sha256,
-    char **error_r);
+    gint64 now, char **error_r);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
 int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);

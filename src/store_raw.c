@@ -145,7 +145,7 @@ store_blob_get(struct pd_store *st, const char *sha256, GBytes **data_r, char **
 
 int
 store_raw_put(struct pd_store *st, const void *data, size_t len, const char *sha256,
-    char **error_r)
+    gint64 now, char **error_r)
 {
 	char *path;
 	int rc;
@@ -163,7 +163,7 @@ store_raw_put(struct pd_store *st, const void *data, size_t len, const char *sha
 		gz = convert_all(st->gz, data, len, len > 0 ? len - 1 : 0);
 		rc = store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, "
 		    "stored_at, data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len,
-		    util_now(), gz ? gz->data : data, gz ? (size_t)gz->len : len);
+		    now, gz ? gz->data : data, gz ? (size_t)gz->len : len);
 		if (gz)
 			g_byte_array_unref(gz);
 		return rc;
@@ -174,7 +174,7 @@ store_raw_put(struct pd_store *st, const void *data, size_t len, const char *sha
 	if (rc < 0)
 		return -1;
 	return store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, stored_at) "
-	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, util_now());
+	    "VALUES (?, ?, ?)", "sii", sha256, (gint64)len, now);
 }
 
 int

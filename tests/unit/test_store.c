@@ -961,22 +961,28 @@ test_bulk_fts_raw(void)
 	for (int i = 0; i < 200; i++)
 		g_string_append(raw, "A line of an ordinary mail that repeats itself.\r\n");
 	sha = util_sha256_hex(raw->str, raw->len);
-	TEST_INT(store_raw_put(st, raw->str, raw->len, sha, &err), 0, "raw_put text");
+	TEST_INT(store_raw_put(st, raw->str, raw->len, sha, 1234, &err), 0, "raw_put text");
 	{
 		sqlite3_stmt *s = NULL;
 		sqlite3 *db = NULL;
 		int stored = -1;
+		gint64 at = -1;
 		if (sqlite3_open(path, &db) == SQLITE_OK &&
-		    sqlite3_prepare_v2(db, "SELECT length(data) FROM raw_mail WHERE sha256 = ?",
-		    -1, &s, NULL) == SQLITE_OK) {
+		    sqlite3_prepare_v2(db, "SELECT length(data), stored_at FROM raw_mail "
+		    "WHERE sha256 = ?", -1, &s, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(s, 1, sha, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) == SQLITE_ROW)
+			if (sqlite3_step(s) == SQLITE_ROW) {
 				stored = sqlite3_column_int(s, 0);
+				at = sqlite3_column_int64(s, 1);
+			}
 		}
 		sqlite3_finalize(s);
 		sqlite3_close(db);
 		TEST_OK(stored > 0 && stored < (int)raw->len / 4,
 		    "text mail kept compressed (%d of %zu bytes)", stored, raw->len);
+		/* The intake's time, not the clock's: a slow parse must not
+		 * put the mail after the acknowledgement it caused. */
+		TEST_INT(at, 1234, "stored_at is the time given");
 	}
 	TEST_INT(store_raw_get(st, sha, &got, &err), 1, "raw_get compressed");
 	TEST_OK(got && g_bytes_get_size(got) == raw->len &&
@@ -1010,7 +1016,7 @@ test_quarantine_stats_raw(void)
 
 	/* raw_put: small mail in the database, once; big mail in
 	 * spool/raw/AB/SHA, once. */
-	TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, &err), 0, "raw_put");
+	TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, 1000, &err), 0, "raw_put");
 	rp = store_raw_path(st, sha1);
 	TEST_OK(!g_file_test(rp, G_FILE_TEST_EXISTS), "a small raw mail makes no spool file");
 	g_free(rp);
@@ -1022,7 +1028,7 @@ test_quarantine_stats_raw(void)
 		    "small raw bytes back");
 		if (got)
 			g_bytes_unref(got);
-		TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, &err), 0,
+		TEST_INT(store_raw_put(st, raw1, strlen(raw1), sha1, 1000, &err), 0,
 		    "raw_put again");
 		TEST_INT(store_raw_get(st, "0000", &got, &err), 0, "raw_get unknown");
 	}
@@ -1033,7 +1039,7 @@ test_quarantine_stats_raw(void)
 
 		memset(big, 'x', blen);
 		bsha = util_sha256_hex(big, blen);
-		TEST_INT(store_raw_put(st, big, blen, bsha, &err), 0, "raw_put big");
+		TEST_INT(store_raw_put(st, big, blen, bsha, 1000, &err), 0, "raw_put big");
 		rp = store_raw_path(st, bsha);
 		{
 			char sub[3] = { bsha[0], bsha[1], 0 };
@@ -1044,7 +1050,7 @@ test_quarantine_stats_raw(void)
 		    memcmp(data, big, len) == 0, "big raw bytes written to the spool");
 		g_free(data);
 		TEST_INT(stat(rp, &sb1), 0, "stat raw");
-		TEST_INT(store_raw_put(st, big, blen, bsha, &err), 0, "raw_put big again");
+		TEST_INT(store_raw_put(st, big, blen, bsha, 1000, &err), 0, "raw_put big again");
 		TEST_INT(stat(rp, &sb2), 0, "stat raw again");
 		TEST_OK(sb1.st_ino == sb2.st_ino && sb1.st_mtime == sb2.st_mtime,
 		    "content-addressed: second put leaves the file alone");
@@ -1184,7 +1190,7 @@ test_quarantine_stats_raw(void)
 
 		must(store_open(path, badspool, &bad, &err), err, "open with a bad spool");
 		TEST_INT(store_error_transient(bad), 0, "no transient error before");
-		TEST_INT(store_raw_put(bad, raw2, len2, sha2, &err), -1,
+		TEST_INT(store_raw_put(bad, raw2, len2, sha2, 1000, &err), -1,
 		    "raw_put into an unwritable spool fails");
 		TEST_OK(err != NULL, "with an error: %s", err ? err : "(null)");
 		TEST_INT(store_error_transient(bad), 1, "and it is transient");
