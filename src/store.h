@@ -401,8 +401,12 @@ int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **er
 /* The agent (any case) has seen every message of the ticket so far. */
 int store_read_mark(struct pd_store *, const char *staff, gint64 ticket_id, gint64 now,
     char **error_r);
-/* Customer messages on the ticket the agent has not seen (count). */
-int store_ticket_unread(struct pd_store *, const char *staff, gint64 ticket_id, int *unread_r,
+/* Which of the n tickets ids[] hold a customer message the agent (any
+ * case) has not seen: unread_r[i] 1 or 0.  One query for a page. */
+int store_tickets_unread(struct pd_store *, const char *staff, const gint64 *ids, guint n,
+    guint8 *unread_r, char **error_r);
+/* Tickets assigned to the agent (any case) that are not closed. */
+int store_staff_mine_count(struct pd_store *, const char *staff, int *count_r,
     char **error_r);
 /* The ticket's CSAT rating and comment (g_free; NULL when none). */
 int store_ticket_csat(struct pd_store *, gint64 ticket_id, char **rating_r, char **comment_r,

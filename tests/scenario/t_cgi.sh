@@ -82,7 +82,7 @@ PORT=$(free_port)
 mkdir -p "$TMP/www/staff"
 ln -s "$(cd "$(dirname "$CGI")" && pwd)/postdesk.cgi" "$TMP/www/postdesk.cgi"
 ln -s "$(cd "$(dirname "$CGI")" && pwd)/postdesk.cgi" "$TMP/www/staff/postdesk.cgi"
-printf 'alice@example.com:wonderland\nmallory@example.net:sneaky\n' > "$TMP/htpasswd"
+printf 'alice@example.com:wonderland\nmallory@example.net:sneaky\nbob@example.com:builder\n' > "$TMP/htpasswd"
 cat > "$TMP/lighttpd.conf" <<EOF
 server.modules = ( "mod_auth", "mod_authn_file", "mod_cgi", "mod_setenv" )
 server.document-root = "$TMP/www"
@@ -309,6 +309,28 @@ else
 	ok "phone screenshot over 5 KB" test "$(stat -c %s "$TMP/page.png" 2>/dev/null || echo 0)" -gt 5120
 	[ -n "${T_KEEP_PNG:-}" ] && cp "$TMP/page.png" "$T_KEEP_PNG"
 fi
+
+# The "mine (N)" tab at more tickets than a page: every ticket assigned to
+# the agent (in any case) that is not closed, exactly (issue 12: counted
+# from an index, no longer from the newest 1000 assigned tickets).
+$PY - "$TMP/var/postdesk.db" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN")
+rows = []
+for i in range(1, 1201):	# alice: 1200, a quarter of them closed
+    rows.append(("alice@example.com", ("open", "closed", "resolved", "waiting")[i % 4]))
+rows += [("ALICE@Example.COM", "in_progress")] * 5 + [("bob@example.com", "open")] * 7
+for n, (who, st) in enumerate(rows):
+    db.execute("INSERT INTO tickets (ref, subject, status, queue, assignee, customer_id, "
+               "created_at, updated_at) VALUES (?, 'Load', ?, 'Support', ?, 1, ?, ?)",
+               ("LOAD-%05d" % n, st, who, 1700000000 + n, 1700000000 + n))
+db.execute("COMMIT")
+PYEOF
+is "staff list at 1212 more tickets" "$(http GET "$BASE/staff/postdesk.cgi?view=staff" "" alice@example.com:wonderland)" 200
+ok "mine: alice's 905 tickets not closed (900 + 5 in another case)" body_has '>mine (905)</a>'
+is "bob's list" "$(http GET "$BASE/staff/postdesk.cgi?view=staff" "" bob@example.com:builder)" 200
+ok "mine: bob's 7" body_has '>mine (7)</a>'
 
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
 ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err' '$TMP/lighttpd.stderr'"
