@@ -171,6 +171,20 @@ list_item(struct pd_ctx *ctx, GString *b, const struct list_query *q,
 	g_free(when);
 }
 
+/* How many messages the search matched; beyond CGI_SEARCH_MAX, that
+ * only the newest are listed (the page never sorts every match). */
+static void
+search_found(GString *b, int matches)
+{
+	if (matches > CGI_SEARCH_MAX)
+		g_string_append_printf(b, "<p class=\"found\">More than %d messages match: the "
+		    "list holds the tickets of the newest %d. Add a word to narrow the search."
+		    "</p>\n", CGI_SEARCH_MAX, CGI_SEARCH_MAX);
+	else
+		g_string_append_printf(b, "<p class=\"found\">%d message%s match%s.</p>\n",
+		    matches, matches == 1 ? "" : "s", matches == 1 ? "es" : "");
+}
+
 /* The cards of the page, their unread marks read in one query. */
 static void
 list_items(struct pd_ctx *ctx, GString *b, const struct list_query *q,
@@ -205,13 +219,14 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 	GPtrArray *pairs = NULL, *tickets = NULL, *shown, *names, *queues;
 	char *err = NULL;
 	guint total = 0;
-	int mine = 0;
+	int mine = 0, matches = -1;
 	gint64 now = util_now();
 
 	f.status = q->status;
 	f.queue = q->queue;
 	f.assignee = q->mine ? me->email : q->assignee;
 	f.search = q->search;
+	f.search_max = CGI_SEARCH_MAX;
 	/* Priority and label are filtered here, so those pages are cut here. */
 	if (q->prio == NULL && q->label == NULL) {
 		f.limit = CGI_PAGE_SIZE + 1;
@@ -219,7 +234,9 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 	}
 	if (store_ticket_counts(ctx->store, &pairs, &err) < 0 ||
 	    store_ticket_list(ctx->store, &f, &tickets, &err) < 0 ||
-	    store_staff_mine_count(ctx->store, me->email, &mine, &err) < 0) {
+	    store_staff_mine_count(ctx->store, me->email, &mine, &err) < 0 ||
+	    (q->search && store_search_count(ctx->store, q->search, CGI_SEARCH_MAX, &matches,
+	    &err) < 0)) {
 		log_warnx("staff list: %s", err);
 		g_free(err);
 		if (pairs)
@@ -294,6 +311,8 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 	html_escape_append(b, q->label ? q->label : "");
 	g_string_append(b, "\"></label> <button type=\"submit\">Filter</button></form>\n");
 
+	if (matches >= 0)
+		search_found(b, matches);
 	list_items(ctx, b, q, me, shown, current, now);
 	g_string_append(b, "</ul>\n");
 	if (shown->len == 0)
@@ -329,6 +348,8 @@ list_query(const struct req *r, struct list_query *q)
 	q->prio = cgi_param_set(r, "priority");
 	q->label = cgi_param_set(r, "label");
 	q->search = cgi_param_set(r, "q");
+	if (q->search && q->search[strspn(q->search, " \t\r\n")] == '\0')
+		q->search = NULL;	/* blanks: the whole list */
 	q->queue = cgi_param_set(r, "queue");
 	q->assignee = cgi_param_set(r, "assignee");
 	q->mine = cgi_param_set(r, "mine") != NULL;

@@ -94,6 +94,9 @@ struct pd_ticket_filter {
 	const char *search;		/* FTS5 text, quoted as a phrase per word */
 	int	 limit;			/* 0: none */
 	int	 offset;
+	int	 search_max;		/* search: the tickets of the newest
+					 * search_max matching messages only
+					 * (0: of every match) */
 };
 
 /* The database at path, and the spool folder that holds the raw mail
@@ -205,6 +208,10 @@ int store_ticket_by_message_id(struct pd_store *, const char *message_id,
 /* Tickets matching f, newest update first.  GPtrArray of struct pd_ticket *. */
 int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r);
+/* Messages a search (as store_ticket_list's) matches, counted up to
+ * max + 1 at most: *count_r > max says "more than max". */
+int store_search_count(struct pd_store *, const char *search, int max, int *count_r,
+    char **error_r);
 /* Move the messages, participants and labels of from into into and
  * mark from merged (its status is the lifecycle's: ticket.c). */
 int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
