@@ -994,14 +994,21 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 	gint64 id;
 
 	const char *vis = m->visible_text;
+	gint64 vlen = 0;
 
+	/* the start of the body: its length only (sql/013) */
 	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)
 		vis = NULL;
+	else if (vis != NULL && *vis && m->body && g_str_has_prefix(m->body, vis)) {
+		vlen = (gint64)strlen(vis);
+		vis = NULL;
+	}
 	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
-	    "from_name, date, subject, body, visible_text, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssssi", m->ticket_id, m->kind,
-	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
-	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+	    "from_name, date, subject, body, visible_text, visible_len, raw_sha256, class, auto) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssnssi", m->ticket_id,
+	    m->kind, m->message_id, m->from_addr, m->from_name, m->date, m->subject ?
+	    m->subject : "", m->body ? m->body : "", vis, vlen, m->raw_sha256, m->class,
+	    (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	/* Inside a bulk transaction the full-text index is written once, at
@@ -1071,7 +1078,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	int rc;
 
 	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
-	    "date, subject, body, raw_sha256, class, auto, COALESCE(visible_text, body) "
+	    "date, subject, body, raw_sha256, class, auto, " STORE_VISIBLE_SQL " "
 	    "FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);

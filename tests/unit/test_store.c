@@ -387,6 +387,55 @@ test_tickets(struct pd_store *st)
 	store_ticket_free(g);
 }
 
+/* The visible text comes back as stored whether it is the body's start
+ * (kept as a length, sql/013), other text, empty, or the body itself. */
+static void
+test_visible(struct pd_store *st)
+{
+	static const struct {
+		const char *body, *visible, *want;
+	} rows[] = {
+		{ "Thanks!\n\n> quoted", "Thanks!", "Thanks!" },
+		{ "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94 ok\n> q", "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94",
+		    "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94" },
+		{ "> quoted\nnew text below", "new text below", "new text below" },
+		{ "> only a quote", "", "" },
+		{ "whole", "whole", "whole" },
+		{ "none given", NULL, "none given" },
+	};
+	gint64 tid = new_ticket(st, "vera@example.net", "Visible", "open", "Support", NULL, 2000);
+	GPtrArray *msgs = NULL;
+	char *err = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct pd_stored_message m = { 0 };
+		char *body = NULL, *vis = NULL;
+		gint64 id = 0, got = 0;
+
+		m.ticket_id = tid;
+		m.kind = "customer";
+		m.date = 1000;
+		m.body = (char *)rows[i].body;
+		m.visible_text = (char *)rows[i].visible;
+		must(store_message_add(st, &m, &id, &err), err, "message_add");
+		TEST_INT(store_message_texts(st, 0, id, &got, &body, &vis, &err), 1,
+		    "message_texts %zu", i);
+		TEST_STR(body, rows[i].body, "message_texts %zu: body", i);
+		TEST_STR(vis, rows[i].want, "message_texts %zu: visible", i);
+		g_free(body);
+		g_free(vis);
+	}
+	must(store_messages(st, tid, 1, &msgs, &err), err, "messages");
+	TEST_INT((int)msgs->len, (int)G_N_ELEMENTS(rows), "messages: all of them");
+	for (guint i = 0; i < msgs->len && i < G_N_ELEMENTS(rows); i++) {
+		const struct pd_stored_message *m = msgs->pdata[i];
+
+		TEST_STR(m->body, rows[i].body, "messages %u: body", i);
+		TEST_STR(m->visible_text, rows[i].want, "messages %u: visible", i);
+	}
+	g_ptr_array_unref(msgs);
+}
+
 static void
 test_message_ids(struct pd_store *st)
 {
@@ -1346,6 +1395,7 @@ main(void)
 	test_message_ids(st);
 	test_participants_labels_merge(st);
 	test_messages(st);
+	test_visible(st);
 	store_close(st);
 	test_list();
 	test_staff_page();
