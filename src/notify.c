@@ -214,7 +214,7 @@ mail_params(const struct pd_notice *n, const struct pd_queue *q, GHashTable *var
 	g_hash_table_iter_init(&it, vars);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		/* the constant and the derived ones are made again */
-		if (strcmp(k, "commands_help") == 0 || strcmp(k, "rating_url") == 0 ||
+		if (strcmp(k, "commands_help") == 0 || g_str_has_prefix(k, "rating_url") ||
 		    strcmp(k, "status_url") == 0 || strcmp(k, "queue") == 0 ||
 		    (strcmp(k, "message") == 0 && mref->kind != MSG_NONE))
 			continue;
@@ -476,6 +476,10 @@ notify_render(struct pd_ctx *ctx, const struct pd_outbox_body *b, GByteArray **r
 		char *u = notify_status_url(ctx, ref);
 
 		g_hash_table_insert(vars, g_strdup("rating_url"), g_strdup_printf("%s&rate=1", u));
+		/* made again, not kept: five links were half of a row's params */
+		for (int i = 1; i <= 5; i++)
+			g_hash_table_insert(vars, g_strdup(rating_vars[i - 1]),
+			    g_strdup_printf("%s&rate=%d#rate", u, i));
 		g_hash_table_insert(vars, g_strdup("status_url"), u);
 	}
 	if (mkind != MSG_NONE) {

@@ -784,10 +784,14 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
 
+	if (fts && *fts == '\0')	/* blanks only: no search (FTS5 refuses "") */
+		g_clear_pointer(&fts, g_free);
+
 	/* Without a search the newest come first from tickets_updated; with
 	 * one, the matching tickets are found first and sorted (+: not by
 	 * walking that index, which would probe the match list for most of
-	 * the tickets when a word is rare). */
+	 * the tickets when a word is rare); search_max keeps the newest
+	 * matches only (FTS5 reads its rowids backwards, no sort). */
 	if (fts == NULL)
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
@@ -799,13 +803,30 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
 		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
 		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND t.id IN "
-		    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-		    "WHERE messages_fts MATCH ?4) "
-		    "ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
+		    "(SELECT m.ticket_id FROM (SELECT rowid FROM messages_fts WHERE messages_fts "
+		    "MATCH ?4 ORDER BY rowid DESC LIMIT ?7) f JOIN messages m ON m.id = f.rowid) "
+		    "ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssiii",
 		    f->status, f->queue, f->assignee, fts,
-		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset,
+		    (gint64)(f->search_max > 0 ? f->search_max : -1));
 	g_free(fts);
 	return store_collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
+}
+
+int
+store_search_count(struct pd_store *st, const char *search, int max, int *count_r,
+    char **error_r)
+{
+	char *fts = fts_query(search);
+	int rc = 0;
+
+	*count_r = 0;
+	if (*fts)
+		rc = store_count(st, store_query(st, error_r, "SELECT count(*) FROM (SELECT 1 "
+		    "FROM messages_fts WHERE messages_fts MATCH ?1 LIMIT ?2)", "si", fts,
+		    (gint64)max + 1), count_r, error_r);
+	g_free(fts);
+	return rc;
 }
 
 int
@@ -973,14 +994,21 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 	gint64 id;
 
 	const char *vis = m->visible_text;
+	gint64 vlen = 0;
 
+	/* the start of the body: its length only (sql/013) */
 	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)
 		vis = NULL;
+	else if (vis != NULL && *vis && m->body && g_str_has_prefix(m->body, vis)) {
+		vlen = (gint64)strlen(vis);
+		vis = NULL;
+	}
 	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
-	    "from_name, date, subject, body, visible_text, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssssi", m->ticket_id, m->kind,
-	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
-	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+	    "from_name, date, subject, body, visible_text, visible_len, raw_sha256, class, auto) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssnssi", m->ticket_id,
+	    m->kind, m->message_id, m->from_addr, m->from_name, m->date, m->subject ?
+	    m->subject : "", m->body ? m->body : "", vis, vlen, m->raw_sha256, m->class,
+	    (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	/* Inside a bulk transaction the full-text index is written once, at
@@ -1050,7 +1078,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	int rc;
 
 	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
-	    "date, subject, body, raw_sha256, class, auto, COALESCE(visible_text, body) "
+	    "date, subject, body, raw_sha256, class, auto, " STORE_VISIBLE_SQL " "
 	    "FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);
