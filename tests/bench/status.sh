@@ -85,6 +85,11 @@ build=$($PY -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[
 REF=TKT-$(printf '%04d' $((NT / 2)))
 URL=$("$PD" show "$REF" | sed -n 's/^Status page: *//p')
 QS=${URL#*\?}
+# A copy made by an older build was migrated just now: its WAL into the
+# database, as after a build, or every CGI process would read it again
+# (the first connection of a process recovers the WAL; postdeskd, when
+# it runs, keeps one open).
+$PY -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$DB"
 
 PORT=$(free_port)
 mkdir -p "$TMP/www/staff"
