@@ -741,6 +741,54 @@ test_staff_page(void)
 	TEST_INT(n, 0, "mine: bob's ticket closed");
 	must(store_staff_mine_count(st, "carol@example.com", &n, &err), err, "mine");
 	TEST_INT(n, 0, "mine: nobody's");
+	/* The count kept by triggers is the count of the tickets, through
+	 * every change of assignee (in any case) and status. */
+	{
+		static const struct {
+			int ticket;		/* 1..4, 5: a new one */
+			const char *column, *value;
+			int alice, bob, carol;
+		} steps[] = {
+			{ 1, "assignee", "bob@example.com", 1, 1, 0 },
+			{ 2, "assignee", "alice@example.com", 1, 1, 0 },
+			{ 2, "assignee", NULL, 0, 1, 0 },
+			{ 3, "status", "open", 1, 1, 0 },
+			{ 1, "status", "closed", 1, 0, 0 },
+			{ 4, "status", "in_progress", 1, 1, 0 },
+			{ 4, "assignee", "CAROL@example.com", 1, 0, 1 },
+			{ 5, NULL, NULL, 1, 0, 2 },
+			{ 3, "assignee", "Carol@Example.com", 0, 0, 3 },
+		};
+		gint64 ids[] = { 0, t1, t2, t3, t4 };
+		const char *who[] = { "alice@example.com", "bob@example.com", "carol@example.com" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+			if (steps[i].ticket == 5)
+				new_ticket(st, "eve@example.net", "Five", "waiting", "Support",
+				    "carol@EXAMPLE.com", 500);
+			else
+				must(store_ticket_set(st, ids[steps[i].ticket], steps[i].column,
+				    steps[i].value, 500, &err), err, "set");
+			for (size_t w = 0; w < G_N_ELEMENTS(who); w++) {
+				int want = w == 0 ? steps[i].alice : w == 1 ? steps[i].bob :
+				    steps[i].carol;
+				struct pd_ticket_filter f = { 0 };
+				GPtrArray *list = NULL;
+				int direct = 0;
+
+				f.assignee = who[w];
+				must(store_ticket_list(st, &f, &list, &err), err, "list");
+				for (guint j = 0; j < list->len; j++)
+					if (strcmp(((struct pd_ticket *)list->pdata[j])->status,
+					    "closed") != 0)
+						direct++;
+				g_ptr_array_unref(list);
+				must(store_staff_mine_count(st, who[w], &n, &err), err, "mine");
+				TEST_INT(n, want, "mine count of %s after step %zu", who[w], i);
+				TEST_INT(direct, want, "mine tickets of %s after step %zu", who[w], i);
+			}
+		}
+	}
 	{
 		gint64 ids[] = { t1, t2, t3, t4, 999 };
 		guint8 un[G_N_ELEMENTS(ids)];
