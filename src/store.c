@@ -360,6 +360,8 @@ store_close(struct pd_store *st)
 		exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 	if (st->gz)
 		g_object_unref(st->gz);
+	if (st->gunz)
+		g_object_unref(st->gunz);
 	g_hash_table_destroy(st->stmts);
 	g_hash_table_destroy(st->dirs);
 	g_free(st->spool);
