@@ -30,15 +30,6 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static int
-has_label(const struct pd_ticket *t, const char *label)
-{
-	for (guint i = 0; t->labels && i < t->labels->len; i++)
-		if (g_ascii_strcasecmp(t->labels->pdata[i], label) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 staff_select(GString *b, const char *name, const char *label, const char *const *opts,
     GPtrArray *dyn, const char *cur)
@@ -216,9 +207,8 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
     const struct list_query *q, GString *b, const char *current)
 {
 	struct pd_ticket_filter f = { 0 };
-	GPtrArray *pairs = NULL, *tickets = NULL, *shown, *names, *queues;
+	GPtrArray *pairs = NULL, *tickets = NULL, *names, *queues;
 	char *err = NULL;
-	guint total = 0;
 	int mine = 0, matches = -1;
 	gint64 now = util_now();
 
@@ -227,11 +217,10 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 	f.assignee = q->mine ? me->email : q->assignee;
 	f.search = q->search;
 	f.search_max = CGI_SEARCH_MAX;
-	/* Priority and label are filtered here, so those pages are cut here. */
-	if (q->prio == NULL && q->label == NULL) {
-		f.limit = CGI_PAGE_SIZE + 1;
-		f.offset = (int)(q->page - 1) * CGI_PAGE_SIZE;
-	}
+	f.priority = q->prio;
+	f.label = q->label;
+	f.limit = CGI_PAGE_SIZE + 1;
+	f.offset = (int)(q->page - 1) * CGI_PAGE_SIZE;
 	if (store_ticket_counts(ctx->store, &pairs, &err) < 0 ||
 	    store_ticket_list(ctx->store, &f, &tickets, &err) < 0 ||
 	    store_staff_mine_count(ctx->store, me->email, &mine, &err) < 0 ||
@@ -244,19 +233,6 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 		if (tickets)
 			g_ptr_array_unref(tickets);
 		return -1;
-	}
-	shown = g_ptr_array_new();
-	for (guint i = 0; i < tickets->len; i++) {
-		struct pd_ticket *t = tickets->pdata[i];
-
-		if ((q->prio && strcmp(t->priority, q->prio) != 0) ||
-		    (q->label && !has_label(t, q->label)))
-			continue;
-		total++;
-		if (f.limit == 0 && (total <= (guint)(q->page - 1) * CGI_PAGE_SIZE ||
-		    total > (guint)q->page * CGI_PAGE_SIZE + 1))
-			continue;
-		g_ptr_array_add(shown, t);
 	}
 
 	g_string_append(b, "<nav class=\"tabs\" aria-label=\"Ticket status\">");
@@ -313,9 +289,9 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 
 	if (matches >= 0)
 		search_found(b, matches);
-	list_items(ctx, b, q, me, shown, current, now);
+	list_items(ctx, b, q, me, tickets, current, now);
 	g_string_append(b, "</ul>\n");
-	if (shown->len == 0)
+	if (tickets->len == 0)
 		g_string_append(b, "<p>No tickets.</p>\n");
 	g_string_append(b, "<p class=\"pages\">");
 	if (q->page > 1) {
@@ -324,14 +300,13 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 		g_string_append(b, "\">&larr; previous</a> ");
 	}
 	g_string_append_printf(b, "page %ld", q->page);
-	if (shown->len > CGI_PAGE_SIZE) {
+	if (tickets->len > CGI_PAGE_SIZE) {
 		g_string_append(b, " <a href=\"");
 		list_link(b, q, q->status, q->mine, q->page + 1, NULL);
 		g_string_append(b, "\">next &rarr;</a>");
 	}
 	g_string_append(b, "</p>\n");
 	(void)r;
-	g_ptr_array_unref(shown);
 	g_ptr_array_unref(tickets);
 	g_ptr_array_unref(pairs);
 	return 0;

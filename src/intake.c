@@ -31,6 +31,8 @@ struct intake {
 	struct pd_classification cls;
 	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
 	const char		*filter_reason;
+	char			*visible;	/* quote_mail_visible of the text */
+	int			 visible_done;
 };
 
 const char *
@@ -180,13 +182,24 @@ fail:
 	return -1;
 }
 
+/* The mail's new text (quote_mail_visible), worked out once: it is
+ * stored and it is what staff read first. */
+static const char *
+mail_visible(struct intake *in)
+{
+	if (!in->visible_done) {
+		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
+		in->visible_done = 1;
+	}
+	return in->visible;
+}
+
 static int
 add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *body,
     gint64 *row_r, char **refused_r, char **error_r)
 {
 	struct pd_message *m = in->msg;
 	struct pd_stored_message sm = { 0 };
-	char *vis;
 	int rc;
 
 	sm.ticket_id = ticket_id;
@@ -198,13 +211,11 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
 	/* a mail as written gets its new text; what we composed is all new */
-	vis = body ? NULL : quote_mail_visible(m->text, m->subject);
-	sm.visible_text = vis;
+	sm.visible_text = body ? NULL : (char *)mail_visible(in);
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
 	rc = store_message_add(in->ctx->store, &sm, row_r, error_r);
-	g_free(vis);
 	if (rc < 0)
 		return -1;
 	return store_attachments(in, *row_r, refused_r, error_r);
@@ -407,7 +418,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ticket *t = NULL;
 	struct pd_event_mail mail;
 	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
-	char *refused = NULL, *why = NULL, *vis = NULL, *staff_text = NULL;
+	char *refused = NULL, *why = NULL, *staff_text = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -456,8 +467,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	}
 	mail_ctx(in, &mail, m->text);
 	/* staff read the new text; the whole mail is below it */
-	vis = quote_mail_visible(m->text, m->subject);
-	staff_text = quote_with_full(vis, m->text);
+	staff_text = quote_with_full(mail_visible(in), m->text);
 	mail.staff_message = staff_text;
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
@@ -479,7 +489,6 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 out:
 	g_free(refused);
 	g_free(why);
-	g_free(vis);
 	g_free(staff_text);
 	store_ticket_free(t);
 	return rc;
@@ -1122,6 +1131,7 @@ out:
 	g_free(err);
 	g_free(perr);
 	g_free(sha);
+	g_free(in.visible);
 	if (in.msg)
 		message_free(in.msg);
 	return rc;

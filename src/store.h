@@ -97,6 +97,8 @@ struct pd_ticket_filter {
 	int	 search_max;		/* search: the tickets of the newest
 					 * search_max matching messages only
 					 * (0: of every match) */
+	const char *priority;		/* exact */
+	const char *label;		/* one of its labels, any case */
 };
 
 /* The database at path, and the spool folder that holds the raw mail

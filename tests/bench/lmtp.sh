@@ -114,11 +114,22 @@ $PY "$HERE/genmbox.py" --count "$N_LMTP" --customers 2000 --seed 1 "$TMP/lmtp.mb
 	fig lmtp.rate skipped - "genmbox.py failed"
 	exit 0
 }
+PERF_PID=
+if [ -n "${BENCH_LMTP_PERF:-}" ]; then	# a profile of postdeskd during the ingest
+	perf record -F 499 --call-graph dwarf,16384 -p "$DPID" -o "$BENCH_LMTP_PERF" \
+		>/dev/null 2>"$TMP/perf.err" &
+	PERF_PID=$!
+	sleep 1
+fi
 c0=$(dcpu)
 timeout "$T_LMTP" $PY "$HERE/lmtpsend.py" --conns 4 "$SOCK" "$TMP/lmtp.mbox" \
 	>"$TMP/source.out" 2>"$TMP/source.err"
 src_rc=$?
 c1=$(dcpu)
+if [ -n "$PERF_PID" ]; then
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID"
+fi
 read -r nsent n ntemp nother secs ccli < "$TMP/source.out" ||
 	{ nsent=$N_LMTP n=0 ntemp=0 nother=0 secs=$T_LMTP ccli=0; }
 ntk=$(sql "SELECT count(*) FROM tickets")

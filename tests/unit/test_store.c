@@ -566,7 +566,8 @@ test_list(void)
 		};
 		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 			struct pd_ticket_filter f = { rows[i].status, rows[i].queue,
-			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset, 0 };
+			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset, 0, NULL,
+			    NULL };
 			GPtrArray *list = NULL, *refs = g_ptr_array_new();
 			char *got;
 			int rc;
@@ -628,22 +629,29 @@ test_list(void)
 	g_free(path);
 }
 
-/* The refs store_ticket_list gives for a search of the newest max
- * matching messages, "a,b,c". */
+/* The refs store_ticket_list gives for f, "a,b,c". */
 static char *
-search_refs(struct pd_store *st, const char *search, int max)
+filter_refs(struct pd_store *st, const struct pd_ticket_filter *f)
 {
-	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, max };
 	GPtrArray *list = NULL, *refs = g_ptr_array_new();
 	char *err = NULL, *got;
 
-	must(store_ticket_list(st, &f, &list, &err), err, "list");
+	must(store_ticket_list(st, f, &list, &err), err, "list");
 	for (guint j = 0; j < list->len; j++)
 		g_ptr_array_add(refs, ((struct pd_ticket *)list->pdata[j])->ref);
 	got = joined(refs);
 	g_ptr_array_unref(refs);
 	g_ptr_array_unref(list);
 	return got;
+}
+
+/* ... for a search of the newest max matching messages. */
+static char *
+search_refs(struct pd_store *st, const char *search, int max)
+{
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, max, NULL, NULL };
+
+	return filter_refs(st, &f);
 }
 
 /* The staff list's figures (issue 12): a search capped to its newest
@@ -705,6 +713,55 @@ test_staff_page(void)
 			    rows[i].max);
 		}
 	}
+	/* Priority and label in the query, with the other filters and the
+	 * page's limit and offset. */
+	must(store_ticket_set(st, t2, "priority", "high", 200, &err), err, "priority");
+	must(store_label_add(st, t1, "VIP", &err), err, "label");
+	must(store_label_add(st, t3, "vip", &err), err, "label");
+	must(store_label_add(st, t4, "other", &err), err, "label");
+	{
+		static const struct {
+			const char *status, *assignee, *search, *priority, *label;
+			int limit, offset;
+			const char *want;
+		} rows[] = {
+			{ NULL, NULL, NULL, "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", NULL, 0, 0, "TKT-0004,TKT-0003,TKT-0001" },
+			{ NULL, NULL, NULL, "urgent", NULL, 0, 0, "" },
+			{ NULL, NULL, NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ "open", NULL, NULL, NULL, "VIP", 0, 0, "TKT-0001" },
+			{ NULL, "alice@example.com", NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, "alice@EXAMPLE.com", NULL, NULL, NULL, 0, 0,
+			    "TKT-0003,TKT-0002,TKT-0001" },
+			{ "waiting", "alice@example.com", NULL, NULL, NULL, 0, 0, "TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 0, "TKT-0003,TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 2, "TKT-0001" },
+			{ NULL, "bob@example.com", NULL, "high", NULL, 0, 0, "" },
+			{ "open", NULL, NULL, NULL, NULL, 0, 0, "TKT-0004,TKT-0001" },
+			{ "open", NULL, NULL, NULL, NULL, 1, 1, "TKT-0001" },
+			{ "on_hold", NULL, NULL, NULL, NULL, 0, 0, "" },
+			{ NULL, NULL, "quokka", NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, NULL, "quokka", "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", "vip", 1, 0, "TKT-0003" },
+			{ NULL, NULL, NULL, NULL, "nothing", 0, 0, "" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			struct pd_ticket_filter f = { rows[i].status, NULL, rows[i].assignee,
+			    rows[i].search, rows[i].limit, rows[i].offset, 0, rows[i].priority,
+			    rows[i].label };
+
+			got = filter_refs(st, &f);
+			TEST_STR(got, rows[i].want, "filter %zu: status=%s assignee=%s search=%s "
+			    "priority=%s label=%s limit=%d offset=%d", i,
+			    rows[i].status ? rows[i].status : "-",
+			    rows[i].assignee ? rows[i].assignee : "-",
+			    rows[i].search ? rows[i].search : "-",
+			    rows[i].priority ? rows[i].priority : "-",
+			    rows[i].label ? rows[i].label : "-", rows[i].limit, rows[i].offset);
+			g_free(got);
+		}
+	}
 	must(store_staff_mine_count(st, "Alice@example.com", &n, &err), err, "mine");
 	TEST_INT(n, 2, "mine: alice's tickets in any case, not the closed one");
 	must(store_staff_mine_count(st, "bob@example.com", &n, &err), err, "mine");
@@ -714,6 +771,54 @@ test_staff_page(void)
 	TEST_INT(n, 0, "mine: bob's ticket closed");
 	must(store_staff_mine_count(st, "carol@example.com", &n, &err), err, "mine");
 	TEST_INT(n, 0, "mine: nobody's");
+	/* The count kept by triggers is the count of the tickets, through
+	 * every change of assignee (in any case) and status. */
+	{
+		static const struct {
+			int ticket;		/* 1..4, 5: a new one */
+			const char *column, *value;
+			int alice, bob, carol;
+		} steps[] = {
+			{ 1, "assignee", "bob@example.com", 1, 1, 0 },
+			{ 2, "assignee", "alice@example.com", 1, 1, 0 },
+			{ 2, "assignee", NULL, 0, 1, 0 },
+			{ 3, "status", "open", 1, 1, 0 },
+			{ 1, "status", "closed", 1, 0, 0 },
+			{ 4, "status", "in_progress", 1, 1, 0 },
+			{ 4, "assignee", "CAROL@example.com", 1, 0, 1 },
+			{ 5, NULL, NULL, 1, 0, 2 },
+			{ 3, "assignee", "Carol@Example.com", 0, 0, 3 },
+		};
+		gint64 ids[] = { 0, t1, t2, t3, t4 };
+		const char *who[] = { "alice@example.com", "bob@example.com", "carol@example.com" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+			if (steps[i].ticket == 5)
+				new_ticket(st, "eve@example.net", "Five", "waiting", "Support",
+				    "carol@EXAMPLE.com", 500);
+			else
+				must(store_ticket_set(st, ids[steps[i].ticket], steps[i].column,
+				    steps[i].value, 500, &err), err, "set");
+			for (size_t w = 0; w < G_N_ELEMENTS(who); w++) {
+				int want = w == 0 ? steps[i].alice : w == 1 ? steps[i].bob :
+				    steps[i].carol;
+				struct pd_ticket_filter f = { 0 };
+				GPtrArray *list = NULL;
+				int direct = 0;
+
+				f.assignee = who[w];
+				must(store_ticket_list(st, &f, &list, &err), err, "list");
+				for (guint j = 0; j < list->len; j++)
+					if (strcmp(((struct pd_ticket *)list->pdata[j])->status,
+					    "closed") != 0)
+						direct++;
+				g_ptr_array_unref(list);
+				must(store_staff_mine_count(st, who[w], &n, &err), err, "mine");
+				TEST_INT(n, want, "mine count of %s after step %zu", who[w], i);
+				TEST_INT(direct, want, "mine tickets of %s after step %zu", who[w], i);
+			}
+		}
+	}
 	{
 		gint64 ids[] = { t1, t2, t3, t4, 999 };
 		guint8 un[G_N_ELEMENTS(ids)];
@@ -1147,7 +1252,7 @@ test_outbox(void)
 static int
 found(struct pd_store *st, const char *search)
 {
-	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, 0 };
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, 0, NULL, NULL };
 	GPtrArray *list = NULL;
 	char *err = NULL;
 	int n;
