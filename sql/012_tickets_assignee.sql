@@ -35,3 +35,5 @@ CREATE TRIGGER ticket_assignee_counts_update AFTER UPDATE OF assignee, status ON
 		SELECT NEW.assignee, NEW.status, 1 WHERE NEW.assignee IS NOT NULL
 		ON CONFLICT (assignee, status) DO UPDATE SET n = n + 1;
 END;
+-- The "my tickets" link finds the customer by address in any case.
+CREATE INDEX IF NOT EXISTS customers_email_nocase ON customers(email COLLATE NOCASE);

@@ -103,9 +103,13 @@ int
 store_customer_ticket_ids(struct pd_store *st, const char *email, int limit, GArray **ids_r,
     char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t JOIN customers c "
-	    "ON c.id = t.customer_id WHERE c.email = ? COLLATE NOCASE AND t.merged_into IS NULL "
-	    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si", email, (gint64)limit);
+	/* The customer from customers_email_nocase (sql/012), then the
+	 * tickets from tickets_customer: as a join, SQLite walked every
+	 * ticket newest first (60 ms at 100 000). */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t WHERE "
+	    "t.customer_id IN (SELECT c.id FROM customers c WHERE c.email = ? COLLATE NOCASE) "
+	    "AND t.merged_into IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si",
+	    email, (gint64)limit);
 	GArray *ids;
 	int rc;
 

@@ -851,6 +851,39 @@ test_staff_page(void)
 		must(store_tickets_unread(st, "bob@example.com", ids, 0, un, &err), err,
 		    "unread of no ticket");
 	}
+	/* "My tickets": the customer's in any case, newest first, not the
+	 * merged ones, at most limit. */
+	{
+		gint64 t6 = new_ticket(st, "ann@example.net", "Six", "open", "Support", NULL, 900);
+		static const struct {
+			const char *email;
+			int limit, merged;
+			const char *want;	/* 1: t1, 6: t6 */
+		} rows[] = {
+			{ "Ann@Example.NET", 10, 0, "6,1" }, { "ann@example.net", 1, 0, "6" },
+			{ "nobody@example.net", 10, 0, "" }, { "ANN@EXAMPLE.NET", 10, 1, "6" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			GArray *ids = NULL;
+			GString *g = g_string_new(NULL);
+
+			if (rows[i].merged)
+				must(store_ticket_merge(st, t1, t6, 950, &err), err, "merge");
+			must(store_customer_ticket_ids(st, rows[i].email, rows[i].limit, &ids, &err),
+			    err, "customer tickets");
+			for (guint j = 0; j < ids->len; j++) {
+				gint64 id = g_array_index(ids, gint64, j);
+
+				g_string_append_printf(g, "%s%s", j ? "," : "", id == t1 ? "1" :
+				    id == t6 ? "6" : "?");
+			}
+			TEST_STR(g->str, rows[i].want, "my tickets of %s, limit %d%s", rows[i].email,
+			    rows[i].limit, rows[i].merged ? ", t1 merged" : "");
+			g_string_free(g, TRUE);
+			g_array_unref(ids);
+		}
+	}
 	store_close(st);
 	g_free(path);
 }
