@@ -24,6 +24,10 @@ struct pd_store {
 	int		 bulk;		/* a bulk transaction was used */
 };
 
+/* data's len bytes raw-deflated, NULL when that passes max bytes; and
+ * back (NULL when they do not inflate). */
+GByteArray *store_pack(struct pd_store *st, const void *data, size_t len, size_t max);
+GByteArray *store_unpack(const void *data, size_t len);
 /* Long text packed (store_raw.c): the deflated bytes of text's len
  * bytes, or NULL when it is kept as TEXT (short, or no smaller). */
 GByteArray *store_text_pack(struct pd_store *st, const char *text, size_t len);

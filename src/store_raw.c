@@ -143,16 +143,33 @@ convert_all(GConverter *conv, const void *in, size_t len, size_t max)
 #define STORE_TEXT_MAX		(1 << 30)
 
 GByteArray *
-store_text_pack(struct pd_store *st, const char *text, size_t len)
+store_pack(struct pd_store *st, const void *data, size_t len, size_t max)
 {
-	if (text == NULL || len < STORE_TEXT_PACK_MIN)
+	if (data == NULL || max == 0)
 		return NULL;
 	if (st->tz == NULL)
 		st->tz = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW,
 		    STORE_RAW_LEVEL));
 	else
 		g_converter_reset(st->tz);
-	return convert_all(st->tz, text, len, len - 1);
+	return convert_all(st->tz, data, len, max);
+}
+
+GByteArray *
+store_unpack(const void *data, size_t len)
+{
+	GZlibDecompressor *z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW);
+	GByteArray *a = convert_all(G_CONVERTER(z), data, len, STORE_TEXT_MAX);
+
+	g_object_unref(z);
+	return a;
+}
+
+GByteArray *
+store_text_pack(struct pd_store *st, const char *text, size_t len)
+{
+	return text == NULL || len < STORE_TEXT_PACK_MIN ? NULL : store_pack(st, text, len,
+	    len - 1);
 }
 
 /* The text of a packed value: a new string, NULL when it does not
@@ -160,10 +177,8 @@ store_text_pack(struct pd_store *st, const char *text, size_t len)
 static char *
 text_unpack(const void *data, size_t len)
 {
-	GZlibDecompressor *z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW);
-	GByteArray *a = convert_all(G_CONVERTER(z), data, len, STORE_TEXT_MAX);
+	GByteArray *a = store_unpack(data, len);
 
-	g_object_unref(z);
 	if (a == NULL)
 		return NULL;
 	g_byte_array_append(a, (const guint8 *)"", 1);

@@ -1046,7 +1046,25 @@ row_by_id(GPtrArray *rows, gint64 id)
 }
 
 /* A fresh store so that counts are exact. */
-/* A page count of the database at path, or a pragma's value. */
+/* The integer "SELECT what" gives on the database at path (-1: none). */
+static int
+db_select(const char *path, const char *what)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("SELECT %s", what);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A pragma's value on the database at path. */
 static int
 db_pragma(const char *path, const char *pragma)
 {
@@ -1096,6 +1114,79 @@ test_prune_space(void)
 	store_close(st);
 	g_ptr_array_unref(rcpts);
 	g_free(raw);
+	g_free(path);
+}
+
+/* Params come back byte for byte: kept deflated when that is smaller
+ * (behind a 0 byte), as they are when short, incompressible or
+ * starting with 0 themselves. */
+static void
+test_outbox_params(void)
+{
+	char *path = g_build_filename(tmpdir, "params.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL;
+	guint8 rnd[600];
+	GString *text = g_string_new("\001Support");
+	struct {
+		const char *what;
+		const void *data;
+		size_t len;
+		int packed;
+	} rows[4];
+	GRand *r = g_rand_new_with_seed(12);
+	gint64 t;
+
+	for (guint i = 0; i < sizeof rnd; i++)
+		rnd[i] = (guint8)g_rand_int_range(r, 1, 256);
+	g_rand_free(r);
+	for (int i = 0; i < 12; i++)
+		g_string_append(text, "\001customer_name\001Nils Krause\001subject\001A question");
+	rows[0].what = "compressible";
+	rows[0].data = text->str;
+	rows[0].len = text->len;
+	rows[0].packed = 1;
+	rows[1].what = "short";
+	rows[1].data = "\001ab";
+	rows[1].len = 3;
+	rows[1].packed = 0;
+	rows[2].what = "incompressible";
+	rows[2].data = rnd;
+	rows[2].len = sizeof rnd;
+	rows[2].packed = 0;
+	rows[3].what = "starting with 0";
+	rows[3].data = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	rows[3].len = 80;
+	rows[3].packed = 1;
+	must(store_open(path, NULL, &st, &err), err, "open params.db");
+	t = new_ticket(st, "pam@example.net", "Params", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pam@example.net");
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GBytes *in = g_bytes_new_static(rows[i].data, rows[i].len);
+		struct pd_outbox_body b;
+		char *mid = g_strdup_printf("params.%zu@example.com", i);
+		gint64 id = 0;
+		char *q;
+		int stored;
+
+		must(store_outbox_add_params(st, t, "ticket_created", mid, "support@example.com",
+		    rcpts, in, 1, 1000, &id, &err), err, "add_params");
+		must(store_outbox_body(st, id, &b, &err), err, "outbox_body");
+		TEST_OK(b.params && g_bytes_equal(b.params, in), "params %s: the same bytes back",
+		    rows[i].what);
+		store_outbox_body_clear(&b);
+		q = g_strdup_printf("length(params) FROM outbox WHERE id = %" G_GINT64_FORMAT, id);
+		stored = db_select(path, q);
+		TEST_OK(rows[i].packed ? stored < (int)rows[i].len / 3 : stored == (int)rows[i].len,
+		    "params %s: stored in %d of %zu bytes", rows[i].what, stored, rows[i].len);
+		g_free(q);
+		g_free(mid);
+		g_bytes_unref(in);
+	}
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_string_free(text, TRUE);
 	g_free(path);
 }
 
@@ -1665,6 +1756,7 @@ main(void)
 	test_bulk_fts_raw();
 	test_outbox();
 	test_prune_space();
+	test_outbox_params();
 	test_quarantine_stats_raw();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
