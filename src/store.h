@@ -371,6 +371,9 @@ int store_outbox_count_ticket(struct pd_store *, gint64 ticket_id, gint64 since,
 /* status NULL: all rows; with_raw loads the bytes. */
 int store_outbox_list(struct pd_store *, const char *status, int with_raw,
     GPtrArray **rows_r, char **error_r);
+/* One ticket's rows of that status (without the bytes). */
+int store_outbox_list_ticket(struct pd_store *, gint64 ticket_id, const char *status,
+    GPtrArray **rows_r, char **error_r);
 void store_outbox_row_free(struct pd_outbox_row *);
 
 /* action: the DSN's ("failed", "delayed", "delivered"...), or NULL. */
