@@ -31,7 +31,17 @@ struct intake {
 	struct pd_classification cls;
 	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
 	const char		*filter_reason;
+	char			*visible;	/* visible_text(), once */
 };
+
+/* The mail's new text (quote_mail_visible), worked out once. */
+static const char *
+visible_text(struct intake *in)
+{
+	if (in->visible == NULL)
+		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
+	return in->visible;
+}
 
 const char *
 intake_outcome_name(enum pd_outcome o)
@@ -186,7 +196,6 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 {
 	struct pd_message *m = in->msg;
 	struct pd_stored_message sm = { 0 };
-	char *vis;
 	int rc;
 
 	sm.ticket_id = ticket_id;
@@ -198,13 +207,11 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
 	/* a mail as written gets its new text; what we composed is all new */
-	vis = body ? NULL : quote_mail_visible(m->text, m->subject);
-	sm.visible_text = vis;
+	sm.visible_text = body ? NULL : (char *)visible_text(in);
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
 	rc = store_message_add(in->ctx->store, &sm, row_r, error_r);
-	g_free(vis);
 	if (rc < 0)
 		return -1;
 	return store_attachments(in, *row_r, refused_r, error_r);
@@ -407,7 +414,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ticket *t = NULL;
 	struct pd_event_mail mail;
 	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
-	char *refused = NULL, *why = NULL, *vis = NULL, *staff_text = NULL;
+	char *refused = NULL, *why = NULL, *staff_text = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -456,8 +463,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	}
 	mail_ctx(in, &mail, m->text);
 	/* staff read the new text; the whole mail is below it */
-	vis = quote_mail_visible(m->text, m->subject);
-	staff_text = quote_with_full(vis, m->text);
+	staff_text = quote_with_full(visible_text(in), m->text);
 	mail.staff_message = staff_text;
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
@@ -479,7 +485,6 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 out:
 	g_free(refused);
 	g_free(why);
-	g_free(vis);
 	g_free(staff_text);
 	store_ticket_free(t);
 	return rc;
@@ -917,17 +922,26 @@ apply_size_limit(struct intake *in)
  * the next attempt quarantines it instead. */
 #define INTAKE_MAX_DEATHS	2
 
-/* Commit that sha is being parsed, on its own. */
+/* Commit that sha is being parsed, on its own.  Not synced to disk: the
+ * record is for a death of this process, after which the kernel still
+ * writes it; a power failure is no fault of the mail, and the commit of
+ * the mail itself syncs it with the rest.  One fsync less a mail. */
 static int
 attempt_record(struct pd_ctx *ctx, const char *sha, char **error_r)
 {
+	int rc = 0;
+
+	if (store_set_durable(ctx->store, 0, error_r) < 0)
+		return -1;
 	if (store_begin(ctx->store, error_r) < 0 ||
 	    store_attempt_add(ctx->store, sha, util_now(), error_r) < 0 ||
 	    store_commit(ctx->store, error_r) < 0) {
 		store_rollback(ctx->store);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (store_set_durable(ctx->store, 1, rc < 0 ? NULL : error_r) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* Parse raw: in the parser child when the context has one (issue 8,
@@ -1122,6 +1136,7 @@ out:
 	g_free(err);
 	g_free(perr);
 	g_free(sha);
+	g_free(in.visible);
 	if (in.msg)
 		message_free(in.msg);
 	return rc;

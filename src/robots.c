@@ -146,6 +146,13 @@ static const struct sign robot_table[] = {
 static GRegex *sign_re[N_SIGNS];
 static GPatternSpec *sign_glob[N_SIGNS];
 static GRegex *re_ooo;
+static GRegexCompileFlags re_optimize = G_REGEX_OPTIMIZE;
+
+void
+robots_set_jit(int on)
+{
+	re_optimize = on ? G_REGEX_OPTIMIZE : 0;
+}
 
 static void
 robots_init(void)
@@ -159,7 +166,7 @@ robots_init(void)
 
 		if (s->pattern)
 			sign_re[i] = g_regex_new(s->pattern, G_REGEX_CASELESS |
-			    G_REGEX_OPTIMIZE, 0, NULL);
+			    re_optimize, 0, NULL);
 		if (s->name && strchr(s->name, '*')) {
 			char *low = g_ascii_strdown(s->name, -1);
 
@@ -195,7 +202,7 @@ robots_init(void)
 	    "|away from (?:the |my )?(?:office|mail|e-?mail|desk)"
 	    ")"
 	    "\\s*(?:$|[:：\\-–—|(\\[])",
-	    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+	    G_REGEX_CASELESS | re_optimize, 0, NULL);
 	g_once_init_leave(&done, 1);
 }
 
