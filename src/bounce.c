@@ -14,6 +14,7 @@
 #include "bounce.h"
 #include "html.h"
 #include "robots.h"
+#include "util.h"
 
 #define BOUNCE_MAX_TEXT		(512 * 1024)	/* bytes of text scanned */
 #define BOUNCE_MAX_RCPTS	100
@@ -24,6 +25,7 @@ struct walk {
 	int	 report;	/* 1 delivery-status, 2 feedback-report */
 	GString	*text;		/* explanatory text/plain */
 	GString	*html;		/* explanatory text/html, tags stripped */
+	GPtrArray *html_parts;	/* const struct pd_part *: the html, made on use */
 	GPtrArray *dsn;		/* char *: delivery-status bodies */
 	GPtrArray *feedback;	/* char *: feedback-report bodies */
 	GPtrArray *headers;	/* char *: header blocks of returned mail */
@@ -32,10 +34,10 @@ struct walk {
 	int	 returned;	/* a message/rfc822 part was seen */
 };
 
-/* The patterns, each compiled when first used: ordinary mail needs
- * only RE_FROM and RE_SUBJECT, and a process that takes in one mail
- * (deliver) does not pay for the rest. */
-enum { RE_STATUS, RE_REPLY, RE_ADDR, RE_MSGID, RE_CUT, RE_SUBJECT, RE_BODY, RE_FROM, N_RE };
+/* The patterns, each compiled when first used (JIT unless
+ * util_regex_flags says not): ordinary mail needs three of them, and a
+ * process that takes in one mail (deliver) pays for no more. */
+enum { RE_STATUS, RE_REPLY, RE_ADDR, RE_MSGID, RE_CUT, RE_SUBJECT, RE_BODY, RE_DAEMON_NAME, RE_FROM, N_RE };
 
 static const struct {
 	const char		*pattern;
@@ -117,6 +119,8 @@ static const struct {
 	    "\"notificationType\"\\s*:\\s*\"(?:Bounce|Complaint|Delivery)\"|"
 	    "\\\\\"notificationType\\\\\"\\s*:\\s*\\\\\"(?:Bounce|Complaint|Delivery)\\\\\"",
 	    G_REGEX_CASELESS },
+	[RE_DAEMON_NAME] = { "mail delivery|mailer.daemon|postmaster",
+	    G_REGEX_CASELESS },
 	[RE_FROM] = { "^(?:mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|"
 	    "mail[-_.]?delivery[-_.a-z]*|postoffice|mdaemon|mmdf|smtp[-_.]?gateway|"
 	    "no-?reply@sns\\.amazonaws\\.com|.*@.*\\bamazonses\\.com)(?:@|$)",
@@ -130,7 +134,7 @@ re(int which)
 {
 	if (g_once_init_enter(&re_compiled[which]))
 		g_once_init_leave(&re_compiled[which], g_regex_new(re_src[which].pattern,
-		    re_src[which].flags, 0, NULL));
+		    re_src[which].flags | util_regex_flags(), 0, NULL));
 	return re_compiled[which];
 }
 
@@ -308,16 +312,28 @@ walk_part(struct walk *w, const struct pd_part *p)
 			g_string_append_len(w->text, p->text, (gssize)bounded_len(p->text));
 			g_string_append_c(w->text, '\n');
 		}
-	} else if (strcmp(type, "text/html") == 0 && !w->returned && p->text) {
-		gsize len = bounded_len(p->text);
-		char *s = html_to_text(p->text, len);
+	} else if (strcmp(type, "text/html") == 0 && !w->returned && p->text)
+		g_ptr_array_add(w->html_parts, (gpointer)p);
+}
 
-		if (w->html->len < BOUNCE_MAX_TEXT) {
-			g_string_append(w->html, s);
-			g_string_append_c(w->html, '\n');
-		}
+/* The html parts' text: made only when the plain text says nothing,
+ * which for ordinary mail with an HTML alternative is never. */
+static const char *
+walk_html(struct walk *w)
+{
+	for (guint i = 0; i < w->html_parts->len; i++) {
+		const struct pd_part *p = w->html_parts->pdata[i];
+		char *s;
+
+		if (w->html->len >= BOUNCE_MAX_TEXT)
+			break;
+		s = html_to_text(p->text, bounded_len(p->text));
+		g_string_append(w->html, s);
+		g_string_append_c(w->html, '\n');
 		g_free(s);
 	}
+	g_ptr_array_set_size(w->html_parts, 0);
+	return w->html->str;
 }
 
 static void
@@ -326,6 +342,7 @@ walk_init(struct walk *w, struct pd_message *msg)
 	memset(w, 0, sizeof(*w));
 	w->text = g_string_new(NULL);
 	w->html = g_string_new(NULL);
+	w->html_parts = g_ptr_array_new();
 	w->dsn = g_ptr_array_new_with_free_func(g_free);
 	w->feedback = g_ptr_array_new_with_free_func(g_free);
 	w->headers = g_ptr_array_new_with_free_func(g_free);
@@ -335,7 +352,7 @@ walk_init(struct walk *w, struct pd_message *msg)
 		walk_part(w, msg->parts->pdata[i]);
 	/* broken MIME (a boundary GMime could not see): read it raw */
 	if (strspn(w->text->str, " \t\r\n") == w->text->len &&
-	    strspn(w->html->str, " \t\r\n") == w->html->len) {
+	    strspn(walk_html(w), " \t\r\n") == w->html->len) {
 		const struct pd_part *top = msg->parts && msg->parts->len > 0 ?
 		    msg->parts->pdata[0] : NULL;
 
@@ -367,6 +384,7 @@ walk_clear(struct walk *w)
 {
 	g_string_free(w->text, TRUE);
 	g_string_free(w->html, TRUE);
+	g_ptr_array_free(w->html_parts, TRUE);
 	g_ptr_array_free(w->dsn, TRUE);
 	g_ptr_array_free(w->feedback, TRUE);
 	g_ptr_array_free(w->headers, TRUE);
@@ -378,7 +396,7 @@ static const char *
 explanation(struct walk *w)
 {
 	return w->text->len > 0 && strspn(w->text->str, " \t\r\n") < w->text->len ?
-	    w->text->str : w->html->str;
+	    w->text->str : walk_html(w);
 }
 
 int
@@ -397,15 +415,17 @@ bounce_detect(struct pd_message *msg, const char *envelope_sender)
 	null_path = envelope_sender ? *envelope_sender == '\0' :
 	    msg->return_path != NULL && *msg->return_path == '\0';
 	daemon = g_regex_match(re(RE_FROM), from, 0, NULL) ||
-	    (msg->from.name && g_regex_match_simple("mail delivery|mailer.daemon|postmaster",
-	    msg->from.name, G_REGEX_CASELESS, 0)) ||
+	    (msg->from.name && g_regex_match(re(RE_DAEMON_NAME), msg->from.name, 0,
+	    NULL)) ||
 	    (msg->from.addr == NULL && g_regex_match_simple("mailer-daemon",
 	    message_header(msg, "From") ? message_header(msg, "From") : "",
 	    G_REGEX_CASELESS, 0));
 	subj = g_regex_match(re(RE_SUBJECT), subject, 0, NULL);
 	/* The body is searched only when something else points at a
 	 * bounce: for ordinary mail this is most of the time spent here. */
-	mailerish = g_regex_match_simple("^(?:mailer|post|mail)", from, G_REGEX_CASELESS, 0);
+	/* "^(?:mailer|post|mail)", caseless */
+	mailerish = g_ascii_strncasecmp(from, "mail", 4) == 0 ||
+	    g_ascii_strncasecmp(from, "post", 4) == 0;
 	body = (daemon || null_path || subj || w.returned || mailerish) &&
 	    g_regex_match(re(RE_BODY), explanation(&w), 0, NULL);
 	if (daemon && (subj || body))

@@ -15,7 +15,6 @@
 #include "json.h"
 #include "log.h"
 #include "parser.h"
-#include "robots.h"
 #include "store.h"
 #include "util.h"
 
@@ -102,7 +101,7 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 		return EX_TEMPFAIL;
 	}
 	/* one mail in this process: no pattern JIT, a short WAL */
-	robots_set_jit(0);
+	util_set_regex_jit(0);
 	store_set_wal_checkpoint(c->ctx.store, DELIVER_WAL_PAGES);
 
 	max = (size_t)config_raw_cap(c->cfg);

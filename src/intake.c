@@ -31,17 +31,9 @@ struct intake {
 	struct pd_classification cls;
 	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
 	const char		*filter_reason;
-	char			*visible;	/* visible_text(), once */
+	char			*visible;	/* quote_mail_visible of the text */
+	int			 visible_done;
 };
-
-/* The mail's new text (quote_mail_visible), worked out once. */
-static const char *
-visible_text(struct intake *in)
-{
-	if (in->visible == NULL)
-		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
-	return in->visible;
-}
 
 const char *
 intake_outcome_name(enum pd_outcome o)
@@ -190,6 +182,18 @@ fail:
 	return -1;
 }
 
+/* The mail's new text (quote_mail_visible), worked out once: it is
+ * stored and it is what staff read first. */
+static const char *
+mail_visible(struct intake *in)
+{
+	if (!in->visible_done) {
+		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
+		in->visible_done = 1;
+	}
+	return in->visible;
+}
+
 static int
 add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *body,
     gint64 *row_r, char **refused_r, char **error_r)
@@ -207,7 +211,7 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
 	/* a mail as written gets its new text; what we composed is all new */
-	sm.visible_text = body ? NULL : (char *)visible_text(in);
+	sm.visible_text = body ? NULL : (char *)mail_visible(in);
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
@@ -463,7 +467,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	}
 	mail_ctx(in, &mail, m->text);
 	/* staff read the new text; the whole mail is below it */
-	staff_text = quote_with_full(visible_text(in), m->text);
+	staff_text = quote_with_full(mail_visible(in), m->text);
 	mail.staff_message = staff_text;
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",

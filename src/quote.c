@@ -332,32 +332,68 @@ contains_ci(const char *s, size_t len, const char *word)
 /* s (short) case-folded equals one of the table's entries. */
 #define FOLD_ASCII_MAX	128	/* bytes: longer than every entry of the tables */
 
+/* A table as a set, made on first use: every line of every mail is
+ * looked up in some of them. */
+struct fold_set {
+	gsize		 once;
+	GHashTable	*set;
+	size_t		 max;	/* the longest entry, bytes */
+};
+
+static const struct fold_set *
+fold_set(const char *const *table, size_t n)
+{
+	static struct fold_set sets[8];
+	static const char *const *tables[8];
+	static GMutex lock;
+	struct fold_set *fs = NULL;
+
+	g_mutex_lock(&lock);
+	for (size_t i = 0; i < G_N_ELEMENTS(sets) && fs == NULL; i++) {
+		if (tables[i] == NULL)
+			tables[i] = table;
+		if (tables[i] == table)
+			fs = &sets[i];
+	}
+	g_assert(fs != NULL);
+	if (fs->set == NULL) {
+		fs->set = g_hash_table_new(g_str_hash, g_str_equal);
+		for (size_t i = 0; i < n; i++) {
+			g_hash_table_add(fs->set, (gpointer)table[i]);
+			fs->max = MAX(fs->max, strlen(table[i]));
+		}
+	}
+	g_mutex_unlock(&lock);
+	return fs;
+}
+
 static int
 folded_in(const char *s, size_t len, const char *const *table, size_t n)
 {
+	const struct fold_set *fs = fold_set(table, n);
 	char buf[FOLD_ASCII_MAX + 1];
 	char *f;
 	size_t i;
-	int found = 0, ascii = 1;
+	int found, ascii = 1;
 
 	/* Called for every line: an ASCII line is folded in place (its case
 	 * folding is its lower case) and one longer than every entry is no
-	 * entry, without an allocation; the rest goes to g_utf8_casefold. */
+	 * entry, without an allocation; the rest goes to g_utf8_casefold
+	 * (which at most triples a character's bytes or thirds them). */
+	if (len > 3 * fs->max)
+		return 0;
 	for (i = 0; i < len && ascii; i++)
 		ascii = !(s[i] & 0x80);
 	if (ascii) {
-		if (len > FOLD_ASCII_MAX)
+		if (len > FOLD_ASCII_MAX || len > fs->max)
 			return 0;
 		for (i = 0; i < len; i++)
-			buf[i] = g_ascii_tolower(s[i]);
+			buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 'a' - 'A') : s[i];
 		buf[len] = '\0';
-		for (i = 0; i < n && !found; i++)
-			found = strcmp(buf, table[i]) == 0;
-		return found;
+		return g_hash_table_contains(fs->set, buf);
 	}
 	f = g_utf8_casefold(s, (gssize)len);
-	for (i = 0; i < n && !found; i++)
-		found = strcmp(f, table[i]) == 0;
+	found = g_hash_table_contains(fs->set, f);
 	g_free(f);
 	return found;
 }

@@ -44,9 +44,4 @@ int robots_ooo_subject(const char *subject);
  * owner-*, *-request, noreply, ...); *reason_r then says which. */
 int robots_sender(const char *addr, const char **reason_r);
 
-/* 0: the patterns are compiled for one mail (a `postdesk deliver`
- * process), not JIT-compiled for many (the default): the JIT costs more
- * than it saves on one mail.  Before the first robots_check. */
-void robots_set_jit(int on);
-
 #endif

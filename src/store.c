@@ -783,6 +783,16 @@ fts_query(const char *text)
 	return g_string_free(q, FALSE);
 }
 
+/* store_ticket_list's filters but assignee and search: ?1 status, ?2
+ * queue, ?8 priority, ?9 a label (any case). */
+#define LIST_WHERE "(?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 " \
+	"COLLATE NOCASE) AND (?8 IS NULL OR t.priority = ?8) AND (?9 IS NULL OR EXISTS " \
+	"(SELECT 1 FROM labels l WHERE l.ticket_id = t.id AND l.label = ?9 COLLATE NOCASE)) "
+#define LIST_ORDER "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6"
+#define LIST_ARGS "ssssiiiss", f->status, f->queue, f->assignee, fts, \
+	(gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset, \
+	(gint64)(f->search_max > 0 ? f->search_max : -1), f->priority, f->label
+
 int
 store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r)
@@ -790,28 +800,55 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
 
-	/* Without a search the newest come first from tickets_updated; with
-	 * one, the matching tickets are found first and sorted (+: not by
+	if (fts && *fts == '\0')	/* blanks only: no search (FTS5 refuses "") */
+		g_clear_pointer(&fts, g_free);
+
+	/* Without a search the newest come first from tickets_updated, or
+	 * for one assignee from tickets_assignee (sql/012: the agent's
+	 * tickets, not a walk of every ticket to find them); with a search,
+	 * the matching tickets are found first and sorted (+: not by
 	 * walking that index, which would probe the match list for most of
-	 * the tickets when a word is rare). */
-	if (fts == NULL)
+	 * the tickets when a word is rare); search_max keeps the newest
+	 * matches only (FTS5 reads its rowids backwards, no sort).  Every
+	 * text takes the same nine parameters (?9 is in each, so binding
+	 * one a text does not use is no error). */
+	if (fts == NULL && f->assignee)
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
-		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
-		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) "
-		    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?4 OFFSET ?5", "sssii",
-		    f->status, f->queue, f->assignee,
-		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+		    "WHERE t.assignee = ?3 COLLATE NOCASE AND " LIST_WHERE LIST_ORDER, LIST_ARGS);
+	else if (fts == NULL && f->status)	/* from tickets_status */
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE t.status = ?1 AND " LIST_WHERE LIST_ORDER, LIST_ARGS);
+	else if (fts == NULL)
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE " LIST_WHERE LIST_ORDER, LIST_ARGS);
 	else
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
-		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
-		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND t.id IN "
-		    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-		    "WHERE messages_fts MATCH ?4) "
-		    "ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
-		    f->status, f->queue, f->assignee, fts,
-		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+		    "WHERE " LIST_WHERE "AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND "
+		    "t.id IN (SELECT m.ticket_id FROM (SELECT rowid FROM messages_fts WHERE "
+		    "messages_fts MATCH ?4 ORDER BY rowid DESC LIMIT ?7) f JOIN messages m ON "
+		    "m.id = f.rowid) ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6",
+		    LIST_ARGS);
+#undef LIST_ARGS
+#undef LIST_ORDER
+#undef LIST_WHERE
 	g_free(fts);
 	return store_collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
+}
+
+int
+store_search_count(struct pd_store *st, const char *search, int max, int *count_r,
+    char **error_r)
+{
+	char *fts = fts_query(search);
+	int rc = 0;
+
+	*count_r = 0;
+	if (*fts)
+		rc = store_count(st, store_query(st, error_r, "SELECT count(*) FROM (SELECT 1 "
+		    "FROM messages_fts WHERE messages_fts MATCH ?1 LIMIT ?2)", "si", fts,
+		    (gint64)max + 1), count_r, error_r);
+	g_free(fts);
+	return rc;
 }
 
 int
@@ -979,14 +1016,21 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 	gint64 id;
 
 	const char *vis = m->visible_text;
+	gint64 vlen = 0;
 
+	/* the start of the body: its length only (sql/013) */
 	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)
 		vis = NULL;
+	else if (vis != NULL && *vis && m->body && g_str_has_prefix(m->body, vis)) {
+		vlen = (gint64)strlen(vis);
+		vis = NULL;
+	}
 	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
-	    "from_name, date, subject, body, visible_text, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssssi", m->ticket_id, m->kind,
-	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
-	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+	    "from_name, date, subject, body, visible_text, visible_len, raw_sha256, class, auto) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssnssi", m->ticket_id,
+	    m->kind, m->message_id, m->from_addr, m->from_name, m->date, m->subject ?
+	    m->subject : "", m->body ? m->body : "", vis, vlen, m->raw_sha256, m->class,
+	    (gint64)m->is_auto) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	/* Inside a bulk transaction the full-text index is written once, at
@@ -1056,7 +1100,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	int rc;
 
 	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
-	    "date, subject, body, raw_sha256, class, auto, COALESCE(visible_text, body) "
+	    "date, subject, body, raw_sha256, class, auto, " STORE_VISIBLE_SQL " "
 	    "FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);

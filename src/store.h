@@ -94,6 +94,11 @@ struct pd_ticket_filter {
 	const char *search;		/* FTS5 text, quoted as a phrase per word */
 	int	 limit;			/* 0: none */
 	int	 offset;
+	int	 search_max;		/* search: the tickets of the newest
+					 * search_max matching messages only
+					 * (0: of every match) */
+	const char *priority;		/* exact */
+	const char *label;		/* one of its labels, any case */
 };
 
 /* The database at path, and the spool folder that holds the raw mail
@@ -210,6 +215,10 @@ int store_ticket_by_message_id(struct pd_store *, const char *message_id,
 /* Tickets matching f, newest update first.  GPtrArray of struct pd_ticket *. */
 int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r);
+/* Messages a search (as store_ticket_list's) matches, counted up to
+ * max + 1 at most: *count_r > max says "more than max". */
+int store_search_count(struct pd_store *, const char *search, int max, int *count_r,
+    char **error_r);
 /* Move the messages, participants and labels of from into into and
  * mark from merged (its status is the lifecycle's: ticket.c). */
 int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
@@ -406,8 +415,12 @@ int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **er
 /* The agent (any case) has seen every message of the ticket so far. */
 int store_read_mark(struct pd_store *, const char *staff, gint64 ticket_id, gint64 now,
     char **error_r);
-/* Customer messages on the ticket the agent has not seen (count). */
-int store_ticket_unread(struct pd_store *, const char *staff, gint64 ticket_id, int *unread_r,
+/* Which of the n tickets ids[] hold a customer message the agent (any
+ * case) has not seen: unread_r[i] 1 or 0.  One query for a page. */
+int store_tickets_unread(struct pd_store *, const char *staff, const gint64 *ids, guint n,
+    guint8 *unread_r, char **error_r);
+/* Tickets assigned to the agent (any case) that are not closed. */
+int store_staff_mine_count(struct pd_store *, const char *staff, int *count_r,
     char **error_r);
 /* The ticket's CSAT rating and comment (g_free; NULL when none). */
 int store_ticket_csat(struct pd_store *, gint64 ticket_id, char **rating_r, char **comment_r,

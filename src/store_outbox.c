@@ -372,10 +372,10 @@ store_message_texts(struct pd_store *st, gint64 ticket_id, gint64 id, gint64 *id
 	int rc;
 
 	if (id)
-		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		s = store_query(st, error_r, "SELECT id, body, " STORE_VISIBLE_SQL " FROM "
 		    "messages WHERE id = ?", "i", id);
 	else
-		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		s = store_query(st, error_r, "SELECT id, body, " STORE_VISIBLE_SQL " FROM "
 		    "messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", "i", ticket_id);
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;

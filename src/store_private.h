@@ -23,6 +23,11 @@ struct pd_store {
 	int		 bulk;		/* a bulk transaction was used */
 };
 
+/* A message's visible text in SQL (sql/013): visible_text, else the
+ * first visible_len bytes of body, else body. */
+#define STORE_VISIBLE_SQL "COALESCE(visible_text, CAST(substr(CAST(body AS BLOB), 1, " \
+	"visible_len) AS TEXT), body)"
+
 /* Remember the error for store_error_transient and say what failed.
  * Always -1. */
 int store_fail(struct pd_store *st, char **error_r, const char *what);

@@ -387,6 +387,55 @@ test_tickets(struct pd_store *st)
 	store_ticket_free(g);
 }
 
+/* The visible text comes back as stored whether it is the body's start
+ * (kept as a length, sql/013), other text, empty, or the body itself. */
+static void
+test_visible(struct pd_store *st)
+{
+	static const struct {
+		const char *body, *visible, *want;
+	} rows[] = {
+		{ "Thanks!\n\n> quoted", "Thanks!", "Thanks!" },
+		{ "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94 ok\n> q", "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94",
+		    "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94" },
+		{ "> quoted\nnew text below", "new text below", "new text below" },
+		{ "> only a quote", "", "" },
+		{ "whole", "whole", "whole" },
+		{ "none given", NULL, "none given" },
+	};
+	gint64 tid = new_ticket(st, "vera@example.net", "Visible", "open", "Support", NULL, 2000);
+	GPtrArray *msgs = NULL;
+	char *err = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct pd_stored_message m = { 0 };
+		char *body = NULL, *vis = NULL;
+		gint64 id = 0, got = 0;
+
+		m.ticket_id = tid;
+		m.kind = "customer";
+		m.date = 1000;
+		m.body = (char *)rows[i].body;
+		m.visible_text = (char *)rows[i].visible;
+		must(store_message_add(st, &m, &id, &err), err, "message_add");
+		TEST_INT(store_message_texts(st, 0, id, &got, &body, &vis, &err), 1,
+		    "message_texts %zu", i);
+		TEST_STR(body, rows[i].body, "message_texts %zu: body", i);
+		TEST_STR(vis, rows[i].want, "message_texts %zu: visible", i);
+		g_free(body);
+		g_free(vis);
+	}
+	must(store_messages(st, tid, 1, &msgs, &err), err, "messages");
+	TEST_INT((int)msgs->len, (int)G_N_ELEMENTS(rows), "messages: all of them");
+	for (guint i = 0; i < msgs->len && i < G_N_ELEMENTS(rows); i++) {
+		const struct pd_stored_message *m = msgs->pdata[i];
+
+		TEST_STR(m->body, rows[i].body, "messages %u: body", i);
+		TEST_STR(m->visible_text, rows[i].want, "messages %u: visible", i);
+	}
+	g_ptr_array_unref(msgs);
+}
+
 static void
 test_message_ids(struct pd_store *st)
 {
@@ -487,7 +536,8 @@ test_list(void)
 		};
 		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 			struct pd_ticket_filter f = { rows[i].status, rows[i].queue,
-			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset };
+			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset, 0, NULL,
+			    NULL };
 			GPtrArray *list = NULL, *refs = g_ptr_array_new();
 			char *got;
 			int rc;
@@ -544,6 +594,184 @@ test_list(void)
 			g_ptr_array_unref(kv);
 			g_ptr_array_unref(pairs);
 		}
+	}
+	store_close(st);
+	g_free(path);
+}
+
+/* The refs store_ticket_list gives for f, "a,b,c". */
+static char *
+filter_refs(struct pd_store *st, const struct pd_ticket_filter *f)
+{
+	GPtrArray *list = NULL, *refs = g_ptr_array_new();
+	char *err = NULL, *got;
+
+	must(store_ticket_list(st, f, &list, &err), err, "list");
+	for (guint j = 0; j < list->len; j++)
+		g_ptr_array_add(refs, ((struct pd_ticket *)list->pdata[j])->ref);
+	got = joined(refs);
+	g_ptr_array_unref(refs);
+	g_ptr_array_unref(list);
+	return got;
+}
+
+/* ... for a search of the newest max matching messages. */
+static char *
+search_refs(struct pd_store *st, const char *search, int max)
+{
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, max, NULL, NULL };
+
+	return filter_refs(st, &f);
+}
+
+/* The staff list's figures (issue 12): a search capped to its newest
+ * matches and the count that says so, the "mine" count, the page's
+ * unread marks in one query. */
+static void
+test_staff_page(void)
+{
+	char *path = g_build_filename(tmpdir, "staff.db", NULL);
+	struct pd_store *st = NULL;
+	char *err = NULL, *got;
+	gint64 t1, t2, t3, t4;
+	int n;
+
+	must(store_open(path, NULL, &st, &err), err, "open staff.db");
+	t1 = new_ticket(st, "ann@example.net", "One", "open", "Support", "alice@example.com", 100);
+	t2 = new_ticket(st, "ben@example.net", "Two", "waiting", "Support", "ALICE@Example.COM", 200);
+	t3 = new_ticket(st, "cid@example.net", "Three", "closed", "Support", "alice@example.com", 300);
+	t4 = new_ticket(st, "dan@example.net", "Four", "open", "Support", "bob@example.com", 400);
+	/* quokka in messages 1..4 (oldest first) of t3, t1, t2, t1 */
+	add_msg(st, t3, "customer", "s1@example.net", "cid@example.net", "Three", "a quokka");
+	add_msg(st, t1, "customer", "s2@example.net", "ann@example.net", "One", "quokka again");
+	add_msg(st, t2, "customer", "s3@example.net", "ben@example.net", "Two", "the quokka");
+	add_msg(st, t1, "customer", "s4@example.net", "ann@example.net", "One", "quokka!");
+	{
+		static const struct {
+			int max;
+			const char *want;
+		} rows[] = {
+			{ 0, "TKT-0003,TKT-0002,TKT-0001" }, { 1, "TKT-0001" },
+			{ 2, "TKT-0002,TKT-0001" }, { 3, "TKT-0002,TKT-0001" },
+			{ 4, "TKT-0003,TKT-0002,TKT-0001" }, { 9, "TKT-0003,TKT-0002,TKT-0001" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			got = search_refs(st, "quokka", rows[i].max);
+			TEST_STR(got, rows[i].want, "search of the newest %d matches", rows[i].max);
+			g_free(got);
+		}
+		got = search_refs(st, " \t ", 0);
+		TEST_STR(got, "TKT-0004,TKT-0003,TKT-0002,TKT-0001", "a search of blanks lists all");
+		g_free(got);
+	}
+	{
+		static const struct {
+			const char *search;
+			int max, want;
+		} rows[] = {
+			{ "quokka", 10, 4 }, { "quokka", 4, 4 }, { "quokka", 3, 4 },
+			{ "quokka", 2, 3 }, { "QUOKKA again", 10, 1 }, { "wombat", 10, 0 },
+			{ "  ", 10, 0 }, { "\"", 10, 0 },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			n = -1;
+			must(store_search_count(st, rows[i].search, rows[i].max, &n, &err), err,
+			    "search count");
+			TEST_INT(n, rows[i].want, "search count '%s' max %d", rows[i].search,
+			    rows[i].max);
+		}
+	}
+	/* Priority and label in the query, with the other filters and the
+	 * page's limit and offset. */
+	must(store_ticket_set(st, t2, "priority", "high", 200, &err), err, "priority");
+	must(store_label_add(st, t1, "VIP", &err), err, "label");
+	must(store_label_add(st, t3, "vip", &err), err, "label");
+	must(store_label_add(st, t4, "other", &err), err, "label");
+	{
+		static const struct {
+			const char *status, *assignee, *search, *priority, *label;
+			int limit, offset;
+			const char *want;
+		} rows[] = {
+			{ NULL, NULL, NULL, "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", NULL, 0, 0, "TKT-0004,TKT-0003,TKT-0001" },
+			{ NULL, NULL, NULL, "urgent", NULL, 0, 0, "" },
+			{ NULL, NULL, NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ "open", NULL, NULL, NULL, "VIP", 0, 0, "TKT-0001" },
+			{ NULL, "alice@example.com", NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, "alice@EXAMPLE.com", NULL, NULL, NULL, 0, 0,
+			    "TKT-0003,TKT-0002,TKT-0001" },
+			{ "waiting", "alice@example.com", NULL, NULL, NULL, 0, 0, "TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 0, "TKT-0003,TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 2, "TKT-0001" },
+			{ NULL, "bob@example.com", NULL, "high", NULL, 0, 0, "" },
+			{ "open", NULL, NULL, NULL, NULL, 0, 0, "TKT-0004,TKT-0001" },
+			{ "open", NULL, NULL, NULL, NULL, 1, 1, "TKT-0001" },
+			{ "on_hold", NULL, NULL, NULL, NULL, 0, 0, "" },
+			{ NULL, NULL, "quokka", NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, NULL, "quokka", "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", "vip", 1, 0, "TKT-0003" },
+			{ NULL, NULL, NULL, NULL, "nothing", 0, 0, "" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			struct pd_ticket_filter f = { rows[i].status, NULL, rows[i].assignee,
+			    rows[i].search, rows[i].limit, rows[i].offset, 0, rows[i].priority,
+			    rows[i].label };
+
+			got = filter_refs(st, &f);
+			TEST_STR(got, rows[i].want, "filter %zu: status=%s assignee=%s search=%s "
+			    "priority=%s label=%s limit=%d offset=%d", i,
+			    rows[i].status ? rows[i].status : "-",
+			    rows[i].assignee ? rows[i].assignee : "-",
+			    rows[i].search ? rows[i].search : "-",
+			    rows[i].priority ? rows[i].priority : "-",
+			    rows[i].label ? rows[i].label : "-", rows[i].limit, rows[i].offset);
+			g_free(got);
+		}
+	}
+	must(store_staff_mine_count(st, "Alice@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 2, "mine: alice's tickets in any case, not the closed one");
+	must(store_staff_mine_count(st, "bob@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 1, "mine: bob's");
+	must(store_ticket_set(st, t4, "status", "closed", 500, &err), err, "close");
+	must(store_staff_mine_count(st, "bob@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 0, "mine: bob's ticket closed");
+	must(store_staff_mine_count(st, "carol@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 0, "mine: nobody's");
+	{
+		gint64 ids[] = { t1, t2, t3, t4, 999 };
+		guint8 un[G_N_ELEMENTS(ids)];
+		char buf[G_N_ELEMENTS(ids) + 1];
+		static const char *want[] = { "11100", "01100", "11100", "11000" };
+
+		for (int step = 0; step < 4; step++) {
+			if (step == 1)
+				must(store_read_mark(st, "ALICE@example.com", t1, 600, &err), err,
+				    "read t1");
+			if (step == 2)
+				add_msg(st, t1, "customer", "s5@example.net", "ann@example.net", "One",
+				    "more");
+			if (step == 3) {
+				must(store_read_mark(st, "alice@example.com", t3, 700, &err), err,
+				    "read t3");
+				add_msg(st, t3, "staff", "s6@example.net", "alice@example.com",
+				    "Three", "answer");
+			}
+			memset(un, 7, sizeof un);
+			must(store_tickets_unread(st, "Alice@Example.com", ids, G_N_ELEMENTS(ids), un,
+			    &err), err, "unread");
+			for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+				buf[i] = un[i] == 1 ? '1' : un[i] == 0 ? '0' : '?';
+			buf[G_N_ELEMENTS(ids)] = '\0';
+			TEST_STR(buf, want[step], "unread marks of t1..t4 and none, step %d", step);
+		}
+		must(store_tickets_unread(st, "bob@example.com", ids, 2, un, &err), err, "unread");
+		TEST_INT(un[0] + un[1], 2, "unread for bob: his own marks");
+		must(store_tickets_unread(st, "bob@example.com", ids, 0, un, &err), err,
+		    "unread of no ticket");
 	}
 	store_close(st);
 	g_free(path);
@@ -893,7 +1121,7 @@ test_outbox(void)
 static int
 found(struct pd_store *st, const char *search)
 {
-	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0 };
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, 0, NULL, NULL };
 	GPtrArray *list = NULL;
 	char *err = NULL;
 	int n;
@@ -1224,8 +1452,10 @@ main(void)
 	test_message_ids(st);
 	test_participants_labels_merge(st);
 	test_messages(st);
+	test_visible(st);
 	store_close(st);
 	test_list();
+	test_staff_page();
 	test_bulk_fts_raw();
 	test_outbox();
 	test_quarantine_stats_raw();
