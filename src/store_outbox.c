@@ -195,6 +195,27 @@ store_outbox_due_all(struct pd_store *st, gint64 now, int *n_r, char **error_r)
 	return 0;
 }
 
+/* The free pages go back to the file system (a database made with
+ * auto_vacuum = INCREMENTAL; elsewhere a no-op).  One row per page. */
+static int
+give_back(struct pd_store *st, char **error_r)
+{
+	sqlite3_stmt *s = store_stmt(st, "PRAGMA incremental_vacuum", error_r);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		store_fail(st, error_r, "incremental_vacuum");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
 int
 store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 {
@@ -202,7 +223,7 @@ store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 	    "status = 'sent' AND sent_at < ? AND (length(raw) > 0 OR params IS NOT NULL)", "i", t) < 0)
 		return -1;
 	*n_r = sqlite3_changes(st->db);
-	return 0;
+	return *n_r > 0 ? give_back(st, error_r) : 0;
 }
 
 int
@@ -388,17 +409,17 @@ store_message_texts(struct pd_store *st, gint64 ticket_id, gint64 id, gint64 *id
 	int rc;
 
 	if (id)
-		s = store_query(st, error_r, "SELECT id, body, " STORE_VISIBLE_SQL " FROM "
+		s = store_query(st, error_r, "SELECT id, body, visible_text, visible_len FROM "
 		    "messages WHERE id = ?", "i", id);
 	else
-		s = store_query(st, error_r, "SELECT id, body, " STORE_VISIBLE_SQL " FROM "
+		s = store_query(st, error_r, "SELECT id, body, visible_text, visible_len FROM "
 		    "messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", "i", ticket_id);
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 1) {
 		*id_r = sqlite3_column_int64(s, 0);
-		*body_r = store_col(s, 1);
-		*visible_r = store_col(s, 2);
+		*body_r = store_text_col(s, 1);
+		*visible_r = store_visible_col(s, 2, *body_r);
 	}
 	sqlite3_reset(s);
 	return rc;
