@@ -412,6 +412,12 @@ store_set_cache(struct pd_store *st, int kib)
 	g_free(sql);
 }
 
+void
+store_set_wal_checkpoint(struct pd_store *st, int pages)
+{
+	sqlite3_wal_autocheckpoint(st->db, pages);
+}
+
 int
 store_version(struct pd_store *st)
 {

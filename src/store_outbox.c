@@ -417,6 +417,22 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 }
 
 int
+store_outbox_list_ticket(struct pd_store *st, gint64 ticket_id, const char *status,
+    GPtrArray **rows_r, char **error_r)
+{
+	/* From outbox_ticket, not a walk of the whole outbox. */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, "
+	    "o.message_id, o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, "
+	    "o.tries, o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r "
+	    "WHERE r.outbox_id = o.id), NULL FROM outbox o LEFT JOIN tickets t ON "
+	    "t.id = o.ticket_id WHERE o.ticket_id = ?1 AND o.status = ?2 "
+	    "ORDER BY o.next_try, o.id", "is", ticket_id, status);
+
+	return store_collect(st, s, outbox_row, GINT_TO_POINTER(0),
+	    (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
+}
+
+int
 store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
     const char *recipient, const char *status, const char *action, int reply_code,
     const char *diagnostic, int feedback, const char *raw_sha256, gint64 at,

@@ -1358,6 +1358,15 @@ test_outbox(void)
 	r = row_by_id(rows, o4);
 	TEST_OK(r && r->ticket_id == 0 && r->ticket_ref == NULL, "row 4 has no ticket");
 	g_ptr_array_unref(rows);
+	/* One ticket's held mail (the staff ticket page). */
+	must(store_outbox_list_ticket(st, t1, "held", &rows, &err), err, "list ticket");
+	TEST_OK(rows->len == 1 && ((struct pd_outbox_row *)rows->pdata[0])->id == o3 &&
+	    ((struct pd_outbox_row *)rows->pdata[0])->rcpts->len == 1,
+	    "the ticket's held mail: row 3 alone, with its recipient");
+	g_ptr_array_unref(rows);
+	must(store_outbox_list_ticket(st, t1 + 1, "held", &rows, &err), err, "list ticket");
+	TEST_INT((int)rows->len, 0, "another ticket: no held mail");
+	g_ptr_array_unref(rows);
 	must(store_outbox_list(st, NULL, 0, &rows, &err), err, "list");
 	r = row_by_id(rows, o1);
 	TEST_OK(r && r->raw == NULL, "without with_raw no bytes");
