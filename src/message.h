@@ -140,15 +140,15 @@ void message_header_free(gpointer);
 void message_param_free(gpointer);
 void message_part_free(gpointer);
 
-/* message_wire.c: struct pd_message as a GVariant, for the parser
- * child's pipe (parser.c).  message_wire_to takes a reference on
- * nothing and copies nothing it need not: attachment bytes are
- * referenced.  message_wire_from reads an untrusted variant (any
- * bytes): -1 with *error_r when it is not a well-formed message.
- * The result references the variant's bytes for its attachments. */
+/* message_wire.c: struct pd_message as bytes (a GVariant "ay"), for
+ * the parser child's pipe (parser.c).  message_wire_to copies the
+ * fields, attachment bytes too, into one buffer.  message_wire_from
+ * reads an untrusted variant (any bytes): -1 with *error_r when it is
+ * not a well-formed message.  The result references the variant's
+ * bytes for its attachments. */
 GVariant *message_wire_to(const struct pd_message *);
 int message_wire_from(GVariant *, struct pd_message **msg_r, char **error_r);
-/* The GVariant type of a serialised message. */
+/* The GVariant type of a serialised message ("ay"). */
 const GVariantType *message_wire_type(void);
 /* 0 when the field tables cover every struct exactly (unit test). */
 int message_wire_check(char **error_r);

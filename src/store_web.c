@@ -68,12 +68,14 @@ store_tickets_unread(struct pd_store *st, const char *staff, const gint64 *ids, 
 	return 0;
 }
 
-/* From the index tickets_assignee (sql/012). */
+/* From ticket_assignee_counts (sql/012), kept by triggers: the same as
+ * SELECT count(*) FROM tickets WHERE assignee = ?1 COLLATE NOCASE AND
+ * status <> 'closed'. */
 int
 store_staff_mine_count(struct pd_store *st, const char *staff, int *count_r, char **error_r)
 {
-	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM tickets "
-	    "WHERE assignee = ?1 COLLATE NOCASE AND status <> 'closed'", "s", staff),
+	return store_count(st, store_query(st, error_r, "SELECT coalesce(sum(n), 0) FROM "
+	    "ticket_assignee_counts WHERE assignee = ?1 AND status <> 'closed'", "s", staff),
 	    count_r, error_r);
 }
 
@@ -101,9 +103,13 @@ int
 store_customer_ticket_ids(struct pd_store *st, const char *email, int limit, GArray **ids_r,
     char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t JOIN customers c "
-	    "ON c.id = t.customer_id WHERE c.email = ? COLLATE NOCASE AND t.merged_into IS NULL "
-	    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si", email, (gint64)limit);
+	/* The customer from customers_email_nocase (sql/012), then the
+	 * tickets from tickets_customer: as a join, SQLite walked every
+	 * ticket newest first (60 ms at 100 000). */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t WHERE "
+	    "t.customer_id IN (SELECT c.id FROM customers c WHERE c.email = ? COLLATE NOCASE) "
+	    "AND t.merged_into IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si",
+	    email, (gint64)limit);
 	GArray *ids;
 	int rc;
 
