@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "robots.h"
+#include "util.h"
 
 enum sign_kind {
 	SIGN_NULL_SENDER,	/* the envelope sender or Return-Path is <> */
@@ -159,7 +160,7 @@ robots_init(void)
 
 		if (s->pattern)
 			sign_re[i] = g_regex_new(s->pattern, G_REGEX_CASELESS |
-			    G_REGEX_OPTIMIZE, 0, NULL);
+			    util_regex_flags(), 0, NULL);
 		if (s->name && strchr(s->name, '*')) {
 			char *low = g_ascii_strdown(s->name, -1);
 
@@ -195,7 +196,7 @@ robots_init(void)
 	    "|away from (?:the |my )?(?:office|mail|e-?mail|desk)"
 	    ")"
 	    "\\s*(?:$|[:：\\-–—|(\\[])",
-	    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+	    G_REGEX_CASELESS | util_regex_flags(), 0, NULL);
 	g_once_init_leave(&done, 1);
 }
 

@@ -110,6 +110,11 @@ void store_close(struct pd_store *);
 /* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
  * work; postdeskd's long-lived connections take less). */
 void store_set_cache(struct pd_store *, int kib);
+/* Checkpoint the WAL once it holds this many pages (SQLite's default
+ * 1000).  A process that opens the database while no other has it open
+ * reads the whole WAL first (recovery): a process per mail (deliver)
+ * reads less with a smaller WAL, at the price of more checkpoints. */
+void store_set_wal_checkpoint(struct pd_store *, int pages);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
@@ -377,6 +382,9 @@ int store_outbox_count_ticket(struct pd_store *, gint64 ticket_id, gint64 since,
     int *count_r, char **error_r);
 /* status NULL: all rows; with_raw loads the bytes. */
 int store_outbox_list(struct pd_store *, const char *status, int with_raw,
+    GPtrArray **rows_r, char **error_r);
+/* One ticket's rows of that status (without the bytes). */
+int store_outbox_list_ticket(struct pd_store *, gint64 ticket_id, const char *status,
     GPtrArray **rows_r, char **error_r);
 void store_outbox_row_free(struct pd_outbox_row *);
 

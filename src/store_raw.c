@@ -12,6 +12,7 @@
 
 #include "store.h"
 #include "store_private.h"
+#include "log.h"
 #include "util.h"
 
 static char *
@@ -132,6 +133,100 @@ convert_all(GConverter *conv, const void *in, size_t len, size_t max)
  * when that is smaller: mail is text and shrinks to a third or so.  A
  * row holds compressed bytes exactly when length(data) < size. */
 #define STORE_RAW_LEVEL	6
+
+/* Long text (a message's body) is kept deflated too, as a BLOB, when
+ * that is smaller: a TEXT value is the text itself, a BLOB its raw
+ * deflate stream (zlib.decompress(data, -15) in Python).  Text under
+ * STORE_TEXT_PACK_MIN bytes is left as it is: it shrinks little, and
+ * what sqlite3 shows of a short body stays readable. */
+#define STORE_TEXT_PACK_MIN	1024
+#define STORE_TEXT_MAX		(1 << 30)
+
+GByteArray *
+store_pack(struct pd_store *st, const void *data, size_t len, size_t max)
+{
+	if (data == NULL || max == 0)
+		return NULL;
+	if (st->tz == NULL)
+		st->tz = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW,
+		    STORE_RAW_LEVEL));
+	else
+		g_converter_reset(st->tz);
+	return convert_all(st->tz, data, len, max);
+}
+
+GByteArray *
+store_unpack(const void *data, size_t len)
+{
+	GZlibDecompressor *z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW);
+	GByteArray *a = convert_all(G_CONVERTER(z), data, len, STORE_TEXT_MAX);
+
+	g_object_unref(z);
+	return a;
+}
+
+GByteArray *
+store_text_pack(struct pd_store *st, const char *text, size_t len)
+{
+	return text == NULL || len < STORE_TEXT_PACK_MIN ? NULL : store_pack(st, text, len,
+	    len - 1);
+}
+
+/* The text of a packed value: a new string, NULL when it does not
+ * inflate. */
+static char *
+text_unpack(const void *data, size_t len)
+{
+	GByteArray *a = store_unpack(data, len);
+
+	if (a == NULL)
+		return NULL;
+	g_byte_array_append(a, (const guint8 *)"", 1);
+	return (char *)g_byte_array_free(a, FALSE);
+}
+
+char *
+store_text_col(sqlite3_stmt *s, int i)
+{
+	char *t;
+
+	if (sqlite3_column_type(s, i) != SQLITE_BLOB)
+		return store_col(s, i);
+	t = text_unpack(sqlite3_column_blob(s, i), (size_t)sqlite3_column_bytes(s, i));
+	if (t == NULL) {
+		log_warnx("store: a stored text (%s) does not inflate",
+		    sqlite3_column_name(s, i));
+		t = g_strdup("");
+	}
+	return t;
+}
+
+/* pd_text(x): the text of a stored value, for SQL (the full-text
+ * index is fed with it). */
+static void
+sql_pd_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	char *t;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+		sqlite3_result_value(cx, argv[0]);
+		return;
+	}
+	t = text_unpack(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]));
+	if (t == NULL) {
+		sqlite3_result_error(cx, "pd_text: the stored text does not inflate", -1);
+		return;
+	}
+	sqlite3_result_text(cx, t, -1, g_free);
+}
+
+int
+store_text_register(struct pd_store *st)
+{
+	return sqlite3_create_function(st->db, "pd_text", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_pd_text, NULL, NULL);
+}
 
 int
 store_blob_get(struct pd_store *st, const char *sha256, GBytes **data_r, char **error_r)
@@ -410,4 +505,19 @@ store_quarantine_set_state(struct pd_store *st, gint64 id, const char *state,
 {
 	return store_exec(st, error_r, "UPDATE quarantine SET state = ? WHERE id = ?", "si", state,
 	    id);
+}
+
+char *
+store_visible_col(sqlite3_stmt *s, int i, const char *body)
+{
+	if (body == NULL)
+		body = "";
+	if (sqlite3_column_type(s, i) != SQLITE_NULL)
+		return store_col(s, i);
+	if (sqlite3_column_type(s, i + 1) != SQLITE_NULL) {
+		gint64 n = sqlite3_column_int64(s, i + 1);
+
+		return g_strndup(body, (gsize)CLAMP(n, 0, (gint64)strlen(body)));
+	}
+	return g_strdup(body);
 }

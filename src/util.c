@@ -9,6 +9,20 @@
 
 #include "util.h"
 
+static GRegexCompileFlags regex_flags = G_REGEX_OPTIMIZE;
+
+GRegexCompileFlags
+util_regex_flags(void)
+{
+	return regex_flags;
+}
+
+void
+util_set_regex_jit(int on)
+{
+	regex_flags = on ? G_REGEX_OPTIMIZE : 0;
+}
+
 gint64
 util_now(void)
 {

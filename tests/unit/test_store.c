@@ -425,8 +425,38 @@ test_visible(struct pd_store *st)
 		g_free(body);
 		g_free(vis);
 	}
-	must(store_messages(st, tid, 1, &msgs, &err), err, "messages");
-	TEST_INT((int)msgs->len, (int)G_N_ELEMENTS(rows), "messages: all of them");
+	{
+		/* long enough to be kept deflated */
+		GString *b = g_string_new("Thanks, that did it.\n\n");
+		struct pd_stored_message m = { 0 };
+		char *body = NULL, *vis = NULL;
+		gint64 id = 0, got = 0;
+
+		for (int i = 0; i < 40; i++)
+			g_string_append(b, "> a quoted line of the mail before, quoted\n");
+		m.ticket_id = tid;
+		m.kind = "customer";
+		m.date = 1000;
+		m.body = b->str;
+		m.visible_text = "Thanks, that did it.";
+		must(store_message_add(st, &m, &id, &err), err, "message_add long");
+		TEST_INT(store_message_texts(st, tid, 0, &got, &body, &vis, &err), 1,
+		    "message_texts long");
+		TEST_INT(got, id, "message_texts long: the newest");
+		TEST_STR(body, b->str, "message_texts long: body");
+		TEST_STR(vis, "Thanks, that did it.", "message_texts long: visible");
+		must(store_messages(st, tid, 1, &msgs, &err), err, "messages");
+		TEST_INT((int)msgs->len, (int)G_N_ELEMENTS(rows) + 1, "messages: all of them");
+		if (msgs->len == G_N_ELEMENTS(rows) + 1) {
+			const struct pd_stored_message *l = msgs->pdata[msgs->len - 1];
+
+			TEST_STR(l->body, b->str, "messages long: body");
+			TEST_STR(l->visible_text, "Thanks, that did it.", "messages long: visible");
+		}
+		g_free(body);
+		g_free(vis);
+		g_string_free(b, TRUE);
+	}
 	for (guint i = 0; i < msgs->len && i < G_N_ELEMENTS(rows); i++) {
 		const struct pd_stored_message *m = msgs->pdata[i];
 
@@ -1016,6 +1046,150 @@ row_by_id(GPtrArray *rows, gint64 id)
 }
 
 /* A fresh store so that counts are exact. */
+/* The integer "SELECT what" gives on the database at path (-1: none). */
+static int
+db_select(const char *path, const char *what)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("SELECT %s", what);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A pragma's value on the database at path. */
+static int
+db_pragma(const char *path, const char *pragma)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("PRAGMA %s", pragma);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A new database gives the pages of pruned sent mail back at once
+ * (auto_vacuum = INCREMENTAL), 16 KB pages. */
+static void
+test_prune_space(void)
+{
+	char *path = g_build_filename(tmpdir, "prune.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL, *raw = g_malloc(1 << 20);
+	gint64 t, id = 0;
+	int before, after, n = -1;
+
+	for (int i = 0; i < (1 << 20); i++)
+		raw[i] = (char)('a' + (i * 7919) % 26);
+	must(store_open(path, NULL, &st, &err), err, "open prune.db");
+	TEST_INT(db_pragma(path, "page_size"), 16384, "new database: 16 KB pages");
+	TEST_INT(db_pragma(path, "auto_vacuum"), 2, "new database: incremental auto_vacuum");
+	t = new_ticket(st, "pia@example.net", "Prune", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pia@example.net");
+	must(store_outbox_add(st, t, "ticket_created", "prune.1@example.com", "support@example.com",
+	    rcpts, raw, 1 << 20, 1, 1000, &id, &err), err, "outbox_add 1 MB");
+	must(store_outbox_update(st, id, "sent", 1, 0, NULL, 1000, &err), err, "sent");
+	before = db_pragma(path, "page_count");
+	must(store_outbox_prune(st, 2000, &n, &err), err, "prune");
+	TEST_INT(n, 1, "prune: the sent mail's bytes dropped");
+	after = db_pragma(path, "page_count");
+	TEST_OK(before > 64 && after < before - 60, "prune: pages given back (%d -> %d)",
+	    before, after);
+	TEST_INT(db_pragma(path, "freelist_count"), 0, "prune: no free page kept");
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_free(raw);
+	g_free(path);
+}
+
+/* Params come back byte for byte: kept deflated when that is smaller
+ * (behind a 0 byte), as they are when short, incompressible or
+ * starting with 0 themselves. */
+static void
+test_outbox_params(void)
+{
+	char *path = g_build_filename(tmpdir, "params.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL;
+	guint8 rnd[600];
+	GString *text = g_string_new("\001Support");
+	struct {
+		const char *what;
+		const void *data;
+		size_t len;
+		int packed;
+	} rows[4];
+	GRand *r = g_rand_new_with_seed(12);
+	gint64 t;
+
+	for (guint i = 0; i < sizeof rnd; i++)
+		rnd[i] = (guint8)g_rand_int_range(r, 1, 256);
+	g_rand_free(r);
+	for (int i = 0; i < 12; i++)
+		g_string_append(text, "\001customer_name\001Nils Krause\001subject\001A question");
+	rows[0].what = "compressible";
+	rows[0].data = text->str;
+	rows[0].len = text->len;
+	rows[0].packed = 1;
+	rows[1].what = "short";
+	rows[1].data = "\001ab";
+	rows[1].len = 3;
+	rows[1].packed = 0;
+	rows[2].what = "incompressible";
+	rows[2].data = rnd;
+	rows[2].len = sizeof rnd;
+	rows[2].packed = 0;
+	rows[3].what = "starting with 0";
+	rows[3].data = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	rows[3].len = 80;
+	rows[3].packed = 1;
+	must(store_open(path, NULL, &st, &err), err, "open params.db");
+	t = new_ticket(st, "pam@example.net", "Params", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pam@example.net");
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GBytes *in = g_bytes_new_static(rows[i].data, rows[i].len);
+		struct pd_outbox_body b;
+		char *mid = g_strdup_printf("params.%zu@example.com", i);
+		gint64 id = 0;
+		char *q;
+		int stored;
+
+		must(store_outbox_add_params(st, t, "ticket_created", mid, "support@example.com",
+		    rcpts, in, 1, 1000, &id, &err), err, "add_params");
+		must(store_outbox_body(st, id, &b, &err), err, "outbox_body");
+		TEST_OK(b.params && g_bytes_equal(b.params, in), "params %s: the same bytes back",
+		    rows[i].what);
+		store_outbox_body_clear(&b);
+		q = g_strdup_printf("length(params) FROM outbox WHERE id = %" G_GINT64_FORMAT, id);
+		stored = db_select(path, q);
+		TEST_OK(rows[i].packed ? stored < (int)rows[i].len / 3 : stored == (int)rows[i].len,
+		    "params %s: stored in %d of %zu bytes", rows[i].what, stored, rows[i].len);
+		g_free(q);
+		g_free(mid);
+		g_bytes_unref(in);
+	}
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_string_free(text, TRUE);
+	g_free(path);
+}
+
 static void
 test_outbox(void)
 {
@@ -1184,6 +1358,15 @@ test_outbox(void)
 	r = row_by_id(rows, o4);
 	TEST_OK(r && r->ticket_id == 0 && r->ticket_ref == NULL, "row 4 has no ticket");
 	g_ptr_array_unref(rows);
+	/* One ticket's held mail (the staff ticket page). */
+	must(store_outbox_list_ticket(st, t1, "held", &rows, &err), err, "list ticket");
+	TEST_OK(rows->len == 1 && ((struct pd_outbox_row *)rows->pdata[0])->id == o3 &&
+	    ((struct pd_outbox_row *)rows->pdata[0])->rcpts->len == 1,
+	    "the ticket's held mail: row 3 alone, with its recipient");
+	g_ptr_array_unref(rows);
+	must(store_outbox_list_ticket(st, t1 + 1, "held", &rows, &err), err, "list ticket");
+	TEST_INT((int)rows->len, 0, "another ticket: no held mail");
+	g_ptr_array_unref(rows);
 	must(store_outbox_list(st, NULL, 0, &rows, &err), err, "list");
 	r = row_by_id(rows, o1);
 	TEST_OK(r && r->raw == NULL, "without with_raw no bytes");
@@ -1266,6 +1449,48 @@ test_bulk_fts_raw(void)
 	    "the kudu ran");
 	TEST_INT(found(st, "kudu"), 1, "outside a bulk: indexed at once");
 	TEST_INT(found(st, "eland"), 0, "and nothing else with it");
+	/* Long bodies are kept deflated: indexed all the same, in a bulk
+	 * (from the table, through pd_text) and outside one. */
+	{
+		GString *b = g_string_new(NULL);
+		sqlite3_stmt *s = NULL;
+		sqlite3 *db = NULL;
+		int packed = 0, plain = 0;
+		gint64 small = 0;
+
+		for (int i = 0; i < 60; i++)
+			g_string_append(b, "An ordinary line of a long customer mail.\n");
+		g_string_append(b, "the wildebeest ");
+		must(store_begin(st, &err), err, "bulk 3 begin");
+		must(store_begin(st, &err), err, "bulk 3 savepoint");
+		add_msg(st, t1, "customer", "b6@example.net", "ann@example.net", "Zebra one",
+		    b->str);
+		must(store_commit(st, &err), err, "bulk 3 release");
+		TEST_INT(found(st, "wildebeest"), 0, "long body, bulk: not before the commit");
+		must(store_commit(st, &err), err, "bulk 3 commit");
+		TEST_INT(found(st, "wildebeest"), 1, "long body, bulk: indexed at the commit");
+		g_string_append(b, "springbok");
+		add_msg(st, t1, "customer", "b7@example.net", "ann@example.net", "Zebra one",
+		    b->str);
+		TEST_INT(found(st, "springbok"), 1, "long body outside a bulk: indexed");
+		small = add_msg(st, t1, "customer", "b8@example.net", "ann@example.net",
+		    "Zebra one", "short");
+		if (sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "SELECT sum(typeof(body) = 'blob' AND length(body) * 4 < ?), "
+		    "sum(typeof(body) = 'text' AND id = ?) FROM messages", -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_int(s, 1, (int)b->len);
+			sqlite3_bind_int64(s, 2, small);
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				packed = sqlite3_column_int(s, 0);
+				plain = sqlite3_column_int(s, 1);
+			}
+		}
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		TEST_INT(packed, 2, "the long bodies kept deflated, under a quarter of their size");
+		TEST_INT(plain, 1, "a short body kept as text");
+		g_string_free(b, TRUE);
+	}
 
 	for (int i = 0; i < 200; i++)
 		g_string_append(raw, "A line of an ordinary mail that repeats itself.\r\n");
@@ -1567,6 +1792,8 @@ main(void)
 	test_staff_page();
 	test_bulk_fts_raw();
 	test_outbox();
+	test_prune_space();
+	test_outbox_params();
 	test_quarantine_stats_raw();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
