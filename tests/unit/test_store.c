@@ -1525,6 +1525,34 @@ test_bulk_fts_raw(void)
 	if (got)
 		g_bytes_unref(got);
 	g_free(sha);
+
+	/* A compressed copy made elsewhere (the parser child) is kept only
+	 * when it unpacks to the raw bytes; a wrong one is made again. */
+	for (int pass = 0; pass < 2; pass++) {
+		GByteArray *gz;
+		GBytes *packed;
+		char *psha;
+
+		g_string_append_printf(raw, "pass %d\r\n", pass);
+		psha = util_sha256_hex(raw->str, raw->len);
+		gz = store_raw_pack(raw->str, raw->len);
+		TEST_OK(gz != NULL && gz->len < raw->len, "store_raw_pack shrinks text");
+		if (gz == NULL)
+			break;
+		if (pass == 1)
+			gz->data[gz->len / 2] ^= 0x55;	/* a lying child */
+		packed = g_byte_array_free_to_bytes(gz);
+		TEST_INT(store_raw_put_packed(st, raw->str, raw->len, packed, psha, 1234, &err),
+		    0, "raw_put_packed %s copy", pass ? "bad" : "good");
+		TEST_INT(store_raw_get(st, psha, &got, &err), 1, "raw_get of it");
+		TEST_OK(got && g_bytes_get_size(got) == raw->len &&
+		    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
+		    "%s packed copy: the raw bytes back exactly", pass ? "bad" : "good");
+		if (got)
+			g_bytes_unref(got);
+		g_bytes_unref(packed);
+		g_free(psha);
+	}
 	g_string_free(raw, TRUE);
 	store_close(st);
 	g_free(spool);
