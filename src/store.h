@@ -177,8 +177,10 @@ int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **
  * the sysadmin; readers use the _get functions).  Caller frees. */
 char *store_raw_path(struct pd_store *, const char *sha256);
 char *store_blob_path(struct pd_store *, const char *sha256);
-/* Attachment bytes into spool/att/AB/SHA256, and back: 1 found (*data_r,
- * caller unrefs), 0 no such file, -1 error. */
+/* Attachment bytes kept once by their SHA-256: up to STORE_RAW_INLINE
+ * bytes in the blobs table (deflated when that is smaller: then
+ * length(data) < size), else in spool/att/AB/SHA256; and back from
+ * either: 1 found (*data_r, caller unrefs), 0 unknown, -1 error. */
 int store_blob_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     char **error_r);
 int store_blob_get(struct pd_store *, const char *sha256, GBytes **data_r, char **error_r);
