@@ -14,6 +14,7 @@
 #include "bounce.h"
 #include "html.h"
 #include "robots.h"
+#include "util.h"
 
 #define BOUNCE_MAX_TEXT		(512 * 1024)	/* bytes of text scanned */
 #define BOUNCE_MAX_RCPTS	100
@@ -24,6 +25,7 @@ struct walk {
 	int	 report;	/* 1 delivery-status, 2 feedback-report */
 	GString	*text;		/* explanatory text/plain */
 	GString	*html;		/* explanatory text/html, tags stripped */
+	GPtrArray *html_parts;	/* const struct pd_part *: the html, made on use */
 	GPtrArray *dsn;		/* char *: delivery-status bodies */
 	GPtrArray *feedback;	/* char *: feedback-report bodies */
 	GPtrArray *headers;	/* char *: header blocks of returned mail */
@@ -32,39 +34,38 @@ struct walk {
 	int	 returned;	/* a message/rfc822 part was seen */
 };
 
-static GRegex *re_status, *re_reply, *re_addr, *re_msgid, *re_cut,
-    *re_subject, *re_body, *re_from;
+/* The patterns, each compiled when first used (JIT unless
+ * util_regex_flags says not): ordinary mail needs three of them, and a
+ * process that takes in one mail (deliver) pays for no more. */
+enum { RE_STATUS, RE_REPLY, RE_ADDR, RE_MSGID, RE_CUT, RE_SUBJECT, RE_BODY, RE_DAEMON_NAME, RE_FROM, N_RE };
 
-/* The patterns, compiled once. */
-static void
-bounce_init(void)
-{
-	static gsize done;
-
-	if (!g_once_init_enter(&done))
-		return;
+static const struct {
+	const char		*pattern;
+	GRegexCompileFlags	 flags;
+} re_src[N_RE] = {
 	/* enhanced status code, not part of a longer dotted number */
-	re_status = g_regex_new("(?<![0-9.])([245])\\.([0-9]{1,3})\\.([0-9]{1,3})"
-	    "(?![0-9]|\\.[0-9])", 0, 0, NULL);
+	[RE_STATUS] = { "(?<![0-9.])([245])\\.([0-9]{1,3})\\.([0-9]{1,3})"
+	    "(?![0-9]|\\.[0-9])",
+	    0 },
 	/* SMTP reply code: three digits standing alone, then space, '-' or end */
-	re_reply = g_regex_new("(?<![0-9.\\-:/])([45][0-9][0-9])(?=[ \\-]|$)(?![ -][0-9]{2}[^0-9.])",
-	    G_REGEX_MULTILINE, 0, NULL);
-	re_addr = g_regex_new("[A-Za-z0-9._%+=\\-'/!#$&*?^{|}~]+@"
+	[RE_REPLY] = { "(?<![0-9.\\-:/])([45][0-9][0-9])(?=[ \\-]|$)(?![ -][0-9]{2}[^0-9.])",
+	    G_REGEX_MULTILINE },
+	[RE_ADDR] = { "[A-Za-z0-9._%+=\\-'/!#$&*?^{|}~]+@"
 	    "[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?"
 	    "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9\\-]*[A-Za-z0-9])?)+",
-	    0, 0, NULL);
-	re_msgid = g_regex_new("^[ \\t>]*Message-I[Dd][ \\t]*:[ \\t\\r\\n]*<([^<>\\s]+)>",
-	    G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
+	    0 },
+	[RE_MSGID] = { "^[ \\t>]*Message-I[Dd][ \\t]*:[ \\t\\r\\n]*<([^<>\\s]+)>",
+	    G_REGEX_MULTILINE | G_REGEX_CASELESS },
 	/* where the returned copy starts in a text bounce */
-	re_cut = g_regex_new("^[ \\t]*(?:-{2,}.*(?:copy of|original message|returned message|"
+	[RE_CUT] = { "^[ \\t]*(?:-{2,}.*(?:copy of|original message|returned message|"
 	    "unsent message|message header|headers? (?:of|follow)|below this line|"
 	    "message text follows|original mail)|"
 	    "(?:Original message follows|Original message headers?:|"
 	    "The original message (?:was|headers? )|Below is a copy of the original|"
 	    "Your message reads|Content-Type: message/rfc822)|"
 	    "(?:Return-Path|Received|Message-I[Dd]|X-[A-Za-z-]+|DKIM-Signature|MIME-Version): )",
-	    G_REGEX_MULTILINE | G_REGEX_CASELESS, 0, NULL);
-	re_subject = g_regex_new("undeliver|undelivered|non[- ]?deliver|nondeliverable|"
+	    G_REGEX_MULTILINE | G_REGEX_CASELESS },
+	[RE_SUBJECT] = { "undeliver|undelivered|non[- ]?deliver|nondeliverable|"
 	    "delivery (?:status|failure|failed|report|problem|notification|has failed|error)|"
 	    "returned mail|mail delivery|failure notice|returned to sender|"
 	    "could not (?:be )?deliver|could not send|not (?:be )?delivered|"
@@ -92,8 +93,8 @@ bounce_init(void)
 	    "未送達|エラー通知|"
 	    "退信|无法投递|投递失败|发送失败|邮件被退回|無法投遞|傳送失敗|"
 	    "전송 실패|배달되지",
-	    G_REGEX_CASELESS, 0, NULL);
-	re_body = g_regex_new("This is the qmail-send program|"
+	    G_REGEX_CASELESS },
+	[RE_BODY] = { "This is the qmail-send program|"
 	    "created automatically by mail delivery software|"
 	    "This is the mail system at host|"
 	    "Transcript of session follows|"
@@ -117,12 +118,24 @@ bounce_init(void)
 	    "无法投递|无法送达|投递失败|退回|無法傳遞|"
 	    "\"notificationType\"\\s*:\\s*\"(?:Bounce|Complaint|Delivery)\"|"
 	    "\\\\\"notificationType\\\\\"\\s*:\\s*\\\\\"(?:Bounce|Complaint|Delivery)\\\\\"",
-	    G_REGEX_CASELESS, 0, NULL);
-	re_from = g_regex_new("^(?:mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|"
+	    G_REGEX_CASELESS },
+	[RE_DAEMON_NAME] = { "mail delivery|mailer.daemon|postmaster",
+	    G_REGEX_CASELESS },
+	[RE_FROM] = { "^(?:mailer[-_.]?daemon|post[-_.]?master|mail[-_.]?daemon|"
 	    "mail[-_.]?delivery[-_.a-z]*|postoffice|mdaemon|mmdf|smtp[-_.]?gateway|"
 	    "no-?reply@sns\\.amazonaws\\.com|.*@.*\\bamazonses\\.com)(?:@|$)",
-	    G_REGEX_CASELESS, 0, NULL);
-	g_once_init_leave(&done, 1);
+	    G_REGEX_CASELESS },
+};
+
+static GRegex *re_compiled[N_RE];
+
+static GRegex *
+re(int which)
+{
+	if (g_once_init_enter(&re_compiled[which]))
+		g_once_init_leave(&re_compiled[which], g_regex_new(re_src[which].pattern,
+		    re_src[which].flags | util_regex_flags(), 0, NULL));
+	return re_compiled[which];
 }
 
 static void
@@ -184,7 +197,7 @@ scan_ids(GPtrArray *ids, const char *text)
 {
 	GMatchInfo *mi;
 
-	g_regex_match(re_msgid, text, 0, &mi);
+	g_regex_match(re(RE_MSGID), text, 0, &mi);
 	while (g_match_info_matches(mi) && ids->len < BOUNCE_MAX_IDS) {
 		char *id = g_match_info_fetch(mi, 1);
 
@@ -299,25 +312,37 @@ walk_part(struct walk *w, const struct pd_part *p)
 			g_string_append_len(w->text, p->text, (gssize)bounded_len(p->text));
 			g_string_append_c(w->text, '\n');
 		}
-	} else if (strcmp(type, "text/html") == 0 && !w->returned && p->text) {
-		gsize len = bounded_len(p->text);
-		char *s = html_to_text(p->text, len);
+	} else if (strcmp(type, "text/html") == 0 && !w->returned && p->text)
+		g_ptr_array_add(w->html_parts, (gpointer)p);
+}
 
-		if (w->html->len < BOUNCE_MAX_TEXT) {
-			g_string_append(w->html, s);
-			g_string_append_c(w->html, '\n');
-		}
+/* The html parts' text: made only when the plain text says nothing,
+ * which for ordinary mail with an HTML alternative is never. */
+static const char *
+walk_html(struct walk *w)
+{
+	for (guint i = 0; i < w->html_parts->len; i++) {
+		const struct pd_part *p = w->html_parts->pdata[i];
+		char *s;
+
+		if (w->html->len >= BOUNCE_MAX_TEXT)
+			break;
+		s = html_to_text(p->text, bounded_len(p->text));
+		g_string_append(w->html, s);
+		g_string_append_c(w->html, '\n');
 		g_free(s);
 	}
+	g_ptr_array_set_size(w->html_parts, 0);
+	return w->html->str;
 }
 
 static void
 walk_init(struct walk *w, struct pd_message *msg)
 {
-	bounce_init();
 	memset(w, 0, sizeof(*w));
 	w->text = g_string_new(NULL);
 	w->html = g_string_new(NULL);
+	w->html_parts = g_ptr_array_new();
 	w->dsn = g_ptr_array_new_with_free_func(g_free);
 	w->feedback = g_ptr_array_new_with_free_func(g_free);
 	w->headers = g_ptr_array_new_with_free_func(g_free);
@@ -327,7 +352,7 @@ walk_init(struct walk *w, struct pd_message *msg)
 		walk_part(w, msg->parts->pdata[i]);
 	/* broken MIME (a boundary GMime could not see): read it raw */
 	if (strspn(w->text->str, " \t\r\n") == w->text->len &&
-	    strspn(w->html->str, " \t\r\n") == w->html->len) {
+	    strspn(walk_html(w), " \t\r\n") == w->html->len) {
 		const struct pd_part *top = msg->parts && msg->parts->len > 0 ?
 		    msg->parts->pdata[0] : NULL;
 
@@ -359,6 +384,7 @@ walk_clear(struct walk *w)
 {
 	g_string_free(w->text, TRUE);
 	g_string_free(w->html, TRUE);
+	g_ptr_array_free(w->html_parts, TRUE);
 	g_ptr_array_free(w->dsn, TRUE);
 	g_ptr_array_free(w->feedback, TRUE);
 	g_ptr_array_free(w->headers, TRUE);
@@ -370,7 +396,7 @@ static const char *
 explanation(struct walk *w)
 {
 	return w->text->len > 0 && strspn(w->text->str, " \t\r\n") < w->text->len ?
-	    w->text->str : w->html->str;
+	    w->text->str : walk_html(w);
 }
 
 int
@@ -388,18 +414,20 @@ bounce_detect(struct pd_message *msg, const char *envelope_sender)
 	}
 	null_path = envelope_sender ? *envelope_sender == '\0' :
 	    msg->return_path != NULL && *msg->return_path == '\0';
-	daemon = g_regex_match(re_from, from, 0, NULL) ||
-	    (msg->from.name && g_regex_match_simple("mail delivery|mailer.daemon|postmaster",
-	    msg->from.name, G_REGEX_CASELESS, 0)) ||
+	daemon = g_regex_match(re(RE_FROM), from, 0, NULL) ||
+	    (msg->from.name && g_regex_match(re(RE_DAEMON_NAME), msg->from.name, 0,
+	    NULL)) ||
 	    (msg->from.addr == NULL && g_regex_match_simple("mailer-daemon",
 	    message_header(msg, "From") ? message_header(msg, "From") : "",
 	    G_REGEX_CASELESS, 0));
-	subj = g_regex_match(re_subject, subject, 0, NULL);
+	subj = g_regex_match(re(RE_SUBJECT), subject, 0, NULL);
 	/* The body is searched only when something else points at a
 	 * bounce: for ordinary mail this is most of the time spent here. */
-	mailerish = g_regex_match_simple("^(?:mailer|post|mail)", from, G_REGEX_CASELESS, 0);
+	/* "^(?:mailer|post|mail)", caseless */
+	mailerish = g_ascii_strncasecmp(from, "mail", 4) == 0 ||
+	    g_ascii_strncasecmp(from, "post", 4) == 0;
 	body = (daemon || null_path || subj || w.returned || mailerish) &&
-	    g_regex_match(re_body, explanation(&w), 0, NULL);
+	    g_regex_match(re(RE_BODY), explanation(&w), 0, NULL);
 	if (daemon && (subj || body))
 		r = 1;
 	else if (null_path && (subj || body) && !robots_ooo_subject(subject))
@@ -425,7 +453,7 @@ find_status_of(const char *text, int success)
 	char *first = NULL;
 	int n = 0;
 
-	g_regex_match(re_status, text, 0, &mi);
+	g_regex_match(re(RE_STATUS), text, 0, &mi);
 	while (g_match_info_matches(mi) && n++ < 50) {
 		char *s = g_match_info_fetch(mi, 0);
 
@@ -459,7 +487,7 @@ find_reply(const char *text)
 	GMatchInfo *mi;
 	int code = 0;
 
-	if (g_regex_match(re_reply, text, 0, &mi)) {
+	if (g_regex_match(re(RE_REPLY), text, 0, &mi)) {
 		char *s = g_match_info_fetch(mi, 1);
 
 		code = atoi(s);
@@ -654,7 +682,7 @@ addr_excluded(const char *addr, GPtrArray *exclude)
 	const char *at = strchr(addr, '@');
 	size_t l = at ? (size_t)(at - addr) : strlen(addr);
 
-	if (g_regex_match(re_from, addr, 0, NULL))
+	if (g_regex_match(re(RE_FROM), addr, 0, NULL))
 		return 1;
 	if ((l == 5 && g_ascii_strncasecmp(addr, "abuse", 5) == 0) ||
 	    (l == 10 && g_ascii_strncasecmp(addr, "postmaster", 10) == 0))
@@ -673,7 +701,7 @@ explanation_len(const char *text)
 	size_t len = strlen(text);
 	int start;
 
-	if (g_regex_match(re_cut, text, 0, &mi) &&
+	if (g_regex_match(re(RE_CUT), text, 0, &mi) &&
 	    g_match_info_fetch_pos(mi, 0, &start, NULL) && start > 0)
 		len = (size_t)start;
 	g_match_info_free(mi);
@@ -693,7 +721,7 @@ parse_text(struct pd_bounce *b, const char *text, GPtrArray *exclude, int fill_o
 	int greply;
 
 	/* drop lines that hold Message-IDs or Received traces: not recipients */
-	g_regex_match(re_addr, ex, 0, &mi);
+	g_regex_match(re(RE_ADDR), ex, 0, &mi);
 	while (g_match_info_matches(mi) && addrs->len < BOUNCE_MAX_RCPTS) {
 		int s, e;
 		char *a = g_match_info_fetch(mi, 0);

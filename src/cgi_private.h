@@ -16,9 +16,10 @@ struct pd_staff;
 
 #define CGI_MAX_FILES	10	/* attachments on one reply */
 #define CGI_MAX_LABEL	64	/* one label, characters */
-#define CGI_MINE_MAX	1000	/* tickets counted on the "mine" tab */
 #define CGI_MAX_TEXT	20000	/* a reply or note typed on a page, characters */
 #define CGI_FORM_MAX_AGE	(24 * 3600)	/* a form token's life, seconds */
+#define CGI_SEARCH_MAX	1000	/* a staff search lists the tickets of the newest
+				 * 1000 matching messages */
 
 /* A file of a multipart/form-data POST. */
 struct cgi_file {

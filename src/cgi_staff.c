@@ -30,15 +30,6 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static int
-has_label(const struct pd_ticket *t, const char *label)
-{
-	for (guint i = 0; t->labels && i < t->labels->len; i++)
-		if (g_ascii_strcasecmp(t->labels->pdata[i], label) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 staff_select(GString *b, const char *name, const char *label, const char *const *opts,
     GPtrArray *dyn, const char *cur)
@@ -171,32 +162,70 @@ list_item(struct pd_ctx *ctx, GString *b, const struct list_query *q,
 	g_free(when);
 }
 
+/* How many messages the search matched; beyond CGI_SEARCH_MAX, that
+ * only the newest are listed (the page never sorts every match). */
+static void
+search_found(GString *b, int matches)
+{
+	if (matches > CGI_SEARCH_MAX)
+		g_string_append_printf(b, "<p class=\"found\">More than %d messages match: the "
+		    "list holds the tickets of the newest %d. Add a word to narrow the search."
+		    "</p>\n", CGI_SEARCH_MAX, CGI_SEARCH_MAX);
+	else
+		g_string_append_printf(b, "<p class=\"found\">%d message%s match%s.</p>\n",
+		    matches, matches == 1 ? "" : "s", matches == 1 ? "es" : "");
+}
+
+/* The cards of the page, their unread marks read in one query. */
+static void
+list_items(struct pd_ctx *ctx, GString *b, const struct list_query *q,
+    const struct pd_staff *me, GPtrArray *shown, const char *current, gint64 now)
+{
+	guint n = MIN(shown->len, CGI_PAGE_SIZE);
+	gint64 ids[CGI_PAGE_SIZE];
+	guint8 unread[CGI_PAGE_SIZE];
+	char *err = NULL;
+
+	g_string_append(b, "<ul class=\"list\">\n");
+	for (guint i = 0; i < n; i++)
+		ids[i] = ((struct pd_ticket *)shown->pdata[i])->id;
+	if (store_tickets_unread(ctx->store, me->email, ids, n, unread, &err) < 0) {
+		log_warnx("unread marks: %s", err);
+		g_free(err);
+	}
+	for (guint i = 0; i < n; i++) {
+		struct pd_ticket *t = shown->pdata[i];
+
+		list_item(ctx, b, q, t, unread[i], current && strcmp(current, t->ref) == 0, now);
+	}
+}
+
 /* The list (tabs with counts, mine, search, filters, 20 per page) into
  * b; current is the ref shown beside it, or NULL.  0 ok, -1 error. */
 static int
 render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
     const struct list_query *q, GString *b, const char *current)
 {
-	struct pd_ticket_filter f = { 0 }, fm = { 0 };
-	GPtrArray *pairs = NULL, *tickets = NULL, *mine = NULL, *shown, *names, *queues;
+	struct pd_ticket_filter f = { 0 };
+	GPtrArray *pairs = NULL, *tickets = NULL, *names, *queues;
 	char *err = NULL;
-	guint total = 0;
+	int mine = 0, matches = -1;
 	gint64 now = util_now();
 
 	f.status = q->status;
 	f.queue = q->queue;
 	f.assignee = q->mine ? me->email : q->assignee;
 	f.search = q->search;
-	/* Priority and label are filtered here, so those pages are cut here. */
-	if (q->prio == NULL && q->label == NULL) {
-		f.limit = CGI_PAGE_SIZE + 1;
-		f.offset = (int)(q->page - 1) * CGI_PAGE_SIZE;
-	}
-	fm.assignee = me->email;
-	fm.limit = CGI_MINE_MAX;
+	f.search_max = CGI_SEARCH_MAX;
+	f.priority = q->prio;
+	f.label = q->label;
+	f.limit = CGI_PAGE_SIZE + 1;
+	f.offset = (int)(q->page - 1) * CGI_PAGE_SIZE;
 	if (store_ticket_counts(ctx->store, &pairs, &err) < 0 ||
 	    store_ticket_list(ctx->store, &f, &tickets, &err) < 0 ||
-	    store_ticket_list(ctx->store, &fm, &mine, &err) < 0) {
+	    store_staff_mine_count(ctx->store, me->email, &mine, &err) < 0 ||
+	    (q->search && store_search_count(ctx->store, q->search, CGI_SEARCH_MAX, &matches,
+	    &err) < 0)) {
 		log_warnx("staff list: %s", err);
 		g_free(err);
 		if (pairs)
@@ -205,36 +234,16 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 			g_ptr_array_unref(tickets);
 		return -1;
 	}
-	shown = g_ptr_array_new();
-	for (guint i = 0; i < tickets->len; i++) {
-		struct pd_ticket *t = tickets->pdata[i];
-
-		if ((q->prio && strcmp(t->priority, q->prio) != 0) ||
-		    (q->label && !has_label(t, q->label)))
-			continue;
-		total++;
-		if (f.limit == 0 && (total <= (guint)(q->page - 1) * CGI_PAGE_SIZE ||
-		    total > (guint)q->page * CGI_PAGE_SIZE + 1))
-			continue;
-		g_ptr_array_add(shown, t);
-	}
 
 	g_string_append(b, "<nav class=\"tabs\" aria-label=\"Ticket status\">");
 	g_string_append(b, "<a href=\"");
 	list_link(b, q, NULL, 0, 1, NULL);
 	g_string_append_printf(b, "\"%s>all</a>", !q->status && !q->mine ?
 	    " aria-current=\"page\"" : "");
-	{
-		guint n = 0;
-
-		for (guint i = 0; i < mine->len; i++)
-			if (strcmp(((struct pd_ticket *)mine->pdata[i])->status, "closed") != 0)
-				n++;
-		g_string_append(b, " <a href=\"");
-		list_link(b, q, NULL, 1, 1, NULL);
-		g_string_append_printf(b, "\"%s>mine (%u)</a>", q->mine && !q->status ?
-		    " aria-current=\"page\"" : "", n);
-	}
+	g_string_append(b, " <a href=\"");
+	list_link(b, q, NULL, 1, 1, NULL);
+	g_string_append_printf(b, "\"%s>mine (%d)</a>", q->mine && !q->status ?
+	    " aria-current=\"page\"" : "", mine);
 	for (guint i = 0; ticket_status_names[i]; i++) {
 		const char *n = "0", *st = ticket_status_names[i];
 		char *key = g_strconcat("tickets_", st, NULL);
@@ -278,19 +287,11 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 	html_escape_append(b, q->label ? q->label : "");
 	g_string_append(b, "\"></label> <button type=\"submit\">Filter</button></form>\n");
 
-	g_string_append(b, "<ul class=\"list\">\n");
-	for (guint i = 0; i < shown->len && i < CGI_PAGE_SIZE; i++) {
-		struct pd_ticket *t = shown->pdata[i];
-		int unread = 0;
-
-		if (store_ticket_unread(ctx->store, me->email, t->id, &unread, &err) < 0) {
-			log_warnx("unread %s: %s", t->ref, err);
-			g_clear_pointer(&err, g_free);
-		}
-		list_item(ctx, b, q, t, unread > 0, current && strcmp(current, t->ref) == 0, now);
-	}
+	if (matches >= 0)
+		search_found(b, matches);
+	list_items(ctx, b, q, me, tickets, current, now);
 	g_string_append(b, "</ul>\n");
-	if (shown->len == 0)
+	if (tickets->len == 0)
 		g_string_append(b, "<p>No tickets.</p>\n");
 	g_string_append(b, "<p class=\"pages\">");
 	if (q->page > 1) {
@@ -299,16 +300,14 @@ render_list(struct pd_ctx *ctx, const struct req *r, const struct pd_staff *me,
 		g_string_append(b, "\">&larr; previous</a> ");
 	}
 	g_string_append_printf(b, "page %ld", q->page);
-	if (shown->len > CGI_PAGE_SIZE) {
+	if (tickets->len > CGI_PAGE_SIZE) {
 		g_string_append(b, " <a href=\"");
 		list_link(b, q, q->status, q->mine, q->page + 1, NULL);
 		g_string_append(b, "\">next &rarr;</a>");
 	}
 	g_string_append(b, "</p>\n");
 	(void)r;
-	g_ptr_array_unref(shown);
 	g_ptr_array_unref(tickets);
-	g_ptr_array_unref(mine);
 	g_ptr_array_unref(pairs);
 	return 0;
 }
@@ -324,6 +323,8 @@ list_query(const struct req *r, struct list_query *q)
 	q->prio = cgi_param_set(r, "priority");
 	q->label = cgi_param_set(r, "label");
 	q->search = cgi_param_set(r, "q");
+	if (q->search && q->search[strspn(q->search, " \t\r\n")] == '\0')
+		q->search = NULL;	/* blanks: the whole list */
 	q->queue = cgi_param_set(r, "queue");
 	q->assignee = cgi_param_set(r, "assignee");
 	q->mine = cgi_param_set(r, "mine") != NULL;
@@ -494,7 +495,7 @@ render_held(struct pd_ctx *ctx, GString *b, const struct pd_ticket *t)
 	char *err = NULL;
 	int n = 0;
 
-	if (store_outbox_list(ctx->store, "held", 0, &rows, &err) < 0) {
+	if (store_outbox_list_ticket(ctx->store, t->id, "held", &rows, &err) < 0) {
 		log_warnx("held mail %s: %s", t->ref, err);
 		g_free(err);
 		return -1;
@@ -503,8 +504,6 @@ render_held(struct pd_ctx *ctx, GString *b, const struct pd_ticket *t)
 		const struct pd_outbox_row *o = rows->pdata[i];
 		char *at;
 
-		if (o->ticket_id != t->id)
-			continue;
 		if (n++ == 0)
 			g_string_append(b, "<section class=\"box held\" id=\"held\"><h2>Held mail"
 			    "</h2>\n<ul>\n");

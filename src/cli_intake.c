@@ -58,6 +58,10 @@ print_outcome(const char *prefix, const struct pd_intake_result *r)
 	g_free(ref);
 }
 
+/* A deliver process reads the WAL's pages on opening the database
+ * (store.h): about 60 pages a mail, so a checkpoint every few mails. */
+#define DELIVER_WAL_PAGES	200
+
 /* The MTA's view: 0 when the mail is ours now (whatever became of it),
  * 75 so that it tries again later. */
 int
@@ -96,6 +100,9 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 		    "retries)", mailbox);
 		return EX_TEMPFAIL;
 	}
+	/* one mail in this process: no pattern JIT, a short WAL */
+	util_set_regex_jit(0);
+	store_set_wal_checkpoint(c->ctx.store, DELIVER_WAL_PAGES);
 
 	max = (size_t)config_raw_cap(c->cfg);
 	if (util_read_fd(STDIN_FILENO, max, &data, &too_big, &err) < 0) {

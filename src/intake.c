@@ -31,6 +31,8 @@ struct intake {
 	struct pd_classification cls;
 	enum pd_filter_action	 filter;	/* rspamd's verdict (spam.c) */
 	const char		*filter_reason;
+	char			*visible;	/* quote_mail_visible of the text */
+	int			 visible_done;
 };
 
 const char *
@@ -180,13 +182,30 @@ fail:
 	return -1;
 }
 
+/* The mail's new text (quote_mail_visible), worked out once: it is
+ * stored and it is what staff read first. */
+static const char *
+mail_visible(struct intake *in)
+{
+	if (!in->visible_done && in->msg->have_visible) {
+		/* the parser child's (message_precompute) */
+		in->visible = in->msg->visible;
+		in->msg->visible = NULL;
+		in->visible_done = 1;
+	}
+	if (!in->visible_done) {
+		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
+		in->visible_done = 1;
+	}
+	return in->visible;
+}
+
 static int
 add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *body,
     gint64 *row_r, char **refused_r, char **error_r)
 {
 	struct pd_message *m = in->msg;
 	struct pd_stored_message sm = { 0 };
-	char *vis;
 	int rc;
 
 	sm.ticket_id = ticket_id;
@@ -198,13 +217,11 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
 	/* a mail as written gets its new text; what we composed is all new */
-	vis = body ? NULL : quote_mail_visible(m->text, m->subject);
-	sm.visible_text = vis;
+	sm.visible_text = body ? NULL : (char *)mail_visible(in);
 	sm.raw_sha256 = (char *)in->sha;
 	sm.class = (char *)classify_name(in->cls.cls);
 	sm.is_auto = in->cls.cls == CLASS_AUTO;
 	rc = store_message_add(in->ctx->store, &sm, row_r, error_r);
-	g_free(vis);
 	if (rc < 0)
 		return -1;
 	return store_attachments(in, *row_r, refused_r, error_r);
@@ -407,7 +424,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	struct pd_ticket *t = NULL;
 	struct pd_event_mail mail;
 	int is_auto = in->cls.cls == CLASS_AUTO, created = 0, rc = -1;
-	char *refused = NULL, *why = NULL, *vis = NULL, *staff_text = NULL;
+	char *refused = NULL, *why = NULL, *staff_text = NULL;
 	gint64 row;
 
 	if (tid) {
@@ -456,8 +473,7 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 	}
 	mail_ctx(in, &mail, m->text);
 	/* staff read the new text; the whole mail is below it */
-	vis = quote_mail_visible(m->text, m->subject);
-	staff_text = quote_with_full(vis, m->text);
+	staff_text = quote_with_full(mail_visible(in), m->text);
 	mail.staff_message = staff_text;
 	/* Answer only people (SPEC 3): staff are told why not. */
 	why = in->cls.no_answer && !is_auto ? g_strdup_printf("not acknowledged: %s",
@@ -479,7 +495,6 @@ customer_mail(struct intake *in, gint64 tid, const struct pd_queue *q, char **er
 out:
 	g_free(refused);
 	g_free(why);
-	g_free(vis);
 	g_free(staff_text);
 	store_ticket_free(t);
 	return rc;
@@ -917,17 +932,26 @@ apply_size_limit(struct intake *in)
  * the next attempt quarantines it instead. */
 #define INTAKE_MAX_DEATHS	2
 
-/* Commit that sha is being parsed, on its own. */
+/* Commit that sha is being parsed, on its own.  Not synced to disk: the
+ * record is for a death of this process, after which the kernel still
+ * writes it; a power failure is no fault of the mail, and the commit of
+ * the mail itself syncs it with the rest.  One fsync less a mail. */
 static int
 attempt_record(struct pd_ctx *ctx, const char *sha, char **error_r)
 {
+	int rc = 0;
+
+	if (store_set_durable(ctx->store, 0, error_r) < 0)
+		return -1;
 	if (store_begin(ctx->store, error_r) < 0 ||
 	    store_attempt_add(ctx->store, sha, util_now(), error_r) < 0 ||
 	    store_commit(ctx->store, error_r) < 0) {
 		store_rollback(ctx->store);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (store_set_durable(ctx->store, 1, rc < 0 ? NULL : error_r) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* Parse raw: in the parser child when the context has one (issue 8,
@@ -1058,7 +1082,8 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 			goto out;
 		}
 	}
-	if (store_raw_put(ctx->store, raw, len, sha, in.now, &err) < 0)
+	if (store_raw_put_packed(ctx->store, raw, len, in.msg ? in.msg->raw_packed : NULL, sha,
+	    in.now, &err) < 0)
 		goto tempfail;
 	if (!parsed)
 		rc = quarantine(&in, perr, &err);
@@ -1122,6 +1147,7 @@ out:
 	g_free(err);
 	g_free(perr);
 	g_free(sha);
+	g_free(in.visible);
 	if (in.msg)
 		message_free(in.msg);
 	return rc;

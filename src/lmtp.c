@@ -1,8 +1,9 @@
 /* lmtp.c: the LMTP server (RFC 2033) of postdeskd.
  *
  * One accept thread blocks in g_socket_listener_accept on every listen
- * address; each connection gets a thread of its own (up to
- * max_connections, more are told 421) with its own database connection,
+ * address; each connection is served by a worker thread of its own (up
+ * to max_connections, more are told 421; workers stay for the next
+ * connection, worker_main says why) with its own database connection,
  * so one slow client or one locked database never holds the others.
  * Reads go through a GBufferedInputStream: command lines are bounded,
  * DATA is unstuffed chunk by chunk straight out of the buffer, and
@@ -24,16 +25,20 @@
 
 #include "lmtp.h"
 #include "log.h"
+#include "message.h"
+#include "parser.h"
 #include "util.h"
 
 #define LMTP_BUFFER	(64 * 1024)	/* bytes read from the socket at once */
 #define LMTP_BATCH	128		/* mails committed together at most */
+#define LMTP_GATHER	2000		/* µs a leader waits for mails being parsed */
 
 /* One recipient's copy waiting to be stored (group commit, below). */
 struct job {
 	const void		*data;
 	size_t			 len;
 	struct pd_source	 src;
+	struct pd_parsed	 pre;		/* parsed by its connection */
 	struct pd_intake_result	 res;
 	char			*err;
 	int			 rc;
@@ -58,10 +63,17 @@ struct pd_lmtp {
 	GPtrArray		*jobs;		/* under lock: struct job *, waiting */
 	GSocketAddress		*wake;		/* the first listening address: lmtp_stop
 						 * connects there to end the accept */
-	GPtrArray		*finished;	/* under lock: GThread * of connection
-						 * threads that are returning, to join */
+	GPtrArray		*workers;	/* under lock: GThread *, joined at stop */
+	GQueue			 waiting;	/* under lock: struct conn *, accepted,
+						 * for the next idle worker */
+	int			 idle;		/* under lock: workers waiting for one */
+	GCond			 work_cond;	/* a connection waits, or stopping */
 	int			 committing;	/* under lock: a leader is at work */
 	GCond			 jobs_cond;
+	int			 parsing;	/* under lock: connections between a
+						 * mail's end and its queueing */
+	guint64			 rounds;	/* under lock: commits of stored copies */
+	guint64			 copies;	/* under lock: copies in them */
 };
 
 struct conn {
@@ -391,11 +403,38 @@ cmd_rcpt(struct conn *c, const char *arg)
  * waits for the disk; so the connection that finds no commit under way
  * becomes the leader and stores, in one transaction on its own ctx,
  * every copy queued by then (each in its own savepoint through
- * intake_process, as a bulk import does), while the others queue theirs
- * for the next round.  One fsync then answers many mails.  A copy that
- * fails alone is rolled back to its savepoint (451 for it only); a
- * failed BEGIN or COMMIT fails every copy of the round, and nothing of
- * them was kept. */
+ * intake_process_parsed, as a bulk import does), while the others queue
+ * theirs for the next round.  One fsync then answers many mails.  Each
+ * connection parses its own mail in its own parser child before it
+ * queues it (preparse), so the parses of several connections run at
+ * once, and beside the leader's round, rather than one after the other
+ * inside it.  A copy that fails alone is rolled back to its savepoint
+ * (451 for it only); a failed BEGIN or COMMIT fails every copy of the
+ * round, and nothing of them was kept. */
+static void
+preparse(struct conn *c, const struct pd_parse_limits *lim, struct job *j)
+{
+	struct pd_parsed *p = &j->pre;
+
+	p->msg = NULL;
+	p->error = NULL;
+	if (c->ctx.parser)
+		p->rc = parser_parse(c->ctx.parser, j->data, j->len, lim, &p->msg, &p->error);
+	else
+		p->rc = message_parse(j->data, j->len, lim, &p->msg, &p->error) == 0 ?
+		    PARSE_OK : PARSE_NOT_MAIL;
+}
+
+static void
+parsed_clear(struct pd_parsed *p)
+{
+	if (p->msg)
+		message_free(p->msg);
+	g_free(p->error);
+	p->msg = NULL;
+	p->error = NULL;
+}
+
 static void
 commit_round(struct conn *c, GPtrArray *round)
 {
@@ -412,7 +451,8 @@ commit_round(struct conn *c, GPtrArray *round)
 	}
 	for (guint i = 0; i < round->len; i++) {
 		struct job *j = round->pdata[i];
-		j->rc = intake_process(&c->ctx, j->data, j->len, &j->src, &j->res, &j->err);
+		j->rc = intake_process_parsed(&c->ctx, j->data, j->len, &j->src, &j->pre,
+		    &j->res, &j->err);
 	}
 	if (store_commit(c->ctx.store, &err) < 0) {
 		for (guint i = 0; i < round->len; i++) {
@@ -428,6 +468,33 @@ commit_round(struct conn *c, GPtrArray *round)
 	}
 }
 
+/* The leader, under srv->lock, waits (LMTP_GATHER at most) for the mails
+ * other connections have received and are parsing, so that they share
+ * its commit rather than wait for it and take one of their own: with one
+ * mail in flight a connection (an MTA's LMTP client), rounds are
+ * otherwise half as big as the connections are many.  A slow client
+ * never holds it: a mail counts only once it has been received whole. */
+static void
+gather(struct pd_lmtp *srv)
+{
+	gint64 until;
+
+	if (srv->parsing <= 0 || srv->jobs->len >= LMTP_BATCH)
+		return;
+	until = g_get_monotonic_time() + LMTP_GATHER;
+	while (srv->parsing > 0 && srv->jobs->len < LMTP_BATCH &&
+	    g_cond_wait_until(&srv->jobs_cond, &srv->lock, until))
+		;
+}
+
+static void
+parsing_begins(struct pd_lmtp *srv)
+{
+	g_mutex_lock(&srv->lock);
+	srv->parsing++;
+	g_mutex_unlock(&srv->lock);
+}
+
 /* Store mine (n jobs) and whatever else is queued; returns when all of
  * mine are committed or failed. */
 static void
@@ -439,6 +506,8 @@ store_jobs(struct conn *c, struct job *mine, guint n)
 	g_mutex_lock(&srv->lock);
 	for (guint i = 0; i < n; i++)
 		g_ptr_array_add(srv->jobs, &mine[i]);
+	srv->parsing--;
+	g_cond_broadcast(&srv->jobs_cond);	/* a gathering leader takes them */
 	for (;;) {
 		left = 0;
 		for (guint i = 0; i < n; i++)
@@ -449,6 +518,8 @@ store_jobs(struct conn *c, struct job *mine, guint n)
 			g_cond_wait(&srv->jobs_cond, &srv->lock);
 			continue;
 		}
+		srv->committing = 1;
+		gather(srv);
 		{
 			GPtrArray *round = g_ptr_array_new();
 			guint take = MIN(srv->jobs->len, LMTP_BATCH);
@@ -456,12 +527,13 @@ store_jobs(struct conn *c, struct job *mine, guint n)
 			for (guint i = 0; i < take; i++)
 				g_ptr_array_add(round, srv->jobs->pdata[i]);
 			g_ptr_array_remove_range(srv->jobs, 0, take);
-			srv->committing = 1;
 			g_mutex_unlock(&srv->lock);
 			commit_round(c, round);
 			g_mutex_lock(&srv->lock);
 			for (guint i = 0; i < round->len; i++)
 				((struct job *)round->pdata[i])->done = 1;
+			srv->rounds++;
+			srv->copies += round->len;
 			srv->committing = 0;
 			g_cond_broadcast(&srv->jobs_cond);
 			g_ptr_array_unref(round);
@@ -492,6 +564,7 @@ job_reply(struct conn *c, const char *rcpt, struct job *j)
 	}
 	g_free(j->err);
 	intake_result_clear(&j->res);
+	parsed_clear(&j->pre);
 	g_free(from);
 	g_free(to);
 	return rc;
@@ -516,13 +589,18 @@ cmd_data(struct conn *c)
 		return -1;
 	if (!c->too_big && c->data->len > 0) {
 		struct job *jobs = g_new0(struct job, c->rcpts->len);
+		struct pd_parse_limits lim;
 
+		parsing_begins(c->srv);
+		intake_parse_limits(c->ctx.cfg, &lim);
 		for (guint i = 0; i < c->rcpts->len; i++) {
 			jobs[i].data = c->data->data;
 			jobs[i].len = c->data->len;
 			jobs[i].src.kind = "lmtp";
 			jobs[i].src.recipient = c->rcpts->pdata[i];
 			jobs[i].src.sender = c->sender;
+			/* each copy's intake takes its parse: one each */
+			preparse(c, &lim, &jobs[i]);
 		}
 		store_jobs(c, jobs, c->rcpts->len);
 		for (guint i = 0; i < c->rcpts->len; i++)
@@ -614,10 +692,9 @@ conn_free(struct conn *c)
 	g_free(c);
 }
 
-static gpointer
-conn_main(gpointer arg)
+static void
+serve(struct conn *c)
 {
-	struct conn *c = arg;
 	struct pd_lmtp *srv = c->srv;
 	char *err = NULL;
 
@@ -629,7 +706,7 @@ conn_main(gpointer arg)
 		flush_replies(c);
 		g_free(e);
 		g_free(err);
-		goto done;
+		return;
 	}
 	reply(c, "220 %s LMTP postdesk ready", srv->hostname);
 	for (;;) {
@@ -650,30 +727,65 @@ conn_main(gpointer arg)
 			break;
 	}
 	srv->hooks.close(srv->hooks.arg, &c->ctx, c->token);
-done:
-	conn_free(c);
+}
+
+/* A worker serves one connection after another and lives until the
+ * server stops.  Threads are not made and ended per connection: a
+ * parser child (parser.c) gets PR_SET_PDEATHSIG, which the kernel sends
+ * when the thread that started it ends, so a pooled ctx whose child was
+ * started by a connection thread that has since returned would hand the
+ * next connection a child being killed, and that connection's mail would
+ * be quarantined as "parser died: signal 9".  Workers that outlive
+ * their connections keep the children of the pooled ctxs alive, and
+ * spare a thread start per connection. */
+static gpointer
+worker_main(gpointer arg)
+{
+	struct pd_lmtp *srv = arg;
+
 	g_mutex_lock(&srv->lock);
-	srv->active--;
-	g_ptr_array_add(srv->finished, g_thread_self());
-	g_cond_broadcast(&srv->cond);
+	for (;;) {
+		struct conn *c;
+
+		while (g_queue_is_empty(&srv->waiting) && !srv->stopping) {
+			srv->idle++;
+			g_cond_wait(&srv->work_cond, &srv->lock);
+			srv->idle--;
+		}
+		if ((c = g_queue_pop_head(&srv->waiting)) == NULL)
+			break;
+		g_mutex_unlock(&srv->lock);
+		serve(c);
+		conn_free(c);
+		g_mutex_lock(&srv->lock);
+		srv->active--;
+		g_cond_broadcast(&srv->cond);
+	}
 	g_mutex_unlock(&srv->lock);
 	return NULL;
 }
 
-/* Join the connection threads that have returned, so that none is still
- * tearing down (and holding its memory) when the daemon exits. */
-static void
-reap_threads(struct pd_lmtp *srv)
+/* Hand c to an idle worker, or to a new one (under srv->lock).  -1 when
+ * no thread could be made and none is idle. */
+static int
+dispatch(struct pd_lmtp *srv, struct conn *c)
 {
-	GPtrArray *done;
+	GError *err = NULL;
+	GThread *t;
 
-	g_mutex_lock(&srv->lock);
-	done = srv->finished;
-	srv->finished = g_ptr_array_new();
-	g_mutex_unlock(&srv->lock);
-	for (guint i = 0; i < done->len; i++)
-		g_thread_join(done->pdata[i]);
-	g_ptr_array_unref(done);
+	if (srv->idle > (int)g_queue_get_length(&srv->waiting)) {
+		g_queue_push_tail(&srv->waiting, c);
+		g_cond_signal(&srv->work_cond);
+		return 0;
+	}
+	if ((t = g_thread_try_new("lmtp", worker_main, srv, &err)) == NULL) {
+		log_warnx("lmtp: %s", err->message);
+		g_error_free(err);
+		return -1;
+	}
+	g_ptr_array_add(srv->workers, t);
+	g_queue_push_tail(&srv->waiting, c);
+	return 0;
 }
 
 /* Best effort, never blocking: the accept thread must not wait on a
@@ -698,10 +810,8 @@ acceptor_main(gpointer arg)
 		GSocketConnection *sc = g_socket_listener_accept(srv->listener, NULL, srv->cancel,
 		    &err);
 		struct conn *c;
-		GThread *t;
 		char *line;
 
-		reap_threads(srv);
 		if (sc == NULL) {
 			if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 				g_error_free(err);
@@ -743,21 +853,19 @@ acceptor_main(gpointer arg)
 		c->rcpts = g_ptr_array_new_with_free_func(g_free);
 		c->data = g_byte_array_new();
 		g_snprintf(c->name, sizeof c->name, "lmtp#%u", ++srv->seq);
-		if ((t = g_thread_try_new("lmtp", conn_main, c, &err)) == NULL) {
-			log_warnx("lmtp: %s", err->message);
-			g_error_free(err);
+		g_mutex_lock(&srv->lock);
+		if (dispatch(srv, c) < 0) {
+			srv->active--;
+			g_mutex_unlock(&srv->lock);
 			line = g_strdup_printf("421 4.3.0 %s Cannot serve now\r\n", srv->hostname);
 			g_object_ref(sc);
 			conn_free(c);
 			turn_away(sc, line);
 			g_object_unref(sc);
 			g_free(line);
-			g_mutex_lock(&srv->lock);
-			srv->active--;
-			g_mutex_unlock(&srv->lock);
 			continue;
 		}
-		(void)t;	/* joined by reap_threads once it returns */
+		g_mutex_unlock(&srv->lock);
 	}
 	return NULL;
 }
@@ -849,7 +957,8 @@ lmtp_free(struct pd_lmtp *srv)
 	g_object_unref(srv->listener);
 	g_object_unref(srv->cancel);
 	g_ptr_array_unref(srv->jobs);
-	g_ptr_array_unref(srv->finished);
+	g_ptr_array_unref(srv->workers);
+	g_cond_clear(&srv->work_cond);
 	g_clear_object(&srv->wake);
 	g_cond_clear(&srv->jobs_cond);
 	g_mutex_clear(&srv->lock);
@@ -867,7 +976,9 @@ lmtp_start(const struct pd_config *cfg, char **error_r)
 	g_cond_init(&srv->cond);
 	g_cond_init(&srv->jobs_cond);
 	srv->jobs = g_ptr_array_new();
-	srv->finished = g_ptr_array_new();
+	srv->workers = g_ptr_array_new();
+	g_queue_init(&srv->waiting);
+	g_cond_init(&srv->work_cond);
 	srv->cancel = g_cancellable_new();
 	srv->listener = g_socket_listener_new();
 	srv->unix_paths = g_ptr_array_new_with_free_func(g_free);
@@ -898,6 +1009,7 @@ lmtp_stop(struct pd_lmtp *srv)
 
 	g_mutex_lock(&srv->lock);
 	srv->stopping = 1;
+	g_cond_broadcast(&srv->work_cond);	/* idle workers end */
 	g_mutex_unlock(&srv->lock);
 	/* End the accept with a connection of our own rather than by
 	 * cancelling it: GLib 2.74 leaks its sources when a many-socket
@@ -925,12 +1037,19 @@ lmtp_stop(struct pd_lmtp *srv)
 		g_cond_wait_until(&srv->cond, &srv->lock, deadline);
 	left = srv->active;
 	g_mutex_unlock(&srv->lock);
-	reap_threads(srv);
 	if (left > 0) {
 		log_warnx("lmtp: stopping with %d connection%s still busy", left,
 		    left == 1 ? "" : "s");
 		return -1;
 	}
+	/* every worker has served its last connection and is returning;
+	 * joined, so that none still tears down when the daemon exits */
+	for (guint i = 0; i < srv->workers->len; i++)
+		g_thread_join(srv->workers->pdata[i]);
+	g_ptr_array_set_size(srv->workers, 0);
+	if (srv->rounds)
+		log_info("lmtp: %" G_GUINT64_FORMAT " copies stored in %" G_GUINT64_FORMAT
+		    " commits", srv->copies, srv->rounds);
 	lmtp_free(srv);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* lmtp.h: the LMTP server of postdeskd (RFC 2033), the way an MTA hands
- * mail to a mail store.  Each connection runs in its own thread with its
- * own struct pd_ctx and hands every mail to intake_process, once per
- * accepted recipient; a recipient's reply is written only after
- * intake_process returned, so "250" means the mail is committed and
+ * mail to a mail store.  Each connection runs in a thread of its own (a
+ * worker that then serves the next one) with its own struct pd_ctx, and
+ * hands every mail to intake once per accepted recipient, in group
+ * commits shared by the connections; a recipient's reply is written only
+ * after its mail's commit, so "250" means the mail is committed and
  * "451 4.3.0" means nothing of it was kept and the MTA must try again.
  *
  * The server knows nothing of the daemon: the daemon gives it hooks to

@@ -125,6 +125,13 @@ struct pd_message {
 	int	 received_count;	/* number of Received headers */
 	int	 truncated;	/* limits cut parts of the tree (depth, parts) */
 	GPtrArray *notes;	/* char *: decoding problems worth recording */
+	/* Worked out in the parser child after the parse, so that the
+	 * process storing the mail need not (intake_precompute): */
+	int	 have_visible;	/* visible is quote_mail_visible's answer */
+	char	*visible;	/* the text without quotes or signature, or NULL */
+	GBytes	*raw_packed;	/* the raw mail as store_raw_pack made it, or
+				 * NULL: believed only when it unpacks to the
+				 * raw bytes (store_raw_put_packed) */
 };
 
 /* Parse raw bytes.  Returns 0 and *msg_r, or -1 and *error_r ("no
@@ -132,6 +139,12 @@ struct pd_message {
  * quarantines them.  Malformed but usable mail parses with notes. */
 int message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
     struct pd_message **msg_r, char **error_r);
+
+/* What storing the mail needs besides the parse, worked out where the
+ * mail was parsed (the parser child, while the parent stores the mail
+ * before): have_visible and visible (quote_mail_visible), raw_packed
+ * (store_raw_pack of raw, the bytes the parse was given). */
+void message_precompute(struct pd_message *, const char *raw, size_t len);
 void message_free(struct pd_message *);
 /* Element free functions of the arrays above (for message_wire.c). */
 void message_addr_free(gpointer);
@@ -140,15 +153,15 @@ void message_header_free(gpointer);
 void message_param_free(gpointer);
 void message_part_free(gpointer);
 
-/* message_wire.c: struct pd_message as a GVariant, for the parser
- * child's pipe (parser.c).  message_wire_to takes a reference on
- * nothing and copies nothing it need not: attachment bytes are
- * referenced.  message_wire_from reads an untrusted variant (any
- * bytes): -1 with *error_r when it is not a well-formed message.
- * The result references the variant's bytes for its attachments. */
+/* message_wire.c: struct pd_message as bytes (a GVariant "ay"), for
+ * the parser child's pipe (parser.c).  message_wire_to copies the
+ * fields, attachment bytes too, into one buffer.  message_wire_from
+ * reads an untrusted variant (any bytes): -1 with *error_r when it is
+ * not a well-formed message.  The result references the variant's
+ * bytes for its attachments. */
 GVariant *message_wire_to(const struct pd_message *);
 int message_wire_from(GVariant *, struct pd_message **msg_r, char **error_r);
-/* The GVariant type of a serialised message. */
+/* The GVariant type of a serialised message ("ay"). */
 const GVariantType *message_wire_type(void);
 /* 0 when the field tables cover every struct exactly (unit test). */
 int message_wire_check(char **error_r);

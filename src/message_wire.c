@@ -1,11 +1,12 @@
-/* message_wire.c: struct pd_message to and from a GVariant.
+/* message_wire.c: struct pd_message to and from bytes (a GVariant
+ * "ay", for the frame parser.c sends).
  *
  * The parser child (parser.c) parses untrusted mail and sends the
  * result back over a pipe; this is its serialisation.  The tables below
- * are the one list of the fields: the variant type, the writer, the
- * reader and the coverage check (message_wire_check) all follow them.
- * The reader trusts nothing: GVariant in untrusted mode gives safe
- * values for any bytes, and the invariants message.h promises (strings
+ * are the one list of the fields: the writer, the reader and the
+ * coverage check (message_wire_check) all follow them.
+ * The reader trusts nothing: it takes any bytes safely (see the
+ * encoding below), and the invariants message.h promises (strings
  * that are never NULL, attachment indexes in range, sha256 of the data)
  * are checked or recomputed here. */
 #include <stddef.h>
@@ -125,6 +126,9 @@ static const struct wire_field f_message[] = {
 	F(pd_message, received_count, W_INT, NULL, 0),
 	F(pd_message, truncated, W_INT, NULL, 0),
 	F(pd_message, notes, W_STRV, NULL, 0),
+	F(pd_message, have_visible, W_INT, NULL, 0),
+	F(pd_message, visible, W_STR, NULL, 0),
+	F(pd_message, raw_packed, W_BYTES, NULL, 0),
 	{ NULL, 0, 0, 0, NULL, 0 }
 };
 static const struct wire_struct w_message = { "pd_message",
@@ -132,164 +136,221 @@ static const struct wire_struct w_message = { "pd_message",
 
 #undef F
 
-static void
-type_append(GString *t, const struct wire_struct *st)
-{
-	g_string_append_c(t, '(');
-	for (const struct wire_field *f = st->fields; f->name; f++) {
-		switch (f->kind) {
-		case W_STR:
-			g_string_append(t, "ms");
-			break;
-		case W_INT:
-			g_string_append_c(t, 'i');
-			break;
-		case W_INT64:
-			g_string_append_c(t, 'x');
-			break;
-		case W_BYTES:
-			g_string_append(t, "may");
-			break;
-		case W_STRV:
-			g_string_append(t, "as");
-			break;
-		case W_STRUCT:
-			type_append(t, f->sub);
-			break;
-		case W_ARRAY:
-			g_string_append(t, f->required ? "a" : "ma");
-			type_append(t, f->sub);
-			break;
-		}
-	}
-	g_string_append_c(t, ')');
-}
+/*
+ * The encoding, by the tables: a version byte, then each field in
+ * order, in this machine's byte order (the child is this program):
+ *   W_STR     0 (NULL), or 1, a 64-bit length and the UTF-8 bytes
+ *   W_INT     32 bits; W_INT64 64 bits
+ *   W_BYTES   0 (NULL), or 1, a 64-bit length and the bytes
+ *   W_STRV    a 64-bit count, then each string as a length and bytes
+ *   W_STRUCT  its fields
+ *   W_ARRAY   (0 or 1 first when it may be NULL) a 64-bit count, then
+ *             each element's fields
+ * It was a GVariant tree of the same shape; building and walking that
+ * one child value at a time was an eighth of the parent's import time.
+ * The reader checks every length against what is left, every string
+ * for UTF-8 without NUL, and wants the bytes used up exactly.
+ */
+#define WIRE_VERSION	1
 
 const GVariantType *
 message_wire_type(void)
 {
-	static GVariantType *type;
-	static gsize once;
+	return G_VARIANT_TYPE_BYTESTRING;
+}
 
-	if (g_once_init_enter(&once)) {
-		GString *t = g_string_new(NULL);
+static void
+put_u64(GByteArray *out, guint64 v)
+{
+	g_byte_array_append(out, (const guint8 *)&v, sizeof v);
+}
 
-		type_append(t, &w_message);
-		type = g_variant_type_new(t->str);
-		g_string_free(t, TRUE);
-		g_once_init_leave(&once, 1);
+static void
+put_str(GByteArray *out, const char *s, int tagged)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (tagged) {
+		guint8 tag = s != NULL;
+
+		g_byte_array_append(out, &tag, 1);
+		if (s == NULL)
+			return;
 	}
-	return type;
+	put_u64(out, len);
+	g_byte_array_append(out, (const guint8 *)s, (guint)len);
 }
 
-static GVariant *struct_to(const struct wire_struct *, const void *);
+static void struct_to(GByteArray *, const struct wire_struct *, const void *);
 
-static GVariant *
-array_to(const struct wire_struct *st, const GPtrArray *a)
+static void
+array_to(GByteArray *out, const struct wire_struct *st, const GPtrArray *a)
 {
-	GString *t = g_string_new("a");
-	GVariantBuilder b;
-	GVariant *v;
-
-	type_append(t, st);
-	g_variant_builder_init(&b, G_VARIANT_TYPE(t->str));
+	put_u64(out, a ? a->len : 0);
 	for (guint i = 0; a && i < a->len; i++)
-		g_variant_builder_add_value(&b, struct_to(st, a->pdata[i]));
-	v = g_variant_builder_end(&b);
-	g_string_free(t, TRUE);
-	return v;
+		struct_to(out, st, a->pdata[i]);
 }
 
-static GVariant *
-struct_to(const struct wire_struct *st, const void *p)
+static void
+struct_to(GByteArray *out, const struct wire_struct *st, const void *p)
 {
-	GVariantBuilder b;
 	const char *base = p;
 
-	g_variant_builder_init(&b, G_VARIANT_TYPE_TUPLE);
 	for (const struct wire_field *f = st->fields; f->name; f++) {
 		const void *m = base + f->offset;
 
 		switch (f->kind) {
-		case W_STR: {
-			const char *s = *(char *const *)m;
+		case W_STR:
+			put_str(out, *(char *const *)m, 1);
+			break;
+		case W_INT: {
+			gint32 v = *(const int *)m;
 
-			g_variant_builder_add_value(&b, g_variant_new_maybe(
-			    G_VARIANT_TYPE_STRING, s ? g_variant_new_string(s) : NULL));
+			g_byte_array_append(out, (const guint8 *)&v, sizeof v);
 			break;
 		}
-		case W_INT:
-			g_variant_builder_add_value(&b, g_variant_new_int32(*(const int *)m));
-			break;
 		case W_INT64:
-			g_variant_builder_add_value(&b, g_variant_new_int64(*(const gint64 *)m));
+			g_byte_array_append(out, m, sizeof(gint64));
 			break;
 		case W_BYTES: {
 			GBytes *d = *(GBytes *const *)m;
+			guint8 tag;
+			gsize len;
+			const void *data;
 
 			/* a part's data shared with its attachment goes once */
 			if (st == &w_part && ((const struct pd_part *)p)->attachment >= 0)
 				d = NULL;
-			g_variant_builder_add_value(&b, g_variant_new_maybe(
-			    G_VARIANT_TYPE_BYTESTRING, d ? g_variant_new_from_bytes(
-			    G_VARIANT_TYPE_BYTESTRING, d, TRUE) : NULL));
+			tag = d != NULL;
+			g_byte_array_append(out, &tag, 1);
+			if (d == NULL)
+				break;
+			data = g_bytes_get_data(d, &len);
+			put_u64(out, len);
+			g_byte_array_append(out, data, (guint)len);
 			break;
 		}
 		case W_STRV: {
 			const GPtrArray *a = *(GPtrArray *const *)m;
-			GVariantBuilder sb;
 
-			g_variant_builder_init(&sb, G_VARIANT_TYPE_STRING_ARRAY);
+			put_u64(out, a ? a->len : 0);
 			for (guint i = 0; a && i < a->len; i++)
-				g_variant_builder_add(&sb, "s", (const char *)a->pdata[i]);
-			g_variant_builder_add_value(&b, g_variant_builder_end(&sb));
+				put_str(out, a->pdata[i], 0);
 			break;
 		}
 		case W_STRUCT:
-			g_variant_builder_add_value(&b, struct_to(f->sub, m));
+			struct_to(out, f->sub, m);
 			break;
 		case W_ARRAY: {
 			const GPtrArray *a = *(GPtrArray *const *)m;
-			GVariant *v;
 
-			if (f->required)
-				v = array_to(f->sub, a);
-			else {
-				GString *t = g_string_new("a");
+			if (!f->required) {
+				guint8 tag = a != NULL;
 
-				type_append(t, f->sub);
-				v = g_variant_new_maybe(G_VARIANT_TYPE(t->str),
-				    a ? array_to(f->sub, a) : NULL);
-				g_string_free(t, TRUE);
+				g_byte_array_append(out, &tag, 1);
+				if (a == NULL)
+					break;
 			}
-			g_variant_builder_add_value(&b, v);
+			array_to(out, f->sub, a);
 			break;
 		}
 		}
 	}
-	return g_variant_builder_end(&b);
 }
 
 GVariant *
 message_wire_to(const struct pd_message *msg)
 {
-	return g_variant_ref_sink(struct_to(&w_message, msg));
+	GByteArray *out = g_byte_array_sized_new(4096);
+	guint8 version = WIRE_VERSION;
+	GBytes *b;
+	GVariant *v;
+
+	g_byte_array_append(out, &version, 1);
+	struct_to(out, &w_message, msg);
+	b = g_byte_array_free_to_bytes(out);
+	v = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, b, TRUE));
+	g_bytes_unref(b);
+	return v;
 }
 
-static int struct_from(const struct wire_struct *, GVariant *, void *, char **);
+/* Reading: where we are in the bytes, which the attachments reference. */
+struct wire_in {
+	GBytes		*all;
+	const guint8	*base, *p, *end;
+};
+
+static int
+get_bytes(struct wire_in *in, size_t n, const guint8 **p_r)
+{
+	if ((size_t)(in->end - in->p) < n)
+		return -1;
+	*p_r = in->p;
+	in->p += n;
+	return 0;
+}
+
+static int
+get_u64(struct wire_in *in, guint64 *v_r)
+{
+	const guint8 *p;
+
+	if (get_bytes(in, sizeof *v_r, &p) < 0)
+		return -1;
+	memcpy(v_r, p, sizeof *v_r);
+	return 0;
+}
+
+static int
+get_tag(struct wire_in *in, int *tag_r)
+{
+	const guint8 *p;
+
+	if (get_bytes(in, 1, &p) < 0 || *p > 1)
+		return -1;
+	*tag_r = *p;
+	return 0;
+}
+
+/* A count of things of at least one byte each: no more than are left. */
+static int
+get_count(struct wire_in *in, guint64 *n_r)
+{
+	return get_u64(in, n_r) < 0 || *n_r > (guint64)(in->end - in->p) ? -1 : 0;
+}
+
+static int
+get_str(struct wire_in *in, char **s_r)
+{
+	const guint8 *p;
+	guint64 len;
+
+	*s_r = NULL;
+	if (get_u64(in, &len) < 0 || len > (guint64)(in->end - in->p) ||
+	    get_bytes(in, (size_t)len, &p) < 0 ||
+	    !g_utf8_validate_len((const char *)p, (gsize)len, NULL))
+		return -1;
+	*s_r = g_strndup((const char *)p, (gsize)len);
+	return 0;
+}
+
+static int struct_from(const struct wire_struct *, struct wire_in *, void *, char **);
 
 static GPtrArray *
-array_from(const struct wire_struct *st, GVariant *v, char **error_r)
+array_from(const struct wire_struct *st, struct wire_in *in, char **error_r)
 {
-	gsize n = g_variant_n_children(v);
-	GPtrArray *a = g_ptr_array_new_full((guint)MIN(n, G_MAXUINT), st->free_elem);
+	guint64 n;
+	GPtrArray *a;
 
-	for (gsize i = 0; i < n; i++) {
-		GVariant *c = g_variant_get_child_value(v, i);
+	if (get_count(in, &n) < 0) {
+		*error_r = g_strdup_printf("%s array: bad count", st->name);
+		return NULL;
+	}
+	a = g_ptr_array_new_full((guint)n, st->free_elem);
+	for (guint64 i = 0; i < n; i++) {
 		void *e = g_malloc0(st->size);
-		int rc = struct_from(st, c, e, error_r);
+		int rc = struct_from(st, in, e, error_r);
 
-		g_variant_unref(c);
 		g_ptr_array_add(a, e);	/* freed with the array even when bad */
 		if (rc < 0) {
 			g_ptr_array_unref(a);
@@ -299,13 +360,12 @@ array_from(const struct wire_struct *st, GVariant *v, char **error_r)
 	return a;
 }
 
-/* Fill p from v (of the table's type).  On -1 what was filled is still
- * freeable by the struct's free function. */
+/* Fill p from the bytes.  On -1 what was filled is still freeable by
+ * the struct's free function. */
 static int
-struct_from(const struct wire_struct *st, GVariant *v, void *p, char **error_r)
+struct_from(const struct wire_struct *st, struct wire_in *in, void *p, char **error_r)
 {
 	char *base = p;
-	gsize i = 0;
 	int rc = 0;
 
 	/* every array exists even when a later field fails */
@@ -316,72 +376,89 @@ struct_from(const struct wire_struct *st, GVariant *v, void *p, char **error_r)
 			    g_ptr_array_new_with_free_func(f->sub->free_elem);
 	if (st == &w_part)
 		((struct pd_part *)p)->attachment = -1;
-	for (const struct wire_field *f = st->fields; f->name && rc == 0; f++, i++) {
-		GVariant *c = g_variant_get_child_value(v, i);
+	for (const struct wire_field *f = st->fields; f->name && rc == 0; f++) {
 		void *m = base + f->offset;
+		const guint8 *d;
+		int tag = 1;
 
 		switch (f->kind) {
-		case W_STR: {
-			GVariant *s = g_variant_get_maybe(c);
-
-			*(char **)m = s ? g_variant_dup_string(s, NULL) : NULL;
-			if (s)
-				g_variant_unref(s);
-			if (f->required && *(char **)m == NULL) {
-				*error_r = g_strdup_printf("%s.%s missing", st->name, f->name);
+		case W_STR:
+			if (get_tag(in, &tag) < 0 || (tag && get_str(in, (char **)m) < 0))
 				rc = -1;
+			else if (f->required && *(char **)m == NULL) {
+				*error_r = g_strdup_printf("%s.%s missing", st->name, f->name);
+				return -1;
+			}
+			break;
+		case W_INT: {
+			gint32 v;
+
+			if (get_bytes(in, sizeof v, &d) < 0)
+				rc = -1;
+			else {
+				memcpy(&v, d, sizeof v);
+				*(int *)m = v;
 			}
 			break;
 		}
-		case W_INT:
-			*(int *)m = g_variant_get_int32(c);
-			break;
 		case W_INT64:
-			*(gint64 *)m = g_variant_get_int64(c);
+			if (get_bytes(in, sizeof(gint64), &d) < 0)
+				rc = -1;
+			else
+				memcpy(m, d, sizeof(gint64));
 			break;
 		case W_BYTES: {
-			GVariant *d = g_variant_get_maybe(c);
+			guint64 len;
 
-			*(GBytes **)m = d ? g_variant_get_data_as_bytes(d) : NULL;
-			if (d)
-				g_variant_unref(d);
+			if (get_tag(in, &tag) < 0)
+				rc = -1;
+			else if (tag && (get_u64(in, &len) < 0 ||
+			    len > (guint64)(in->end - in->p) || get_bytes(in, (size_t)len, &d) < 0))
+				rc = -1;
+			else if (tag)
+				*(GBytes **)m = g_bytes_new_from_bytes(in->all,
+				    (gsize)(d - in->base), (gsize)len);
 			break;
 		}
 		case W_STRV: {
 			GPtrArray *a = *(GPtrArray **)m;
-			gsize n = g_variant_n_children(c);
+			guint64 n;
 
-			for (gsize k = 0; k < n; k++) {
-				GVariant *s = g_variant_get_child_value(c, k);
+			if (get_count(in, &n) < 0)
+				rc = -1;
+			for (guint64 k = 0; rc == 0 && k < n; k++) {
+				char *s;
 
-				g_ptr_array_add(a, g_variant_dup_string(s, NULL));
-				g_variant_unref(s);
+				if (get_str(in, &s) < 0)
+					rc = -1;
+				else
+					g_ptr_array_add(a, s);
 			}
 			break;
 		}
 		case W_STRUCT:
-			rc = struct_from(f->sub, c, m, error_r);
+			if (struct_from(f->sub, in, m, error_r) < 0)
+				return -1;
 			break;
 		case W_ARRAY: {
-			GVariant *av = f->required ? g_variant_ref(c) :
-			    g_variant_get_maybe(c);
 			GPtrArray *a;
 
-			if (av == NULL)
-				break;
-			a = array_from(f->sub, av, error_r);
-			g_variant_unref(av);
-			if (a == NULL) {
+			if (!f->required && get_tag(in, &tag) < 0) {
 				rc = -1;
 				break;
 			}
+			if (!tag)
+				break;
+			if ((a = array_from(f->sub, in, error_r)) == NULL)
+				return -1;
 			if (*(GPtrArray **)m)
 				g_ptr_array_unref(*(GPtrArray **)m);
 			*(GPtrArray **)m = a;
 			break;
 		}
 		}
-		g_variant_unref(c);
+		if (rc < 0)
+			*error_r = g_strdup_printf("%s.%s: bad or cut short", st->name, f->name);
 	}
 	return rc;
 }
@@ -390,16 +467,33 @@ int
 message_wire_from(GVariant *v, struct pd_message **msg_r, char **error_r)
 {
 	struct pd_message *msg;
+	struct wire_in in = { 0 };
 	char *err = NULL;
+	gsize len = 0;
 
 	*msg_r = NULL;
 	if (v == NULL || !g_variant_is_of_type(v, message_wire_type())) {
 		*error_r = g_strdup("not a serialised message");
 		return -1;
 	}
+	in.all = g_variant_get_data_as_bytes(v);
+	in.base = in.p = g_bytes_get_data(in.all, &len);
+	in.end = in.base ? in.base + len : NULL;
+	if (len < 1 || *in.p != WIRE_VERSION) {
+		g_bytes_unref(in.all);
+		*error_r = g_strdup("malformed message from the parser: not this version");
+		return -1;
+	}
+	in.p++;
 	msg = g_new0(struct pd_message, 1);
-	if (struct_from(&w_message, v, msg, &err) < 0)
+	if (struct_from(&w_message, &in, msg, &err) < 0)
 		goto bad;
+	if (in.p != in.end) {
+		err = g_strdup_printf("%zu bytes after the message", (size_t)(in.end - in.p));
+		goto bad;
+	}
+	g_bytes_unref(in.all);
+	in.all = NULL;
 	for (guint i = 0; i < msg->attachments->len; i++) {
 		struct pd_attachment *a = msg->attachments->pdata[i];
 
@@ -435,6 +529,8 @@ bad:
 	*error_r = g_strdup_printf("malformed message from the parser: %s",
 	    err ? err : "?");
 	g_free(err);
+	if (in.all)
+		g_bytes_unref(in.all);
 	message_free(msg);
 	return -1;
 }

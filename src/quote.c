@@ -332,32 +332,77 @@ contains_ci(const char *s, size_t len, const char *word)
 /* s (short) case-folded equals one of the table's entries. */
 #define FOLD_ASCII_MAX	128	/* bytes: longer than every entry of the tables */
 
+/* A table as a set, made on first use: every line of every mail is
+ * looked up in some of them. */
+struct fold_set {
+	gint		 once;	/* set made */
+	GHashTable	*set;
+	size_t		 max;	/* the longest entry, bytes */
+};
+
+static const struct fold_set *
+fold_set(const char *const *table, size_t n)
+{
+	static struct fold_set sets[8];
+	static const char *const *tables[8];
+	static GMutex lock;
+	struct fold_set *fs = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sets); i++)
+		if (g_atomic_pointer_get(&tables[i]) == table && g_atomic_int_get(&sets[i].once))
+			return &sets[i];
+	g_mutex_lock(&lock);
+	for (size_t i = 0; i < G_N_ELEMENTS(sets) && fs == NULL; i++) {
+		if (tables[i] == NULL)
+			tables[i] = table;
+		if (tables[i] == table)
+			fs = &sets[i];
+	}
+	g_assert(fs != NULL);
+	if (fs->set == NULL) {
+		fs->set = g_hash_table_new(g_str_hash, g_str_equal);
+		for (size_t i = 0; i < n; i++) {
+			g_hash_table_add(fs->set, (gpointer)table[i]);
+			fs->max = MAX(fs->max, strlen(table[i]));
+		}
+		g_atomic_int_set(&fs->once, 1);
+	}
+	g_mutex_unlock(&lock);
+	return fs;
+}
+
 static int
 folded_in(const char *s, size_t len, const char *const *table, size_t n)
 {
+	const struct fold_set *fs = fold_set(table, n);
 	char buf[FOLD_ASCII_MAX + 1];
 	char *f;
-	size_t i;
-	int found = 0, ascii = 1;
+	size_t i, chars = 0;
+	int found, ascii = 1;
 
-	/* Called for every line: an ASCII line is folded in place (its case
-	 * folding is its lower case) and one longer than every entry is no
-	 * entry, without an allocation; the rest goes to g_utf8_casefold. */
-	for (i = 0; i < len && ascii; i++)
-		ascii = !(s[i] & 0x80);
+	/* Called for every line: a line of more characters than a table's
+	 * longest entry has bytes is no entry (a character folds to one byte
+	 * at least); an ASCII line is folded in place (its case folding is
+	 * its lower case), without an allocation; the rest goes to
+	 * g_utf8_casefold. */
+	if (len > 4 * fs->max)
+		return 0;
+	for (i = 0; i < len; i++) {
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+		ascii &= !(s[i] & 0x80);
+	}
+	if (chars > fs->max)
+		return 0;
 	if (ascii) {
 		if (len > FOLD_ASCII_MAX)
 			return 0;
 		for (i = 0; i < len; i++)
-			buf[i] = g_ascii_tolower(s[i]);
+			buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 'a' - 'A') : s[i];
 		buf[len] = '\0';
-		for (i = 0; i < n && !found; i++)
-			found = strcmp(buf, table[i]) == 0;
-		return found;
+		return g_hash_table_contains(fs->set, buf);
 	}
 	f = g_utf8_casefold(s, (gssize)len);
-	for (i = 0; i < n && !found; i++)
-		found = strcmp(f, table[i]) == 0;
+	found = g_hash_table_contains(fs->set, f);
 	g_free(f);
 	return found;
 }

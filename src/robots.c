@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "robots.h"
+#include "util.h"
 
 enum sign_kind {
 	SIGN_NULL_SENDER,	/* the envelope sender or Return-Path is <> */
@@ -159,7 +160,7 @@ robots_init(void)
 
 		if (s->pattern)
 			sign_re[i] = g_regex_new(s->pattern, G_REGEX_CASELESS |
-			    G_REGEX_OPTIMIZE, 0, NULL);
+			    util_regex_flags(), 0, NULL);
 		if (s->name && strchr(s->name, '*')) {
 			char *low = g_ascii_strdown(s->name, -1);
 
@@ -195,7 +196,7 @@ robots_init(void)
 	    "|away from (?:the |my )?(?:office|mail|e-?mail|desk)"
 	    ")"
 	    "\\s*(?:$|[:：\\-–—|(\\[])",
-	    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+	    G_REGEX_CASELESS | util_regex_flags(), 0, NULL);
 	g_once_init_leave(&done, 1);
 }
 
@@ -282,8 +283,16 @@ header_row_matches(struct pd_message *msg, size_t i)
 	return hit;
 }
 
+/* The SIGN_SENDER rows of one mail's Return-Path, From and Sender,
+ * looked up once per check rather than once per row. */
+struct senders {
+	int	 done;
+	int	 row[3];
+};
+
 static int
-row_matches(struct pd_message *msg, const char *envelope_sender, size_t i)
+row_matches(struct pd_message *msg, const char *envelope_sender, size_t i,
+    struct senders *sr)
 {
 	const struct sign *s = &robot_table[i];
 	const char *ret = envelope_sender ? envelope_sender : msg->return_path;
@@ -291,16 +300,20 @@ row_matches(struct pd_message *msg, const char *envelope_sender, size_t i)
 	switch (s->kind) {
 	case SIGN_NULL_SENDER:
 		return ret != NULL && *ret == '\0';
-	case SIGN_SENDER: {
-		char *sender = bare_addr(message_header(msg, "Sender"));
-		const char *addrs[] = { ret, msg->from.addr, sender };
-		int hit = 0;
+	case SIGN_SENDER:
+		if (!sr->done) {
+			char *sender = bare_addr(message_header(msg, "Sender"));
+			const char *addrs[] = { ret, msg->from.addr, sender };
 
-		for (size_t k = 0; k < G_N_ELEMENTS(addrs) && !hit; k++)
-			hit = sender_row(addrs[k]) == (int)i;
-		g_free(sender);
-		return hit;
-	}
+			for (size_t k = 0; k < G_N_ELEMENTS(addrs); k++)
+				sr->row[k] = sender_row(addrs[k]);
+			g_free(sender);
+			sr->done = 1;
+		}
+		for (size_t k = 0; k < G_N_ELEMENTS(sr->row); k++)
+			if (sr->row[k] == (int)i)
+				return 1;
+		return 0;
 	case SIGN_HEADER:
 		return header_row_matches(msg, i);
 	case SIGN_SUBJECT:
@@ -313,6 +326,8 @@ void
 robots_check(struct pd_message *msg, const char *envelope_sender,
     struct robot_verdict *v)
 {
+	struct senders sr = { 0 };
+
 	robots_init();
 	v->effect = ROBOT_NONE;
 	v->reason = NULL;
@@ -321,7 +336,7 @@ robots_check(struct pd_message *msg, const char *envelope_sender,
 
 		for (size_t i = 0; i < N_SIGNS; i++) {
 			if (robot_table[i].effect != want ||
-			    !row_matches(msg, envelope_sender, i))
+			    !row_matches(msg, envelope_sender, i, &sr))
 				continue;
 			v->effect = want;
 			v->reason = robot_table[i].reason;

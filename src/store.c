@@ -75,6 +75,12 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 			rc = sqlite3_bind_blob64(s, i, p, len, SQLITE_STATIC);
 			break;
 		}
+		case 't': {
+			const char *p = va_arg(ap, const char *);
+			size_t len = va_arg(ap, size_t);
+			rc = sqlite3_bind_text64(s, i, p, len, SQLITE_STATIC, SQLITE_UTF8);
+			break;
+		}
 		default:
 			g_assert_not_reached();
 		}
@@ -295,6 +301,26 @@ store_migrate(struct pd_store *st, char **error_r)
 	return 0;
 }
 
+/* The automatic checkpoint after WAL_KEEP_BYTES of WAL, whatever the
+ * page size. */
+static int
+wal_pages(struct pd_store *st, char **error_r)
+{
+	sqlite3_stmt *s;
+	int pgsz = 4096, rc;
+	char *sql;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, error_r, "page_size");
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
+		pgsz = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sql = g_strdup_printf("PRAGMA wal_autocheckpoint = %d", WAL_KEEP_BYTES / pgsz);
+	rc = exec_plain(st, sql, error_r);
+	g_free(sql);
+	return rc;
+}
+
 int
 store_open(const char *path, const char *spool, struct pd_store **st_r, char **error_r)
 {
@@ -312,12 +338,13 @@ store_open(const char *path, const char *spool, struct pd_store **st_r, char **e
 	}
 	st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
 	sqlite3_busy_handler(st->db, busy_wait, st);
+	store_text_register(st);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* A process per mail (deliver, the CGI): the last one to close would
 	 * checkpoint (two fsyncs) and delete the -wal and -shm files, and the
 	 * next would make them again (a folder fsync).  The WAL stays, and
 	 * the automatic checkpoint of some later commit moves it into the
-	 * database (every 1000 pages; postdesk vacuum truncates it). */
+	 * database (every WAL_KEEP_BYTES; postdesk vacuum truncates it). */
 	{
 		int one = 1;
 
@@ -329,14 +356,21 @@ store_open(const char *path, const char *spool, struct pd_store **st_r, char **e
 	}
 	st->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	st->spool = g_strdup(spool);
-	/* FULL: once deliver exits 0 the MTA forgets the mail, so the
+	/* A new database gets 16 KB pages, where the compressed rows of a
+	 * few mails share one (4 KB pages held two, a quarter left empty),
+	 * and incremental auto-vacuum, so freed pages can go back to the
+	 * file system.  Neither changes an existing database (its next
+	 * VACUUM takes auto_vacuum; a WAL database keeps its page size).
+	 * FULL: once deliver exits 0 the MTA forgets the mail, so the
 	 * commit must be on disk, power failure included. */
-	if (exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
+	if (exec_plain(st, "PRAGMA page_size = 16384", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA auto_vacuum = INCREMENTAL", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA cache_size = -32768", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA temp_store = MEMORY", error_r) < 0 ||
-	    store_migrate(st, error_r) < 0) {
+	    store_migrate(st, error_r) < 0 || wal_pages(st, error_r) < 0) {
 		char *e = *error_r;
 		*error_r = g_strdup_printf("%s: %s", path, e);
 		g_free(e);
@@ -360,6 +394,10 @@ store_close(struct pd_store *st)
 		exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 	if (st->gz)
 		g_object_unref(st->gz);
+	if (st->gunz)
+		g_object_unref(st->gunz);
+	if (st->tz)
+		g_object_unref(st->tz);
 	g_hash_table_destroy(st->stmts);
 	g_hash_table_destroy(st->dirs);
 	g_free(st->spool);
@@ -374,6 +412,12 @@ store_set_cache(struct pd_store *st, int kib)
 
 	exec_plain(st, sql, NULL);
 	g_free(sql);
+}
+
+void
+store_set_wal_checkpoint(struct pd_store *st, int pages)
+{
+	sqlite3_wal_autocheckpoint(st->db, pages);
 }
 
 int
@@ -467,7 +511,7 @@ store_commit(struct pd_store *st, char **error_r)
 		return 0;
 	}
 	if (st->fts_from && store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, "
-	    "body, from_addr, from_name) SELECT id, subject, body, from_addr, from_name FROM "
+	    "body, from_addr, from_name) SELECT id, subject, pd_text(body), from_addr, from_name FROM "
 	    "messages WHERE id >= ?", "i", st->fts_from) < 0) {
 		store_rollback(st);
 		return -1;
@@ -777,6 +821,16 @@ fts_query(const char *text)
 	return g_string_free(q, FALSE);
 }
 
+/* store_ticket_list's filters but assignee and search: ?1 status, ?2
+ * queue, ?8 priority, ?9 a label (any case). */
+#define LIST_WHERE "(?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 " \
+	"COLLATE NOCASE) AND (?8 IS NULL OR t.priority = ?8) AND (?9 IS NULL OR EXISTS " \
+	"(SELECT 1 FROM labels l WHERE l.ticket_id = t.id AND l.label = ?9 COLLATE NOCASE)) "
+#define LIST_ORDER "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6"
+#define LIST_ARGS "ssssiiiss", f->status, f->queue, f->assignee, fts, \
+	(gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset, \
+	(gint64)(f->search_max > 0 ? f->search_max : -1), f->priority, f->label
+
 int
 store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r)
@@ -784,28 +838,55 @@ store_ticket_list(struct pd_store *st, const struct pd_ticket_filter *f,
 	sqlite3_stmt *s;
 	char *fts = (f->search && *f->search) ? fts_query(f->search) : NULL;
 
-	/* Without a search the newest come first from tickets_updated; with
-	 * one, the matching tickets are found first and sorted (+: not by
+	if (fts && *fts == '\0')	/* blanks only: no search (FTS5 refuses "") */
+		g_clear_pointer(&fts, g_free);
+
+	/* Without a search the newest come first from tickets_updated, or
+	 * for one assignee from tickets_assignee (sql/012: the agent's
+	 * tickets, not a walk of every ticket to find them); with a search,
+	 * the matching tickets are found first and sorted (+: not by
 	 * walking that index, which would probe the match list for most of
-	 * the tickets when a word is rare). */
-	if (fts == NULL)
+	 * the tickets when a word is rare); search_max keeps the newest
+	 * matches only (FTS5 reads its rowids backwards, no sort).  Every
+	 * text takes the same nine parameters (?9 is in each, so binding
+	 * one a text does not use is no error). */
+	if (fts == NULL && f->assignee)
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
-		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
-		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) "
-		    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?4 OFFSET ?5", "sssii",
-		    f->status, f->queue, f->assignee,
-		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+		    "WHERE t.assignee = ?3 COLLATE NOCASE AND " LIST_WHERE LIST_ORDER, LIST_ARGS);
+	else if (fts == NULL && f->status)	/* from tickets_status */
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE t.status = ?1 AND " LIST_WHERE LIST_ORDER, LIST_ARGS);
+	else if (fts == NULL)
+		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
+		    "WHERE " LIST_WHERE LIST_ORDER, LIST_ARGS);
 	else
 		s = store_query(st, error_r, "SELECT " TICKET_COLUMNS TICKET_FROM
-		    "WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.queue = ?2 "
-		    "COLLATE NOCASE) AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND t.id IN "
-		    "(SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-		    "WHERE messages_fts MATCH ?4) "
-		    "ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6", "ssssii",
-		    f->status, f->queue, f->assignee, fts,
-		    (gint64)(f->limit > 0 ? f->limit : -1), (gint64)f->offset);
+		    "WHERE " LIST_WHERE "AND (?3 IS NULL OR t.assignee = ?3 COLLATE NOCASE) AND "
+		    "t.id IN (SELECT m.ticket_id FROM (SELECT rowid FROM messages_fts WHERE "
+		    "messages_fts MATCH ?4 ORDER BY rowid DESC LIMIT ?7) f JOIN messages m ON "
+		    "m.id = f.rowid) ORDER BY +t.updated_at DESC, t.id DESC LIMIT ?5 OFFSET ?6",
+		    LIST_ARGS);
+#undef LIST_ARGS
+#undef LIST_ORDER
+#undef LIST_WHERE
 	g_free(fts);
 	return store_collect(st, s, ticket_row, NULL, (GDestroyNotify)store_ticket_free, tickets_r, error_r);
+}
+
+int
+store_search_count(struct pd_store *st, const char *search, int max, int *count_r,
+    char **error_r)
+{
+	char *fts = fts_query(search);
+	int rc = 0;
+
+	*count_r = 0;
+	if (*fts)
+		rc = store_count(st, store_query(st, error_r, "SELECT count(*) FROM (SELECT 1 "
+		    "FROM messages_fts WHERE messages_fts MATCH ?1 LIMIT ?2)", "si", fts,
+		    (gint64)max + 1), count_r, error_r);
+	g_free(fts);
+	return rc;
 }
 
 int
@@ -970,17 +1051,29 @@ int
 store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64 *id_r,
     char **error_r)
 {
-	gint64 id;
+	const char *body = m->body ? m->body : "", *vis = m->visible_text;
+	size_t blen = strlen(body);
+	GByteArray *z = store_text_pack(st, body, blen);
+	gint64 id, vlen = 0;
+	int rc;
 
-	const char *vis = m->visible_text;
-
+	/* the start of the body: its length only (sql/013) */
 	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)
 		vis = NULL;
-	if (store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
-	    "from_name, date, subject, body, visible_text, raw_sha256, class, auto) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssisssssi", m->ticket_id, m->kind,
-	    m->message_id, m->from_addr, m->from_name, m->date, m->subject ? m->subject : "",
-	    m->body ? m->body : "", vis, m->raw_sha256, m->class, (gint64)m->is_auto) < 0)
+	else if (vis != NULL && *vis && m->body && g_str_has_prefix(m->body, vis)) {
+		vlen = (gint64)strlen(vis);
+		vis = NULL;
+	}
+	/* a long body deflated (a BLOB), else as it is */
+	rc = store_exec(st, error_r, "INSERT INTO messages (ticket_id, kind, message_id, from_addr, "
+	    "from_name, date, subject, body, visible_text, visible_len, raw_sha256, class, auto) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", z ? "issssisbsnssi" :
+	    "issssistsnssi", m->ticket_id, m->kind, m->message_id, m->from_addr, m->from_name,
+	    m->date, m->subject ? m->subject : "", z ? (const char *)z->data : body,
+	    z ? (size_t)z->len : blen, vis, vlen, m->raw_sha256, m->class, (gint64)m->is_auto);
+	if (z)
+		g_byte_array_unref(z);
+	if (rc < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	/* Inside a bulk transaction the full-text index is written once, at
@@ -992,7 +1085,7 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 			st->fts_from = id;
 	} else if (store_exec(st, error_r, "INSERT INTO messages_fts (rowid, subject, body, "
 	    "from_addr, from_name) VALUES (?, ?, ?, ?, ?)", "issss", id,
-	    m->subject ? m->subject : "", m->body ? m->body : "", m->from_addr,
+	    m->subject ? m->subject : "", body, m->from_addr,
 	    m->from_name) < 0)
 		return -1;
 	if (id_r)
@@ -1050,7 +1143,7 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 	int rc;
 
 	s = store_query(st, error_r, "SELECT id, ticket_id, kind, message_id, from_addr, from_name, "
-	    "date, subject, body, raw_sha256, class, auto, COALESCE(visible_text, body) "
+	    "date, subject, body, raw_sha256, class, auto, visible_text, visible_len "
 	    "FROM messages WHERE ticket_id = ? "
 	    "AND (? OR kind IN ('customer', 'staff')) ORDER BY id", "ii", ticket_id,
 	    (gint64)all);
@@ -1068,11 +1161,11 @@ store_messages(struct pd_store *st, gint64 ticket_id, int all, GPtrArray **msgs_
 		m->from_name = store_col(s, 5);
 		m->date = sqlite3_column_int64(s, 6);
 		m->subject = store_col(s, 7);
-		m->body = store_col(s, 8);
+		m->body = store_text_col(s, 8);
 		m->raw_sha256 = store_col(s, 9);
 		m->class = store_col(s, 10);
 		m->is_auto = sqlite3_column_int(s, 11);
-		m->visible_text = store_col(s, 12);
+		m->visible_text = store_visible_col(s, 12, m->body);
 		m->attachments = g_ptr_array_new_with_free_func(attachment_free);
 		g_ptr_array_add(out, m);
 		g_hash_table_insert(byid, &m->id, m);

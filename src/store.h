@@ -94,6 +94,11 @@ struct pd_ticket_filter {
 	const char *search;		/* FTS5 text, quoted as a phrase per word */
 	int	 limit;			/* 0: none */
 	int	 offset;
+	int	 search_max;		/* search: the tickets of the newest
+					 * search_max matching messages only
+					 * (0: of every match) */
+	const char *priority;		/* exact */
+	const char *label;		/* one of its labels, any case */
 };
 
 /* The database at path, and the spool folder that holds the raw mail
@@ -105,6 +110,11 @@ void store_close(struct pd_store *);
 /* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
  * work; postdeskd's long-lived connections take less). */
 void store_set_cache(struct pd_store *, int kib);
+/* Checkpoint the WAL once it holds this many pages (SQLite's default
+ * 1000).  A process that opens the database while no other has it open
+ * reads the whole WAL first (recovery): a process per mail (deliver)
+ * reads less with a smaller WAL, at the price of more checkpoints. */
+void store_set_wal_checkpoint(struct pd_store *, int pages);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
@@ -153,6 +163,13 @@ int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **e
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     gint64 now, char **error_r);
+/* The same with the compressed copy made elsewhere (the parser child,
+ * by store_raw_pack): used when it unpacks to data, else made here. */
+int store_raw_put_packed(struct pd_store *, const void *data, size_t len, GBytes *packed,
+    const char *sha256, gint64 now, char **error_r);
+/* The compressed copy store_raw_put keeps inline, or NULL (not kept
+ * inline, or no smaller). */
+GByteArray *store_raw_pack(const void *data, size_t len);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
 int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);
@@ -160,8 +177,10 @@ int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **
  * the sysadmin; readers use the _get functions).  Caller frees. */
 char *store_raw_path(struct pd_store *, const char *sha256);
 char *store_blob_path(struct pd_store *, const char *sha256);
-/* Attachment bytes into spool/att/AB/SHA256, and back: 1 found (*data_r,
- * caller unrefs), 0 no such file, -1 error. */
+/* Attachment bytes kept once by their SHA-256: up to STORE_RAW_INLINE
+ * bytes in the blobs table (deflated when that is smaller: then
+ * length(data) < size), else in spool/att/AB/SHA256; and back from
+ * either: 1 found (*data_r, caller unrefs), 0 unknown, -1 error. */
 int store_blob_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     char **error_r);
 int store_blob_get(struct pd_store *, const char *sha256, GBytes **data_r, char **error_r);
@@ -205,6 +224,10 @@ int store_ticket_by_message_id(struct pd_store *, const char *message_id,
 /* Tickets matching f, newest update first.  GPtrArray of struct pd_ticket *. */
 int store_ticket_list(struct pd_store *, const struct pd_ticket_filter *f,
     GPtrArray **tickets_r, char **error_r);
+/* Messages a search (as store_ticket_list's) matches, counted up to
+ * max + 1 at most: *count_r > max says "more than max". */
+int store_search_count(struct pd_store *, const char *search, int max, int *count_r,
+    char **error_r);
 /* Move the messages, participants and labels of from into into and
  * mark from merged (its status is the lifecycle's: ticket.c). */
 int store_ticket_merge(struct pd_store *, gint64 from, gint64 into, gint64 now,
@@ -362,6 +385,9 @@ int store_outbox_count_ticket(struct pd_store *, gint64 ticket_id, gint64 since,
 /* status NULL: all rows; with_raw loads the bytes. */
 int store_outbox_list(struct pd_store *, const char *status, int with_raw,
     GPtrArray **rows_r, char **error_r);
+/* One ticket's rows of that status (without the bytes). */
+int store_outbox_list_ticket(struct pd_store *, gint64 ticket_id, const char *status,
+    GPtrArray **rows_r, char **error_r);
 void store_outbox_row_free(struct pd_outbox_row *);
 
 /* action: the DSN's ("failed", "delayed", "delivered"...), or NULL. */
@@ -401,8 +427,12 @@ int store_vacuum(struct pd_store *, gint64 *before_r, gint64 *after_r, char **er
 /* The agent (any case) has seen every message of the ticket so far. */
 int store_read_mark(struct pd_store *, const char *staff, gint64 ticket_id, gint64 now,
     char **error_r);
-/* Customer messages on the ticket the agent has not seen (count). */
-int store_ticket_unread(struct pd_store *, const char *staff, gint64 ticket_id, int *unread_r,
+/* Which of the n tickets ids[] hold a customer message the agent (any
+ * case) has not seen: unread_r[i] 1 or 0.  One query for a page. */
+int store_tickets_unread(struct pd_store *, const char *staff, const gint64 *ids, guint n,
+    guint8 *unread_r, char **error_r);
+/* Tickets assigned to the agent (any case) that are not closed. */
+int store_staff_mine_count(struct pd_store *, const char *staff, int *count_r,
     char **error_r);
 /* The ticket's CSAT rating and comment (g_free; NULL when none). */
 int store_ticket_csat(struct pd_store *, gint64 ticket_id, char **rating_r, char **comment_r,

@@ -12,6 +12,39 @@
 #include "store_private.h"
 #include "util.h"
 
+/* Params are kept deflated behind a 0 byte when that is smaller (their
+ * own first byte, notify's PARAMS_VERSION, is not 0; params that start
+ * with 0 are always deflated, so that a 0 says which). */
+static GByteArray *
+params_pack(struct pd_store *st, const void *p, size_t len)
+{
+	int zero = len > 0 && *(const guint8 *)p == 0;
+	GByteArray *z;
+
+	if (p == NULL || (len < 64 && !zero) ||
+	    (z = store_pack(st, p, len, zero ? 2 * len + 64 : len - 2)) == NULL)
+		return NULL;
+	g_byte_array_prepend(z, (const guint8 *)"", 1);
+	return z;
+}
+
+static GBytes *
+params_col(sqlite3_stmt *s, int i, gint64 id, char **error_r)
+{
+	const guint8 *p = sqlite3_column_blob(s, i);
+	size_t len = (size_t)sqlite3_column_bytes(s, i);
+	GByteArray *a;
+
+	if (len == 0 || p[0] != 0)
+		return g_bytes_new(p, len);
+	if ((a = store_unpack(p + 1, len - 1)) == NULL) {
+		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT ": its stored params "
+		    "do not inflate", id);
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(a);
+}
+
 static int
 outbox_insert(struct pd_store *st, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
@@ -19,12 +52,17 @@ outbox_insert(struct pd_store *st, gint64 ticket_id, const char *event,
 {
 	gsize plen = 0;
 	const void *p = params ? g_bytes_get_data(params, &plen) : NULL;
+	GByteArray *z = params_pack(st, p, plen);
 	gint64 id;
+	int rc;
 
-	if (store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
+	rc = store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
 	    "raw, params, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "nsssbbiii", ticket_id, event, message_id, mail_from, raw ? raw : "", raw ? len : 0,
-	    p, plen, (gint64)is_auto, now, now) < 0)
+	    z ? z->data : p, z ? (size_t)z->len : plen, (gint64)is_auto, now, now);
+	if (z)
+		g_byte_array_unref(z);
+	if (rc < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	for (guint i = 0; i < rcpts->len; i++)
@@ -135,8 +173,13 @@ store_outbox_body(struct pd_store *st, gint64 id, struct pd_outbox_body *b, char
 		return -1;
 	}
 	b->raw = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
-	b->params = sqlite3_column_type(s, 1) == SQLITE_NULL ? NULL :
-	    g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL &&
+	    (b->params = params_col(s, 1, id, error_r)) == NULL) {
+		sqlite3_reset(s);
+		g_bytes_unref(b->raw);
+		b->raw = NULL;
+		return -1;
+	}
 	b->event = store_col(s, 2);
 	b->message_id = store_col(s, 3);
 	b->mail_from = store_col(s, 4);
@@ -195,6 +238,27 @@ store_outbox_due_all(struct pd_store *st, gint64 now, int *n_r, char **error_r)
 	return 0;
 }
 
+/* The free pages go back to the file system (a database made with
+ * auto_vacuum = INCREMENTAL; elsewhere a no-op).  One row per page. */
+static int
+give_back(struct pd_store *st, char **error_r)
+{
+	sqlite3_stmt *s = store_stmt(st, "PRAGMA incremental_vacuum", error_r);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		store_fail(st, error_r, "incremental_vacuum");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
 int
 store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 {
@@ -202,7 +266,7 @@ store_outbox_prune(struct pd_store *st, gint64 t, int *n_r, char **error_r)
 	    "status = 'sent' AND sent_at < ? AND (length(raw) > 0 OR params IS NOT NULL)", "i", t) < 0)
 		return -1;
 	*n_r = sqlite3_changes(st->db);
-	return 0;
+	return *n_r > 0 ? give_back(st, error_r) : 0;
 }
 
 int
@@ -353,6 +417,22 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 }
 
 int
+store_outbox_list_ticket(struct pd_store *st, gint64 ticket_id, const char *status,
+    GPtrArray **rows_r, char **error_r)
+{
+	/* From outbox_ticket, not a walk of the whole outbox. */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, "
+	    "o.message_id, o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, "
+	    "o.tries, o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r "
+	    "WHERE r.outbox_id = o.id), NULL FROM outbox o LEFT JOIN tickets t ON "
+	    "t.id = o.ticket_id WHERE o.ticket_id = ?1 AND o.status = ?2 "
+	    "ORDER BY o.next_try, o.id", "is", ticket_id, status);
+
+	return store_collect(st, s, outbox_row, GINT_TO_POINTER(0),
+	    (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
+}
+
+int
 store_bounce_add(struct pd_store *st, gint64 ticket_id, gint64 outbox_id,
     const char *recipient, const char *status, const char *action, int reply_code,
     const char *diagnostic, int feedback, const char *raw_sha256, gint64 at,
@@ -372,17 +452,17 @@ store_message_texts(struct pd_store *st, gint64 ticket_id, gint64 id, gint64 *id
 	int rc;
 
 	if (id)
-		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		s = store_query(st, error_r, "SELECT id, body, visible_text, visible_len FROM "
 		    "messages WHERE id = ?", "i", id);
 	else
-		s = store_query(st, error_r, "SELECT id, body, COALESCE(visible_text, body) FROM "
+		s = store_query(st, error_r, "SELECT id, body, visible_text, visible_len FROM "
 		    "messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", "i", ticket_id);
 	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
 		return -1;
 	if (rc == 1) {
 		*id_r = sqlite3_column_int64(s, 0);
-		*body_r = store_col(s, 1);
-		*visible_r = store_col(s, 2);
+		*body_r = store_text_col(s, 1);
+		*visible_r = store_visible_col(s, 2, *body_r);
 	}
 	sqlite3_reset(s);
 	return rc;

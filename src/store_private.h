@@ -20,8 +20,25 @@ struct pd_store {
 	GHashTable	*dirs;		/* spool folders known to exist */
 	gint64		 busy_since;	/* monotonic start of the current busy wait */
 	GConverter	*gz;		/* raw mail's compressor, made once */
+	GConverter	*gunz;		/* and the checker of a packed copy */
+	GConverter	*tz;		/* long text's compressor (raw deflate) */
 	int		 bulk;		/* a bulk transaction was used */
 };
+
+/* data's len bytes raw-deflated, NULL when that passes max bytes; and
+ * back (NULL when they do not inflate). */
+GByteArray *store_pack(struct pd_store *st, const void *data, size_t len, size_t max);
+GByteArray *store_unpack(const void *data, size_t len);
+/* Long text packed (store_raw.c): the deflated bytes of text's len
+ * bytes, or NULL when it is kept as TEXT (short, or no smaller). */
+GByteArray *store_text_pack(struct pd_store *st, const char *text, size_t len);
+/* Column i, TEXT or packed, as a new string (g_free), NULL for NULL. */
+char *store_text_col(sqlite3_stmt *s, int i);
+/* The SQL function pd_text(x), the text of either.  An SQLite code. */
+int store_text_register(struct pd_store *st);
+/* A message's visible text from its body and the columns visible_text
+ * and visible_len (sql/013) at column i and i + 1: a new string. */
+char *store_visible_col(sqlite3_stmt *s, int i, const char *body);
 
 /* Remember the error for store_error_transient and say what failed.
  * Always -1. */
@@ -30,7 +47,8 @@ int store_fail(struct pd_store *st, char **error_r, const char *what);
  * string literal), reset and unbound.  NULL on error. */
 sqlite3_stmt *store_stmt(struct pd_store *st, const char *sql, char **error_r);
 /* Prepare (cached) and bind: fmt 's' text (NULL binds NULL), 'i' gint64,
- * 'n' gint64 where 0 binds NULL, 'b' blob (ptr, size_t).  Ready to step. */
+ * 'n' gint64 where 0 binds NULL, 'b' blob (ptr, size_t), 't' text (ptr,
+ * size_t).  Ready to step. */
 sqlite3_stmt *store_query(struct pd_store *st, char **error_r, const char *sql,
     const char *fmt, ...);
 /* Run a statement that returns no rows.  0 ok, -1 error. */

@@ -22,19 +22,61 @@ store_read_mark(struct pd_store *st, const char *staff, gint64 ticket_id, gint64
 	return rc;
 }
 
-int
-store_ticket_unread(struct pd_store *st, const char *staff, gint64 ticket_id, int *unread_r,
-    char **error_r)
+/* The page's ticket ids as one JSON array, so the query is one text
+ * (prepared once) whatever their number. */
+static char *
+ids_json(const gint64 *ids, guint n)
 {
-	char *who = g_ascii_strdown(staff, -1);
-	int n = 0, rc = store_count(st, store_query(st, error_r, "SELECT count(*) FROM messages m "
-	    "WHERE m.ticket_id = ?2 AND m.kind = 'customer' AND m.id > coalesce((SELECT "
-	    "r.message_id FROM read_marks r WHERE r.staff = ?1 AND r.ticket_id = ?2), 0)",
-	    "si", who, ticket_id), &n, error_r);
+	GString *j = g_string_new("[");
 
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(j, "%s%" G_GINT64_FORMAT, i ? "," : "", ids[i]);
+	g_string_append_c(j, ']');
+	return g_string_free(j, FALSE);
+}
+
+int
+store_tickets_unread(struct pd_store *st, const char *staff, const gint64 *ids, guint n,
+    guint8 *unread_r, char **error_r)
+{
+	char *who, *json;
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(unread_r, 0, n);
+	if (n == 0)
+		return 0;
+	who = g_ascii_strdown(staff, -1);
+	json = ids_json(ids, n);
+	s = store_query(st, error_r, "SELECT j.key FROM json_each(?2) j WHERE EXISTS "
+	    "(SELECT 1 FROM messages m WHERE m.ticket_id = j.value AND m.kind = 'customer' "
+	    "AND m.id > coalesce((SELECT r.message_id FROM read_marks r WHERE r.staff = ?1 "
+	    "AND r.ticket_id = j.value), 0))", "ss", who, json);
 	g_free(who);
-	*unread_r = n;
-	return rc;
+	g_free(json);
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		gint64 i = sqlite3_column_int64(s, 0);
+
+		if (i >= 0 && i < (gint64)n)
+			unread_r[i] = 1;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, error_r, "unread marks");
+	return 0;
+}
+
+/* From ticket_assignee_counts (sql/012), kept by triggers: the same as
+ * SELECT count(*) FROM tickets WHERE assignee = ?1 COLLATE NOCASE AND
+ * status <> 'closed'. */
+int
+store_staff_mine_count(struct pd_store *st, const char *staff, int *count_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT coalesce(sum(n), 0) FROM "
+	    "ticket_assignee_counts WHERE assignee = ?1 AND status <> 'closed'", "s", staff),
+	    count_r, error_r);
 }
 
 int
@@ -61,9 +103,13 @@ int
 store_customer_ticket_ids(struct pd_store *st, const char *email, int limit, GArray **ids_r,
     char **error_r)
 {
-	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t JOIN customers c "
-	    "ON c.id = t.customer_id WHERE c.email = ? COLLATE NOCASE AND t.merged_into IS NULL "
-	    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si", email, (gint64)limit);
+	/* The customer from customers_email_nocase (sql/012), then the
+	 * tickets from tickets_customer: as a join, SQLite walked every
+	 * ticket newest first (60 ms at 100 000). */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT t.id FROM tickets t WHERE "
+	    "t.customer_id IN (SELECT c.id FROM customers c WHERE c.email = ? COLLATE NOCASE) "
+	    "AND t.merged_into IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?", "si",
+	    email, (gint64)limit);
 	GArray *ids;
 	int rc;
 

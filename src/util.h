@@ -12,6 +12,13 @@
  * overrides the clock so tests can move time. */
 gint64 util_now(void);
 
+/* G_REGEX_OPTIMIZE (PCRE2's JIT) for the patterns compiled once and
+ * matched against every mail (bounce.c, robots.c), or 0 after
+ * util_set_regex_jit(0): a process that takes in one mail (deliver)
+ * spends more on the JIT than it saves.  Before the first mail. */
+GRegexCompileFlags util_regex_flags(void);
+void util_set_regex_jit(int on);
+
 /* "90s" "15m" "4h" "3d" "2w"; a bare number is seconds. 0 ok, -1 bad. */
 int util_parse_duration(const char *s, gint64 *secs_r);
 /* "50M" "10k" "1G"; a bare number is bytes. 0 ok, -1 bad. */

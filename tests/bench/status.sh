@@ -2,9 +2,13 @@
 # The status page (postdesk.cgi through lighttpd, a process per request)
 # on a big database: BENCH_STATUS_TICKETS (100 000) tickets with
 # BENCH_STATUS_MESSAGES (1 000 000) messages, built here with SQL and
-# indexed by FTS5's rebuild.  p50 and p99 over BENCH_STATUS_N (50)
+# indexed by FTS5's rebuild; a tenth of the tickets assigned to alice, a
+# tenth to bob.  p50 and p99 over BENCH_STATUS_N (50)
 # requests each: a customer's ticket page (signed link), the staff list,
 # a staff full-text search.  Appends to ./bench.out; never asserts.
+# BENCH_STATUS_DB=FILE keeps the built database in FILE (with its -wal
+# checkpointed) and, when FILE is there, copies it instead of building
+# it again: a run in seconds to compare two builds on the same data.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -14,6 +18,7 @@ OUT=$PWD/bench.out
 NT=${BENCH_STATUS_TICKETS:-100000}
 NM=${BENCH_STATUS_MESSAGES:-1000000}
 NR=${BENCH_STATUS_N:-50}
+KEEP=${BENCH_STATUS_DB:-}
 LIGHTTPD=/usr/sbin/lighttpd
 for b in "$PD" "$CGI" "$LIGHTTPD"; do
 	[ -x "$b" ] || { echo "bench: no $b" >&2; exit 1; }
@@ -32,6 +37,11 @@ echo "# postdesk.cgi bench: $CGI"
 write_config
 DB=$TMP/var/postdesk.db
 t0=$(date +%s.%N)
+if [ -n "$KEEP" ] && [ -s "$KEEP" ]; then
+	rm -f "$DB" "$DB-wal" "$DB-shm"
+	cp "$KEEP" "$DB"
+	built="copied from $KEEP"
+else
 $PY - "$DB" "$NT" "$NM" <<'PYEOF'
 import random, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -47,10 +57,11 @@ db.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE
            "INSERT INTO customers (id, email, name, created_at) "
            "SELECT i, 'cust' || i || '@example.net', 'Customer ' || i, 1700000000 FROM c", (nt // 5,))
 db.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
-           "INSERT INTO tickets (id, ref, subject, status, priority, queue, customer_id, created_at, updated_at) "
+           "INSERT INTO tickets (id, ref, subject, status, priority, queue, assignee, customer_id, created_at, updated_at) "
            "SELECT i, 'TKT-' || printf('%04d', i), 'Question about order ' || i, "
            "CASE i % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'closed' WHEN 2 THEN 'resolved' ELSE 'waiting' END, "
-           "'normal', 'Support', 1 + i % ?, 1700000000 + i * 10, 1700000000 + i * 10 FROM c", (nt, nt // 5))
+           "'normal', 'Support', CASE i % 10 WHEN 3 THEN 'alice@example.com' WHEN 7 THEN 'bob@example.com' END, "
+           "1 + i % ?, 1700000000 + i * 10, 1700000000 + i * 10 FROM c", (nt, nt // 5))
 db.execute("INSERT OR REPLACE INTO ref_counter (prefix, next) VALUES ('TKT', ?)", (nt + 1,))
 per = max(1, nm // nt)
 def rows():
@@ -68,11 +79,19 @@ db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 db.execute("COMMIT")
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 PYEOF
+built="built with SQL + FTS5 rebuild"
+[ -z "$KEEP" ] || cp "$DB" "$KEEP"
+fi
 t1=$(date +%s.%N)
 build=$($PY -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$t1")
 REF=TKT-$(printf '%04d' $((NT / 2)))
 URL=$("$PD" show "$REF" | sed -n 's/^Status page: *//p')
 QS=${URL#*\?}
+# A copy made by an older build was migrated just now: its WAL into the
+# database, as after a build, or every CGI process would read it again
+# (the first connection of a process recovers the WAL; postdeskd, when
+# it runs, keeps one open).
+$PY -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$DB"
 
 PORT=$(free_port)
 mkdir -p "$TMP/www/staff"
@@ -98,7 +117,8 @@ if ! "$LIGHTTPD" -tt -f "$TMP/lighttpd.conf" >/dev/null 2>&1; then
 	sed -i 's/, "mod_setenv"//' "$TMP/lighttpd.conf"
 fi
 "$LIGHTTPD" -D -f "$TMP/lighttpd.conf" 2>"$TMP/lighttpd.stderr" &
-T_PIDS="$T_PIDS $!"
+HTTPD_PID=$!
+T_PIDS="$T_PIDS $HTTPD_PID"
 for _ in $(seq 1 100); do
 	$PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break
 	sleep 0.1
@@ -126,18 +146,36 @@ pct = lambda q: 1000 * lat[min(len(lat) - 1, int(round(q / 100.0 * len(lat) + 0.
 print("%.1f %.1f %s %d" % (pct(50), pct(99), code, size))
 PYEOF
 }
+# CPU time of lighttpd's reaped children (the CGI processes) in clock
+# ticks: cutime + cstime of /proc/PID/stat.
+HZ=$(getconf CLK_TCK)
+child_ticks() {
+	sleep 0.2	# the last CGI reaped
+	sed 's/^.*) //' "/proc/$HTTPD_PID/stat" | awk '{ print $14 + $15 }'
+}
+# series NAME URL [USER:PASS]: NAME.p50, .p99 (CONDITIONS in $what) and
+# .cpu, the mean CPU ms (user + sys) of one CGI process.
+series() {
+	local name=$1 c0 c1 p50 p99 code size
+	shift
+	c0=$(child_ticks)
+	read -r p50 p99 code size < <(times "$NR" "$@")
+	c1=$(child_ticks)
+	fig "$name.p50" "$p50" ms "$what; HTTP $code, $size bytes; $COND"
+	fig "$name.p99" "$p99" ms "same run"
+	fig "$name.cpu" "$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$NR" \
+	    'BEGIN { printf "%.1f", d * 1000 / hz / n }')" ms "same run: CPU (user + sys) of one postdesk.cgi, mean"
+}
 BASE="http://127.0.0.1:$PORT"
-COND="$NT tickets, $(sql "SELECT count(*) FROM messages") messages (built with SQL + FTS5 rebuild in ${build}s); lighttpd $($LIGHTTPD -v 2>/dev/null | head -1 | cut -d' ' -f1), postdesk.cgi a process per request (start included), $NR requests one after another"
-read -r p50 p99 code size < <(times "$NR" "$BASE/postdesk.cgi?$QS")
-fig status.customer.p50 "$p50" ms "customer page of $REF (signed link, its thread); HTTP $code, $size bytes; $COND"
-fig status.customer.p99 "$p99" ms "same run"
-read -r p50 p99 code size < <(times "$NR" "$BASE/staff/postdesk.cgi?view=staff" alice@example.com:wonderland)
-fig status.staff_list.p50 "$p50" ms "staff list (?view=staff, first page of 20), basic auth; HTTP $code, $size bytes; $COND"
-fig status.staff_list.p99 "$p99" ms "same run"
-read -r p50 p99 code size < <(times "$NR" "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" alice@example.com:wonderland)
-fig status.search.p50 "$p50" ms "staff full-text search for a word in $((NM / 10000)) messages (?view=staff&q=flamingo, FTS5); HTTP $code, $size bytes; $COND"
-fig status.search.p99 "$p99" ms "same run"
-read -r p50 p99 code size < <(times "$NR" "$BASE/staff/postdesk.cgi?view=staff&q=printer" alice@example.com:wonderland)
-fig status.search_common.p50 "$p50" ms "staff search for a common word (in ~1 message of 120: ?q=printer); HTTP $code, $size bytes; $COND"
-fig status.search_common.p99 "$p99" ms "same run"
+COND="$NT tickets, $(sql "SELECT count(*) FROM messages") messages ($built in ${build}s); lighttpd $($LIGHTTPD -v 2>/dev/null | head -1 | cut -d' ' -f1), postdesk.cgi a process per request (start included), $NR requests one after another"
+what="customer page of $REF (signed link, its thread)"
+series status.customer "$BASE/postdesk.cgi?$QS"
+what="staff list (?view=staff, first page of 20), basic auth"
+series status.staff_list "$BASE/staff/postdesk.cgi?view=staff" alice@example.com:wonderland
+what="staff list, the mine tab (?view=staff&mine=1: alice's $((NT / 10)) tickets)"
+series status.staff_mine "$BASE/staff/postdesk.cgi?view=staff&mine=1" alice@example.com:wonderland
+what="staff full-text search for a word in $((NM / 10000)) messages (?view=staff&q=flamingo, FTS5)"
+series status.search "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" alice@example.com:wonderland
+what="staff search for a common word (in ~1 message of 120: ?q=printer)"
+series status.search_common "$BASE/staff/postdesk.cgi?view=staff&q=printer" alice@example.com:wonderland
 echo "# figures appended to $OUT"

@@ -82,7 +82,7 @@ PORT=$(free_port)
 mkdir -p "$TMP/www/staff"
 ln -s "$(cd "$(dirname "$CGI")" && pwd)/postdesk.cgi" "$TMP/www/postdesk.cgi"
 ln -s "$(cd "$(dirname "$CGI")" && pwd)/postdesk.cgi" "$TMP/www/staff/postdesk.cgi"
-printf 'alice@example.com:wonderland\nmallory@example.net:sneaky\n' > "$TMP/htpasswd"
+printf 'alice@example.com:wonderland\nmallory@example.net:sneaky\nbob@example.com:builder\n' > "$TMP/htpasswd"
 cat > "$TMP/lighttpd.conf" <<EOF
 server.modules = ( "mod_auth", "mod_authn_file", "mod_cgi", "mod_setenv" )
 server.document-root = "$TMP/www"
@@ -309,6 +309,58 @@ else
 	ok "phone screenshot over 5 KB" test "$(stat -c %s "$TMP/page.png" 2>/dev/null || echo 0)" -gt 5120
 	[ -n "${T_KEEP_PNG:-}" ] && cp "$TMP/page.png" "$T_KEEP_PNG"
 fi
+
+# The "mine (N)" tab at more tickets than a page: every ticket assigned to
+# the agent (in any case) that is not closed, exactly (issue 12: counted
+# from an index, no longer from the newest 1000 assigned tickets).
+$PY - "$TMP/var/postdesk.db" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN")
+rows = []
+for i in range(1, 1201):	# alice: 1200, a quarter of them closed
+    rows.append(("alice@example.com", ("open", "closed", "resolved", "waiting")[i % 4]))
+rows += [("ALICE@Example.COM", "in_progress")] * 5 + [("bob@example.com", "open")] * 7
+for n, (who, st) in enumerate(rows):
+    db.execute("INSERT INTO tickets (ref, subject, status, queue, assignee, customer_id, "
+               "created_at, updated_at) VALUES (?, 'Load', ?, 'Support', ?, 1, ?, ?)",
+               ("LOAD-%05d" % n, st, who, 1700000000 + n, 1700000000 + n))
+db.execute("COMMIT")
+PYEOF
+is "staff list at 1212 more tickets" "$(http GET "$BASE/staff/postdesk.cgi?view=staff" "" alice@example.com:wonderland)" 200
+ok "mine: alice's 905 tickets not closed (900 + 5 in another case)" body_has '>mine (905)</a>'
+is "bob's list" "$(http GET "$BASE/staff/postdesk.cgi?view=staff" "" bob@example.com:builder)" 200
+ok "mine: bob's 7" body_has '>mine (7)</a>'
+
+# A search lists the tickets of the newest 1000 matching messages and
+# says how many matched, or that more did.  The oldest match of each word
+# is on TKT-0002, the most recently updated ticket: listed first when
+# every match counts.  quokka: 1001 messages, wombat: 1000.
+$PY - "$TMP/var/postdesk.db" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN")
+ids = [r[0] for r in db.execute("SELECT id FROM tickets WHERE ref LIKE 'LOAD-%' ORDER BY id")]
+msgs = [(2, "quokka"), (2, "wombat")] + [(t, "quokka") for t in ids[:1000]] + \
+       [(t, "wombat") for t in ids[:999]]
+for t, word in msgs:
+    db.execute("INSERT INTO messages (ticket_id, kind, from_addr, date, subject, body) "
+               "VALUES (?, 'customer', 'load@example.net', 1700000000, 'Load', ?)",
+               (t, "a %s in the office" % word))
+db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+db.execute("COMMIT")
+PYEOF
+is "search: 1001 matches" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=quokka" "" alice@example.com:wonderland)" 200
+ok "search: more than 1000 said" body_has '<p class="found">More than 1000 messages match: the list holds the tickets of the newest 1000.'
+is "search: the newest match's ticket first" "$(grep -o 'class="ref">[^<]*' "$TMP/body" | head -1)" 'class="ref">LOAD-00999'
+ok "search: the oldest match left out" body_lacks 'class="ref">TKT-0002</span>'
+is "search: 1000 matches" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=wombat" "" alice@example.com:wonderland)" 200
+ok "search: exactly 1000 said" body_has '<p class="found">1000 messages match.</p>'
+ok "search: all of them listed, the oldest match too" body_has 'class="ref">TKT-0002</span>'
+is "search: one match" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=flamingo" "" alice@example.com:wonderland)" 200
+ok "search: 1 message" body_has '<p class="found">1 message matches.</p>'
+is "search of blanks: the whole list" "$(http GET "$BASE/staff/postdesk.cgi?view=staff&q=+" "" alice@example.com:wonderland)" 200
+ok "search of blanks: no count" body_lacks '<p class="found">'
 
 kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null
 ok "cgi wrote no errors" sh -c "! grep -q 'postdesk.cgi' '$TMP/lighttpd.err' '$TMP/lighttpd.stderr'"

@@ -246,6 +246,67 @@ ok "unlocked: Postfix queue empties" pf_wait_empty 40
 is "unlocked: the three mails stored once each" \
 	"$(sql "SELECT count(*), count(DISTINCT message_id) FROM messages WHERE message_id IN ('lm11@example.org','lm12@example.org','lm13@example.org')")" "3|3"
 
+# 4b. Group commit: mails of several connections share one commit, and
+# each 250 comes only once its mail is committed.  With the database
+# locked from outside, connection A's mail is the leader's round, stuck
+# in BEGIN; B's and C's mails arrive meanwhile and wait for the next
+# round.  No reply comes while the lock is held; once it goes, every
+# 250 is for a mail already in the database (looked up the moment the
+# 250 is read), each mail is stored once, and B and C were one commit:
+# 3 copies in 2 commits, as the daemon says when it stops.
+stop_daemon
+start_daemon
+$PY - "$SOCK" "$TMP/var/postdesk.db" > "$TMP/gc.out" <<'PYEOF'
+import select, socket, sqlite3, sys, time
+sock, dbpath = sys.argv[1], sys.argv[2]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"LHLO gc.test\r\n")
+    while f.readline()[3:4] == b"-":
+        pass
+    return s, f
+def send(c, i):
+    s, f = c
+    s.sendall(b"MAIL FROM:<g%d@example.org>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n" % i)
+    for _ in range(3):
+        f.readline()
+    s.sendall(b"From: G %d <g%d@example.org>\r\nTo: support@example.com\r\nSubject: Group %d\r\n"
+              b"Message-ID: <gc%d@example.org>\r\n\r\nHello %d.\r\n.\r\n" % (i, i, i, i, i))
+lock = sqlite3.connect(dbpath, isolation_level=None)
+lock.execute("BEGIN EXCLUSIVE")
+cs = {21: conn(), 22: conn(), 23: conn()}
+send(cs[21], 21)
+time.sleep(0.5)
+send(cs[22], 22)
+send(cs[23], 23)
+r, _, _ = select.select([c[0] for c in cs.values()], [], [], 1.5)
+print("replies while locked: %d" % len(r))
+lock.execute("ROLLBACK")
+lock.close()
+ro = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True, timeout=10)
+for i, (s, f) in sorted(cs.items()):
+    line = f.readline().decode().strip()
+    n = ro.execute("SELECT count(*) FROM messages WHERE message_id = 'gc%d@example.org'"
+                   % i).fetchone()[0]
+    print("%d: %s; in the database when read: %d" % (i, line.split(" Stored")[0], n))
+    s.sendall(b"QUIT\r\n")
+PYEOF
+printf '%s\n' "replies while locked: 0" \
+	"21: 250 2.0.0 <support@example.com>; in the database when read: 1" \
+	"22: 250 2.0.0 <support@example.com>; in the database when read: 1" \
+	"23: 250 2.0.0 <support@example.com>; in the database when read: 1" > "$TMP/gc.want"
+is "group commit: no reply before the commit, each 250 a stored mail" \
+	"$(cat "$TMP/gc.out")" "$(cat "$TMP/gc.want")"
+is "group commit: each stored once" \
+	"$(sql "SELECT count(*), count(DISTINCT message_id) FROM messages WHERE message_id LIKE 'gc%'")" "3|3"
+stop_daemon
+ok "group commit: B and C shared one commit (3 copies in 2 commits)" \
+	log_has "lmtp: 3 copies stored in 2 commits"
+start_daemon
+
 # 5. kill -9 in the middle of a 500-mail stream: Postfix retries what got
 # no 250, and every mail is stored exactly once.
 # The 500 are queued while postdeskd is stopped, so that they all wait

@@ -91,15 +91,19 @@ m3_full=$(printf 'On Sat, Nov 21, 2026 at 9:30 AM Support <support@example.com> 
 
 # --- stored: the full text kept, the new text beside it ------------------
 is "m2: body is the full text" "$(sql "SELECT body FROM messages WHERE message_id = 'm2@example.org'")" "$m2_full"
-is "m2: visible_text is the new text" \
-    "$(sql "SELECT visible_text FROM messages WHERE message_id = 'm2@example.org'")" \
+is "m2: the visible text is the new text (message_texts)" \
+    "$(sql "SELECT t.visible FROM message_texts t JOIN messages m ON m.id = t.id WHERE m.message_id = 'm2@example.org'")" \
     'Danke, es geht wieder <b>!</b>'
+# sql/013: the new text is the body's start, so only its length is kept
+is "m2: the new text not kept twice, its length in bytes instead" \
+    "$(sql "SELECT visible_text IS NULL, visible_len FROM messages WHERE message_id = 'm2@example.org'")" \
+    "1|$(printf '%s' 'Danke, es geht wieder <b>!</b>' | wc -c)"
 is "m1 (nothing quoted): no second copy" \
     "$(sql "SELECT visible_text IS NULL FROM messages WHERE message_id = 'm1@example.org'")" 1
 is "m3 (only a quote): nothing new, the full text is all there is" \
     "$(sql "SELECT visible_text IS NULL FROM messages WHERE message_id = 'm3@example.org'")" 1
 is "m4 (a forward): kept whole" \
-    "$(sql "SELECT visible_text IS NULL, ticket_id FROM messages WHERE message_id = 'm4@example.org'")" "1|2"
+    "$(sql "SELECT visible_text IS NULL AND visible_len IS NULL, ticket_id FROM messages WHERE message_id = 'm4@example.org'")" "1|2"
 is "schema at migration 006 or later" "$(sql "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'visible_text'")" 1
 
 # --- show --json: text stays the full text, visible_text is new ----------

@@ -32,6 +32,13 @@ import re
 import sqlite3
 import subprocess
 import sys
+import zlib
+
+
+def stored_text(v):
+    """A message's body as stored: TEXT, or a long one raw-deflated (a BLOB)."""
+    return zlib.decompress(v, -15).decode("utf-8") if isinstance(v, bytes) else v
+
 
 MARKERS = (
     "##- Please write your reply above this line -##",
@@ -109,10 +116,10 @@ class Scan:
                 pass
         for kind, body in db.execute("SELECT kind, body FROM messages"):
             if kind == "customer" and body:
-                self.customer_text.append(norm(body))
+                self.customer_text.append(norm(stored_text(body)))
         cust = " \n ".join(self.customer_text)
         for (body,) in db.execute("SELECT body FROM messages WHERE kind = 'note'"):
-            for line in (body or "").splitlines():
+            for line in stored_text(body or "").splitlines():
                 line = line.strip()
                 if (len(line) < NOTE_LINE_MIN or line.startswith(">") or
                         line.startswith("[commands refused:") or norm(line) in cust):

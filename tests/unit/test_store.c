@@ -387,6 +387,85 @@ test_tickets(struct pd_store *st)
 	store_ticket_free(g);
 }
 
+/* The visible text comes back as stored whether it is the body's start
+ * (kept as a length, sql/013), other text, empty, or the body itself. */
+static void
+test_visible(struct pd_store *st)
+{
+	static const struct {
+		const char *body, *visible, *want;
+	} rows[] = {
+		{ "Thanks!\n\n> quoted", "Thanks!", "Thanks!" },
+		{ "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94 ok\n> q", "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94",
+		    "Gr\xc3\xbc\xc3\x9f\x65 \xe2\x80\x94" },
+		{ "> quoted\nnew text below", "new text below", "new text below" },
+		{ "> only a quote", "", "" },
+		{ "whole", "whole", "whole" },
+		{ "none given", NULL, "none given" },
+	};
+	gint64 tid = new_ticket(st, "vera@example.net", "Visible", "open", "Support", NULL, 2000);
+	GPtrArray *msgs = NULL;
+	char *err = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct pd_stored_message m = { 0 };
+		char *body = NULL, *vis = NULL;
+		gint64 id = 0, got = 0;
+
+		m.ticket_id = tid;
+		m.kind = "customer";
+		m.date = 1000;
+		m.body = (char *)rows[i].body;
+		m.visible_text = (char *)rows[i].visible;
+		must(store_message_add(st, &m, &id, &err), err, "message_add");
+		TEST_INT(store_message_texts(st, 0, id, &got, &body, &vis, &err), 1,
+		    "message_texts %zu", i);
+		TEST_STR(body, rows[i].body, "message_texts %zu: body", i);
+		TEST_STR(vis, rows[i].want, "message_texts %zu: visible", i);
+		g_free(body);
+		g_free(vis);
+	}
+	{
+		/* long enough to be kept deflated */
+		GString *b = g_string_new("Thanks, that did it.\n\n");
+		struct pd_stored_message m = { 0 };
+		char *body = NULL, *vis = NULL;
+		gint64 id = 0, got = 0;
+
+		for (int i = 0; i < 40; i++)
+			g_string_append(b, "> a quoted line of the mail before, quoted\n");
+		m.ticket_id = tid;
+		m.kind = "customer";
+		m.date = 1000;
+		m.body = b->str;
+		m.visible_text = "Thanks, that did it.";
+		must(store_message_add(st, &m, &id, &err), err, "message_add long");
+		TEST_INT(store_message_texts(st, tid, 0, &got, &body, &vis, &err), 1,
+		    "message_texts long");
+		TEST_INT(got, id, "message_texts long: the newest");
+		TEST_STR(body, b->str, "message_texts long: body");
+		TEST_STR(vis, "Thanks, that did it.", "message_texts long: visible");
+		must(store_messages(st, tid, 1, &msgs, &err), err, "messages");
+		TEST_INT((int)msgs->len, (int)G_N_ELEMENTS(rows) + 1, "messages: all of them");
+		if (msgs->len == G_N_ELEMENTS(rows) + 1) {
+			const struct pd_stored_message *l = msgs->pdata[msgs->len - 1];
+
+			TEST_STR(l->body, b->str, "messages long: body");
+			TEST_STR(l->visible_text, "Thanks, that did it.", "messages long: visible");
+		}
+		g_free(body);
+		g_free(vis);
+		g_string_free(b, TRUE);
+	}
+	for (guint i = 0; i < msgs->len && i < G_N_ELEMENTS(rows); i++) {
+		const struct pd_stored_message *m = msgs->pdata[i];
+
+		TEST_STR(m->body, rows[i].body, "messages %u: body", i);
+		TEST_STR(m->visible_text, rows[i].want, "messages %u: visible", i);
+	}
+	g_ptr_array_unref(msgs);
+}
+
 static void
 test_message_ids(struct pd_store *st)
 {
@@ -487,7 +566,8 @@ test_list(void)
 		};
 		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 			struct pd_ticket_filter f = { rows[i].status, rows[i].queue,
-			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset };
+			    rows[i].assignee, rows[i].search, rows[i].limit, rows[i].offset, 0, NULL,
+			    NULL };
 			GPtrArray *list = NULL, *refs = g_ptr_array_new();
 			char *got;
 			int rc;
@@ -543,6 +623,265 @@ test_list(void)
 			g_free(got);
 			g_ptr_array_unref(kv);
 			g_ptr_array_unref(pairs);
+		}
+	}
+	store_close(st);
+	g_free(path);
+}
+
+/* The refs store_ticket_list gives for f, "a,b,c". */
+static char *
+filter_refs(struct pd_store *st, const struct pd_ticket_filter *f)
+{
+	GPtrArray *list = NULL, *refs = g_ptr_array_new();
+	char *err = NULL, *got;
+
+	must(store_ticket_list(st, f, &list, &err), err, "list");
+	for (guint j = 0; j < list->len; j++)
+		g_ptr_array_add(refs, ((struct pd_ticket *)list->pdata[j])->ref);
+	got = joined(refs);
+	g_ptr_array_unref(refs);
+	g_ptr_array_unref(list);
+	return got;
+}
+
+/* ... for a search of the newest max matching messages. */
+static char *
+search_refs(struct pd_store *st, const char *search, int max)
+{
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, max, NULL, NULL };
+
+	return filter_refs(st, &f);
+}
+
+/* The staff list's figures (issue 12): a search capped to its newest
+ * matches and the count that says so, the "mine" count, the page's
+ * unread marks in one query. */
+static void
+test_staff_page(void)
+{
+	char *path = g_build_filename(tmpdir, "staff.db", NULL);
+	struct pd_store *st = NULL;
+	char *err = NULL, *got;
+	gint64 t1, t2, t3, t4;
+	int n;
+
+	must(store_open(path, NULL, &st, &err), err, "open staff.db");
+	t1 = new_ticket(st, "ann@example.net", "One", "open", "Support", "alice@example.com", 100);
+	t2 = new_ticket(st, "ben@example.net", "Two", "waiting", "Support", "ALICE@Example.COM", 200);
+	t3 = new_ticket(st, "cid@example.net", "Three", "closed", "Support", "alice@example.com", 300);
+	t4 = new_ticket(st, "dan@example.net", "Four", "open", "Support", "bob@example.com", 400);
+	/* quokka in messages 1..4 (oldest first) of t3, t1, t2, t1 */
+	add_msg(st, t3, "customer", "s1@example.net", "cid@example.net", "Three", "a quokka");
+	add_msg(st, t1, "customer", "s2@example.net", "ann@example.net", "One", "quokka again");
+	add_msg(st, t2, "customer", "s3@example.net", "ben@example.net", "Two", "the quokka");
+	add_msg(st, t1, "customer", "s4@example.net", "ann@example.net", "One", "quokka!");
+	{
+		static const struct {
+			int max;
+			const char *want;
+		} rows[] = {
+			{ 0, "TKT-0003,TKT-0002,TKT-0001" }, { 1, "TKT-0001" },
+			{ 2, "TKT-0002,TKT-0001" }, { 3, "TKT-0002,TKT-0001" },
+			{ 4, "TKT-0003,TKT-0002,TKT-0001" }, { 9, "TKT-0003,TKT-0002,TKT-0001" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			got = search_refs(st, "quokka", rows[i].max);
+			TEST_STR(got, rows[i].want, "search of the newest %d matches", rows[i].max);
+			g_free(got);
+		}
+		got = search_refs(st, " \t ", 0);
+		TEST_STR(got, "TKT-0004,TKT-0003,TKT-0002,TKT-0001", "a search of blanks lists all");
+		g_free(got);
+	}
+	{
+		static const struct {
+			const char *search;
+			int max, want;
+		} rows[] = {
+			{ "quokka", 10, 4 }, { "quokka", 4, 4 }, { "quokka", 3, 4 },
+			{ "quokka", 2, 3 }, { "QUOKKA again", 10, 1 }, { "wombat", 10, 0 },
+			{ "  ", 10, 0 }, { "\"", 10, 0 },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			n = -1;
+			must(store_search_count(st, rows[i].search, rows[i].max, &n, &err), err,
+			    "search count");
+			TEST_INT(n, rows[i].want, "search count '%s' max %d", rows[i].search,
+			    rows[i].max);
+		}
+	}
+	/* Priority and label in the query, with the other filters and the
+	 * page's limit and offset. */
+	must(store_ticket_set(st, t2, "priority", "high", 200, &err), err, "priority");
+	must(store_label_add(st, t1, "VIP", &err), err, "label");
+	must(store_label_add(st, t3, "vip", &err), err, "label");
+	must(store_label_add(st, t4, "other", &err), err, "label");
+	{
+		static const struct {
+			const char *status, *assignee, *search, *priority, *label;
+			int limit, offset;
+			const char *want;
+		} rows[] = {
+			{ NULL, NULL, NULL, "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", NULL, 0, 0, "TKT-0004,TKT-0003,TKT-0001" },
+			{ NULL, NULL, NULL, "urgent", NULL, 0, 0, "" },
+			{ NULL, NULL, NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ "open", NULL, NULL, NULL, "VIP", 0, 0, "TKT-0001" },
+			{ NULL, "alice@example.com", NULL, NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, "alice@EXAMPLE.com", NULL, NULL, NULL, 0, 0,
+			    "TKT-0003,TKT-0002,TKT-0001" },
+			{ "waiting", "alice@example.com", NULL, NULL, NULL, 0, 0, "TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 0, "TKT-0003,TKT-0002" },
+			{ NULL, "alice@example.com", NULL, NULL, NULL, 2, 2, "TKT-0001" },
+			{ NULL, "bob@example.com", NULL, "high", NULL, 0, 0, "" },
+			{ "open", NULL, NULL, NULL, NULL, 0, 0, "TKT-0004,TKT-0001" },
+			{ "open", NULL, NULL, NULL, NULL, 1, 1, "TKT-0001" },
+			{ "on_hold", NULL, NULL, NULL, NULL, 0, 0, "" },
+			{ NULL, NULL, "quokka", NULL, "vip", 0, 0, "TKT-0003,TKT-0001" },
+			{ NULL, NULL, "quokka", "high", NULL, 0, 0, "TKT-0002" },
+			{ NULL, NULL, NULL, "normal", "vip", 1, 0, "TKT-0003" },
+			{ NULL, NULL, NULL, NULL, "nothing", 0, 0, "" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			struct pd_ticket_filter f = { rows[i].status, NULL, rows[i].assignee,
+			    rows[i].search, rows[i].limit, rows[i].offset, 0, rows[i].priority,
+			    rows[i].label };
+
+			got = filter_refs(st, &f);
+			TEST_STR(got, rows[i].want, "filter %zu: status=%s assignee=%s search=%s "
+			    "priority=%s label=%s limit=%d offset=%d", i,
+			    rows[i].status ? rows[i].status : "-",
+			    rows[i].assignee ? rows[i].assignee : "-",
+			    rows[i].search ? rows[i].search : "-",
+			    rows[i].priority ? rows[i].priority : "-",
+			    rows[i].label ? rows[i].label : "-", rows[i].limit, rows[i].offset);
+			g_free(got);
+		}
+	}
+	must(store_staff_mine_count(st, "Alice@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 2, "mine: alice's tickets in any case, not the closed one");
+	must(store_staff_mine_count(st, "bob@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 1, "mine: bob's");
+	must(store_ticket_set(st, t4, "status", "closed", 500, &err), err, "close");
+	must(store_staff_mine_count(st, "bob@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 0, "mine: bob's ticket closed");
+	must(store_staff_mine_count(st, "carol@example.com", &n, &err), err, "mine");
+	TEST_INT(n, 0, "mine: nobody's");
+	/* The count kept by triggers is the count of the tickets, through
+	 * every change of assignee (in any case) and status. */
+	{
+		static const struct {
+			int ticket;		/* 1..4, 5: a new one */
+			const char *column, *value;
+			int alice, bob, carol;
+		} steps[] = {
+			{ 1, "assignee", "bob@example.com", 1, 1, 0 },
+			{ 2, "assignee", "alice@example.com", 1, 1, 0 },
+			{ 2, "assignee", NULL, 0, 1, 0 },
+			{ 3, "status", "open", 1, 1, 0 },
+			{ 1, "status", "closed", 1, 0, 0 },
+			{ 4, "status", "in_progress", 1, 1, 0 },
+			{ 4, "assignee", "CAROL@example.com", 1, 0, 1 },
+			{ 5, NULL, NULL, 1, 0, 2 },
+			{ 3, "assignee", "Carol@Example.com", 0, 0, 3 },
+		};
+		gint64 ids[] = { 0, t1, t2, t3, t4 };
+		const char *who[] = { "alice@example.com", "bob@example.com", "carol@example.com" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+			if (steps[i].ticket == 5)
+				new_ticket(st, "eve@example.net", "Five", "waiting", "Support",
+				    "carol@EXAMPLE.com", 500);
+			else
+				must(store_ticket_set(st, ids[steps[i].ticket], steps[i].column,
+				    steps[i].value, 500, &err), err, "set");
+			for (size_t w = 0; w < G_N_ELEMENTS(who); w++) {
+				int want = w == 0 ? steps[i].alice : w == 1 ? steps[i].bob :
+				    steps[i].carol;
+				struct pd_ticket_filter f = { 0 };
+				GPtrArray *list = NULL;
+				int direct = 0;
+
+				f.assignee = who[w];
+				must(store_ticket_list(st, &f, &list, &err), err, "list");
+				for (guint j = 0; j < list->len; j++)
+					if (strcmp(((struct pd_ticket *)list->pdata[j])->status,
+					    "closed") != 0)
+						direct++;
+				g_ptr_array_unref(list);
+				must(store_staff_mine_count(st, who[w], &n, &err), err, "mine");
+				TEST_INT(n, want, "mine count of %s after step %zu", who[w], i);
+				TEST_INT(direct, want, "mine tickets of %s after step %zu", who[w], i);
+			}
+		}
+	}
+	{
+		gint64 ids[] = { t1, t2, t3, t4, 999 };
+		guint8 un[G_N_ELEMENTS(ids)];
+		char buf[G_N_ELEMENTS(ids) + 1];
+		static const char *want[] = { "11100", "01100", "11100", "11000" };
+
+		for (int step = 0; step < 4; step++) {
+			if (step == 1)
+				must(store_read_mark(st, "ALICE@example.com", t1, 600, &err), err,
+				    "read t1");
+			if (step == 2)
+				add_msg(st, t1, "customer", "s5@example.net", "ann@example.net", "One",
+				    "more");
+			if (step == 3) {
+				must(store_read_mark(st, "alice@example.com", t3, 700, &err), err,
+				    "read t3");
+				add_msg(st, t3, "staff", "s6@example.net", "alice@example.com",
+				    "Three", "answer");
+			}
+			memset(un, 7, sizeof un);
+			must(store_tickets_unread(st, "Alice@Example.com", ids, G_N_ELEMENTS(ids), un,
+			    &err), err, "unread");
+			for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+				buf[i] = un[i] == 1 ? '1' : un[i] == 0 ? '0' : '?';
+			buf[G_N_ELEMENTS(ids)] = '\0';
+			TEST_STR(buf, want[step], "unread marks of t1..t4 and none, step %d", step);
+		}
+		must(store_tickets_unread(st, "bob@example.com", ids, 2, un, &err), err, "unread");
+		TEST_INT(un[0] + un[1], 2, "unread for bob: his own marks");
+		must(store_tickets_unread(st, "bob@example.com", ids, 0, un, &err), err,
+		    "unread of no ticket");
+	}
+	/* "My tickets": the customer's in any case, newest first, not the
+	 * merged ones, at most limit. */
+	{
+		gint64 t6 = new_ticket(st, "ann@example.net", "Six", "open", "Support", NULL, 900);
+		static const struct {
+			const char *email;
+			int limit, merged;
+			const char *want;	/* 1: t1, 6: t6 */
+		} rows[] = {
+			{ "Ann@Example.NET", 10, 0, "6,1" }, { "ann@example.net", 1, 0, "6" },
+			{ "nobody@example.net", 10, 0, "" }, { "ANN@EXAMPLE.NET", 10, 1, "6" },
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			GArray *ids = NULL;
+			GString *g = g_string_new(NULL);
+
+			if (rows[i].merged)
+				must(store_ticket_merge(st, t1, t6, 950, &err), err, "merge");
+			must(store_customer_ticket_ids(st, rows[i].email, rows[i].limit, &ids, &err),
+			    err, "customer tickets");
+			for (guint j = 0; j < ids->len; j++) {
+				gint64 id = g_array_index(ids, gint64, j);
+
+				g_string_append_printf(g, "%s%s", j ? "," : "", id == t1 ? "1" :
+				    id == t6 ? "6" : "?");
+			}
+			TEST_STR(g->str, rows[i].want, "my tickets of %s, limit %d%s", rows[i].email,
+			    rows[i].limit, rows[i].merged ? ", t1 merged" : "");
+			g_string_free(g, TRUE);
+			g_array_unref(ids);
 		}
 	}
 	store_close(st);
@@ -707,6 +1046,150 @@ row_by_id(GPtrArray *rows, gint64 id)
 }
 
 /* A fresh store so that counts are exact. */
+/* The integer "SELECT what" gives on the database at path (-1: none). */
+static int
+db_select(const char *path, const char *what)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("SELECT %s", what);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A pragma's value on the database at path. */
+static int
+db_pragma(const char *path, const char *pragma)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("PRAGMA %s", pragma);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A new database gives the pages of pruned sent mail back at once
+ * (auto_vacuum = INCREMENTAL), 16 KB pages. */
+static void
+test_prune_space(void)
+{
+	char *path = g_build_filename(tmpdir, "prune.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL, *raw = g_malloc(1 << 20);
+	gint64 t, id = 0;
+	int before, after, n = -1;
+
+	for (int i = 0; i < (1 << 20); i++)
+		raw[i] = (char)('a' + (i * 7919) % 26);
+	must(store_open(path, NULL, &st, &err), err, "open prune.db");
+	TEST_INT(db_pragma(path, "page_size"), 16384, "new database: 16 KB pages");
+	TEST_INT(db_pragma(path, "auto_vacuum"), 2, "new database: incremental auto_vacuum");
+	t = new_ticket(st, "pia@example.net", "Prune", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pia@example.net");
+	must(store_outbox_add(st, t, "ticket_created", "prune.1@example.com", "support@example.com",
+	    rcpts, raw, 1 << 20, 1, 1000, &id, &err), err, "outbox_add 1 MB");
+	must(store_outbox_update(st, id, "sent", 1, 0, NULL, 1000, &err), err, "sent");
+	before = db_pragma(path, "page_count");
+	must(store_outbox_prune(st, 2000, &n, &err), err, "prune");
+	TEST_INT(n, 1, "prune: the sent mail's bytes dropped");
+	after = db_pragma(path, "page_count");
+	TEST_OK(before > 64 && after < before - 60, "prune: pages given back (%d -> %d)",
+	    before, after);
+	TEST_INT(db_pragma(path, "freelist_count"), 0, "prune: no free page kept");
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_free(raw);
+	g_free(path);
+}
+
+/* Params come back byte for byte: kept deflated when that is smaller
+ * (behind a 0 byte), as they are when short, incompressible or
+ * starting with 0 themselves. */
+static void
+test_outbox_params(void)
+{
+	char *path = g_build_filename(tmpdir, "params.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL;
+	guint8 rnd[600];
+	GString *text = g_string_new("\001Support");
+	struct {
+		const char *what;
+		const void *data;
+		size_t len;
+		int packed;
+	} rows[4];
+	GRand *r = g_rand_new_with_seed(12);
+	gint64 t;
+
+	for (guint i = 0; i < sizeof rnd; i++)
+		rnd[i] = (guint8)g_rand_int_range(r, 1, 256);
+	g_rand_free(r);
+	for (int i = 0; i < 12; i++)
+		g_string_append(text, "\001customer_name\001Nils Krause\001subject\001A question");
+	rows[0].what = "compressible";
+	rows[0].data = text->str;
+	rows[0].len = text->len;
+	rows[0].packed = 1;
+	rows[1].what = "short";
+	rows[1].data = "\001ab";
+	rows[1].len = 3;
+	rows[1].packed = 0;
+	rows[2].what = "incompressible";
+	rows[2].data = rnd;
+	rows[2].len = sizeof rnd;
+	rows[2].packed = 0;
+	rows[3].what = "starting with 0";
+	rows[3].data = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	rows[3].len = 80;
+	rows[3].packed = 1;
+	must(store_open(path, NULL, &st, &err), err, "open params.db");
+	t = new_ticket(st, "pam@example.net", "Params", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pam@example.net");
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GBytes *in = g_bytes_new_static(rows[i].data, rows[i].len);
+		struct pd_outbox_body b;
+		char *mid = g_strdup_printf("params.%zu@example.com", i);
+		gint64 id = 0;
+		char *q;
+		int stored;
+
+		must(store_outbox_add_params(st, t, "ticket_created", mid, "support@example.com",
+		    rcpts, in, 1, 1000, &id, &err), err, "add_params");
+		must(store_outbox_body(st, id, &b, &err), err, "outbox_body");
+		TEST_OK(b.params && g_bytes_equal(b.params, in), "params %s: the same bytes back",
+		    rows[i].what);
+		store_outbox_body_clear(&b);
+		q = g_strdup_printf("length(params) FROM outbox WHERE id = %" G_GINT64_FORMAT, id);
+		stored = db_select(path, q);
+		TEST_OK(rows[i].packed ? stored < (int)rows[i].len / 3 : stored == (int)rows[i].len,
+		    "params %s: stored in %d of %zu bytes", rows[i].what, stored, rows[i].len);
+		g_free(q);
+		g_free(mid);
+		g_bytes_unref(in);
+	}
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_string_free(text, TRUE);
+	g_free(path);
+}
+
 static void
 test_outbox(void)
 {
@@ -875,6 +1358,15 @@ test_outbox(void)
 	r = row_by_id(rows, o4);
 	TEST_OK(r && r->ticket_id == 0 && r->ticket_ref == NULL, "row 4 has no ticket");
 	g_ptr_array_unref(rows);
+	/* One ticket's held mail (the staff ticket page). */
+	must(store_outbox_list_ticket(st, t1, "held", &rows, &err), err, "list ticket");
+	TEST_OK(rows->len == 1 && ((struct pd_outbox_row *)rows->pdata[0])->id == o3 &&
+	    ((struct pd_outbox_row *)rows->pdata[0])->rcpts->len == 1,
+	    "the ticket's held mail: row 3 alone, with its recipient");
+	g_ptr_array_unref(rows);
+	must(store_outbox_list_ticket(st, t1 + 1, "held", &rows, &err), err, "list ticket");
+	TEST_INT((int)rows->len, 0, "another ticket: no held mail");
+	g_ptr_array_unref(rows);
 	must(store_outbox_list(st, NULL, 0, &rows, &err), err, "list");
 	r = row_by_id(rows, o1);
 	TEST_OK(r && r->raw == NULL, "without with_raw no bytes");
@@ -893,7 +1385,7 @@ test_outbox(void)
 static int
 found(struct pd_store *st, const char *search)
 {
-	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0 };
+	struct pd_ticket_filter f = { NULL, NULL, NULL, search, 0, 0, 0, NULL, NULL };
 	GPtrArray *list = NULL;
 	char *err = NULL;
 	int n;
@@ -957,6 +1449,48 @@ test_bulk_fts_raw(void)
 	    "the kudu ran");
 	TEST_INT(found(st, "kudu"), 1, "outside a bulk: indexed at once");
 	TEST_INT(found(st, "eland"), 0, "and nothing else with it");
+	/* Long bodies are kept deflated: indexed all the same, in a bulk
+	 * (from the table, through pd_text) and outside one. */
+	{
+		GString *b = g_string_new(NULL);
+		sqlite3_stmt *s = NULL;
+		sqlite3 *db = NULL;
+		int packed = 0, plain = 0;
+		gint64 small = 0;
+
+		for (int i = 0; i < 60; i++)
+			g_string_append(b, "An ordinary line of a long customer mail.\n");
+		g_string_append(b, "the wildebeest ");
+		must(store_begin(st, &err), err, "bulk 3 begin");
+		must(store_begin(st, &err), err, "bulk 3 savepoint");
+		add_msg(st, t1, "customer", "b6@example.net", "ann@example.net", "Zebra one",
+		    b->str);
+		must(store_commit(st, &err), err, "bulk 3 release");
+		TEST_INT(found(st, "wildebeest"), 0, "long body, bulk: not before the commit");
+		must(store_commit(st, &err), err, "bulk 3 commit");
+		TEST_INT(found(st, "wildebeest"), 1, "long body, bulk: indexed at the commit");
+		g_string_append(b, "springbok");
+		add_msg(st, t1, "customer", "b7@example.net", "ann@example.net", "Zebra one",
+		    b->str);
+		TEST_INT(found(st, "springbok"), 1, "long body outside a bulk: indexed");
+		small = add_msg(st, t1, "customer", "b8@example.net", "ann@example.net",
+		    "Zebra one", "short");
+		if (sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "SELECT sum(typeof(body) = 'blob' AND length(body) * 4 < ?), "
+		    "sum(typeof(body) = 'text' AND id = ?) FROM messages", -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_int(s, 1, (int)b->len);
+			sqlite3_bind_int64(s, 2, small);
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				packed = sqlite3_column_int(s, 0);
+				plain = sqlite3_column_int(s, 1);
+			}
+		}
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		TEST_INT(packed, 2, "the long bodies kept deflated, under a quarter of their size");
+		TEST_INT(plain, 1, "a short body kept as text");
+		g_string_free(b, TRUE);
+	}
 
 	for (int i = 0; i < 200; i++)
 		g_string_append(raw, "A line of an ordinary mail that repeats itself.\r\n");
@@ -991,6 +1525,34 @@ test_bulk_fts_raw(void)
 	if (got)
 		g_bytes_unref(got);
 	g_free(sha);
+
+	/* A compressed copy made elsewhere (the parser child) is kept only
+	 * when it unpacks to the raw bytes; a wrong one is made again. */
+	for (int pass = 0; pass < 2; pass++) {
+		GByteArray *gz;
+		GBytes *packed;
+		char *psha;
+
+		g_string_append_printf(raw, "pass %d\r\n", pass);
+		psha = util_sha256_hex(raw->str, raw->len);
+		gz = store_raw_pack(raw->str, raw->len);
+		TEST_OK(gz != NULL && gz->len < raw->len, "store_raw_pack shrinks text");
+		if (gz == NULL)
+			break;
+		if (pass == 1)
+			gz->data[gz->len / 2] ^= 0x55;	/* a lying child */
+		packed = g_byte_array_free_to_bytes(gz);
+		TEST_INT(store_raw_put_packed(st, raw->str, raw->len, packed, psha, 1234, &err),
+		    0, "raw_put_packed %s copy", pass ? "bad" : "good");
+		TEST_INT(store_raw_get(st, psha, &got, &err), 1, "raw_get of it");
+		TEST_OK(got && g_bytes_get_size(got) == raw->len &&
+		    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
+		    "%s packed copy: the raw bytes back exactly", pass ? "bad" : "good");
+		if (got)
+			g_bytes_unref(got);
+		g_bytes_unref(packed);
+		g_free(psha);
+	}
 	g_string_free(raw, TRUE);
 	store_close(st);
 	g_free(spool);
@@ -1069,7 +1631,7 @@ test_quarantine_stats_raw(void)
 		char *want = g_build_filename(spool, "att", sub, sha1, NULL);
 		TEST_STR(bp, want, "blob path is spool/att/AB/SHA");
 		TEST_INT(store_blob_put(st, "BLOB", 4, sha1, &err), 0, "blob_put");
-		TEST_OK(g_file_test(bp, G_FILE_TEST_IS_REGULAR), "blob written");
+		TEST_OK(!g_file_test(bp, G_FILE_TEST_EXISTS), "a small blob: no spool file");
 		{
 			GBytes *got = NULL;
 
@@ -1083,6 +1645,72 @@ test_quarantine_stats_raw(void)
 		}
 		g_free(bp);
 		g_free(want);
+	}
+	/* sql/014: up to STORE_RAW_INLINE in the database, deflated when
+	 * that is smaller; bigger in the spool; a spool file from before
+	 * is still found. */
+	{
+		static const struct {
+			const char *what;
+			size_t len;
+			int text, in_spool;
+		} rows[] = {
+			{ "a text file", 20000, 1, 0 },
+			{ "a binary file", 20000, 0, 0 },
+			{ "a file at the limit", STORE_RAW_INLINE, 1, 0 },
+			{ "a bigger file", STORE_RAW_INLINE + 1, 1, 1 },
+		};
+		GRand *r = g_rand_new_with_seed(7);
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			guint8 *d = g_malloc(rows[i].len);
+			char *sha, *bp, *q;
+			GBytes *got = NULL;
+			int stored;
+
+			for (size_t j = 0; j < rows[i].len; j++)
+				d[j] = rows[i].text ? (guint8)"log line: ok\n"[j % 13] :
+				    (guint8)g_rand_int_range(r, 0, 256);
+			sha = util_sha256_hex(d, rows[i].len);
+			bp = store_blob_path(st, sha);
+			TEST_INT(store_blob_put(st, d, rows[i].len, sha, &err), 0, "blob_put %s",
+			    rows[i].what);
+			TEST_INT(g_file_test(bp, G_FILE_TEST_EXISTS), rows[i].in_spool,
+			    "%s: in the spool %d", rows[i].what, rows[i].in_spool);
+			q = g_strdup_printf("coalesce((SELECT length(data) FROM blobs WHERE "
+			    "sha256 = '%s'), -1)", sha);
+			stored = db_select(path, q);
+			TEST_OK(rows[i].in_spool ? stored == -1 : rows[i].text ?
+			    stored > 0 && stored < (int)rows[i].len / 20 : stored == (int)rows[i].len,
+			    "%s: %d bytes in the database", rows[i].what, stored);
+			TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get %s", rows[i].what);
+			TEST_OK(got && g_bytes_get_size(got) == rows[i].len &&
+			    memcmp(g_bytes_get_data(got, NULL), d, rows[i].len) == 0,
+			    "%s: the same bytes back", rows[i].what);
+			if (got)
+				g_bytes_unref(got);
+			g_free(q);
+			g_free(bp);
+			g_free(sha);
+			g_free(d);
+		}
+		g_rand_free(r);
+	}
+	{
+		char *sha = util_sha256_hex("OLD", 3), *bp = store_blob_path(st, sha);
+		char *dir = g_path_get_dirname(bp);
+		GBytes *got = NULL;
+
+		g_mkdir_with_parents(dir, 0750);
+		TEST_OK(g_file_set_contents(bp, "OLD", 3, NULL), "an attachment kept before 014");
+		TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get of a spool file");
+		TEST_OK(got && g_bytes_get_size(got) == 3 &&
+		    memcmp(g_bytes_get_data(got, NULL), "OLD", 3) == 0, "its bytes back");
+		if (got)
+			g_bytes_unref(got);
+		g_free(dir);
+		g_free(bp);
+		g_free(sha);
 	}
 
 	/* Quarantine. */
@@ -1224,10 +1852,14 @@ main(void)
 	test_message_ids(st);
 	test_participants_labels_merge(st);
 	test_messages(st);
+	test_visible(st);
 	store_close(st);
 	test_list();
+	test_staff_page();
 	test_bulk_fts_raw();
 	test_outbox();
+	test_prune_space();
+	test_outbox_params();
 	test_quarantine_stats_raw();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

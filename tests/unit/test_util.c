@@ -318,10 +318,44 @@ test_files(void)
 	g_free(dir);
 }
 
+/* util_sha256_hex (SHA extensions where the CPU has them) against
+ * GLib's portable SHA-256: every length
+ * around the padding's block edges, and a large unaligned buffer. */
+static void
+test_sha256_edges(void)
+{
+	guint8 *buf = g_malloc(70000);
+	int bad = 0;
+	char *h;
+
+	for (size_t i = 0; i < 70000; i++)
+		buf[i] = (guint8)(i * 2654435761u >> 13);
+	for (size_t len = 0; len <= 300; len++) {
+		char *a = util_sha256_hex(buf + 1, len);
+		char *b = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf + 1, len);
+
+		if (strcmp(a, b) != 0 && bad++ == 0)
+			printf("# sha256 differs at length %zu\n", len);
+		g_free(a);
+		g_free(b);
+	}
+	TEST_INT(bad, 0, "sha256 of 0-300 bytes as GLib's");
+	h = util_sha256_hex(buf + 3, 69997);
+	{
+		char *b = g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf + 3, 69997);
+
+		TEST_STR(h, b, "sha256 of 69997 unaligned bytes as GLib's");
+		g_free(b);
+	}
+	g_free(h);
+	g_free(buf);
+}
+
 int
 main(void)
 {
 	test_duration();
+	test_sha256_edges();
 	test_size();
 	test_rfc3339();
 	test_addr_normalize();
