@@ -495,7 +495,7 @@ render_held(struct pd_ctx *ctx, GString *b, const struct pd_ticket *t)
 	char *err = NULL;
 	int n = 0;
 
-	if (store_outbox_list(ctx->store, "held", 0, &rows, &err) < 0) {
+	if (store_outbox_list_ticket(ctx->store, t->id, "held", &rows, &err) < 0) {
 		log_warnx("held mail %s: %s", t->ref, err);
 		g_free(err);
 		return -1;
@@ -504,8 +504,6 @@ render_held(struct pd_ctx *ctx, GString *b, const struct pd_ticket *t)
 		const struct pd_outbox_row *o = rows->pdata[i];
 		char *at;
 
-		if (o->ticket_id != t->id)
-			continue;
 		if (n++ == 0)
 			g_string_append(b, "<section class=\"box held\" id=\"held\"><h2>Held mail"
 			    "</h2>\n<ul>\n");

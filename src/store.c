@@ -415,6 +415,8 @@ store_close(struct pd_store *st)
 		exec_plain(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 	if (st->gz)
 		g_object_unref(st->gz);
+	if (st->gunz)
+		g_object_unref(st->gunz);
 	if (st->tz)
 		g_object_unref(st->tz);
 	g_hash_table_destroy(st->stmts);

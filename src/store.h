@@ -167,6 +167,13 @@ int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **e
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     gint64 now, char **error_r);
+/* The same with the compressed copy made elsewhere (the parser child,
+ * by store_raw_pack): used when it unpacks to data, else made here. */
+int store_raw_put_packed(struct pd_store *, const void *data, size_t len, GBytes *packed,
+    const char *sha256, gint64 now, char **error_r);
+/* The compressed copy store_raw_put keeps inline, or NULL (not kept
+ * inline, or no smaller). */
+GByteArray *store_raw_pack(const void *data, size_t len);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
 int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);
@@ -174,8 +181,10 @@ int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **
  * the sysadmin; readers use the _get functions).  Caller frees. */
 char *store_raw_path(struct pd_store *, const char *sha256);
 char *store_blob_path(struct pd_store *, const char *sha256);
-/* Attachment bytes into spool/att/AB/SHA256, and back: 1 found (*data_r,
- * caller unrefs), 0 no such file, -1 error. */
+/* Attachment bytes kept once by their SHA-256: up to STORE_RAW_INLINE
+ * bytes in the blobs table (deflated when that is smaller: then
+ * length(data) < size), else in spool/att/AB/SHA256; and back from
+ * either: 1 found (*data_r, caller unrefs), 0 unknown, -1 error. */
 int store_blob_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     char **error_r);
 int store_blob_get(struct pd_store *, const char *sha256, GBytes **data_r, char **error_r);
@@ -379,6 +388,9 @@ int store_outbox_count_ticket(struct pd_store *, gint64 ticket_id, gint64 since,
     int *count_r, char **error_r);
 /* status NULL: all rows; with_raw loads the bytes. */
 int store_outbox_list(struct pd_store *, const char *status, int with_raw,
+    GPtrArray **rows_r, char **error_r);
+/* One ticket's rows of that status (without the bytes). */
+int store_outbox_list_ticket(struct pd_store *, gint64 ticket_id, const char *status,
     GPtrArray **rows_r, char **error_r);
 void store_outbox_row_free(struct pd_outbox_row *);
 

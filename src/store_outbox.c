@@ -12,6 +12,39 @@
 #include "store_private.h"
 #include "util.h"
 
+/* Params are kept deflated behind a 0 byte when that is smaller (their
+ * own first byte, notify's PARAMS_VERSION, is not 0; params that start
+ * with 0 are always deflated, so that a 0 says which). */
+static GByteArray *
+params_pack(struct pd_store *st, const void *p, size_t len)
+{
+	int zero = len > 0 && *(const guint8 *)p == 0;
+	GByteArray *z;
+
+	if (p == NULL || (len < 64 && !zero) ||
+	    (z = store_pack(st, p, len, zero ? 2 * len + 64 : len - 2)) == NULL)
+		return NULL;
+	g_byte_array_prepend(z, (const guint8 *)"", 1);
+	return z;
+}
+
+static GBytes *
+params_col(sqlite3_stmt *s, int i, gint64 id, char **error_r)
+{
+	const guint8 *p = sqlite3_column_blob(s, i);
+	size_t len = (size_t)sqlite3_column_bytes(s, i);
+	GByteArray *a;
+
+	if (len == 0 || p[0] != 0)
+		return g_bytes_new(p, len);
+	if ((a = store_unpack(p + 1, len - 1)) == NULL) {
+		*error_r = g_strdup_printf("outbox mail %" G_GINT64_FORMAT ": its stored params "
+		    "do not inflate", id);
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(a);
+}
+
 static int
 outbox_insert(struct pd_store *st, gint64 ticket_id, const char *event,
     const char *message_id, const char *mail_from, GPtrArray *rcpts, const void *raw,
@@ -19,12 +52,17 @@ outbox_insert(struct pd_store *st, gint64 ticket_id, const char *event,
 {
 	gsize plen = 0;
 	const void *p = params ? g_bytes_get_data(params, &plen) : NULL;
+	GByteArray *z = params_pack(st, p, plen);
 	gint64 id;
+	int rc;
 
-	if (store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
+	rc = store_exec(st, error_r, "INSERT INTO outbox (ticket_id, event, message_id, mail_from, "
 	    "raw, params, auto, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "nsssbbiii", ticket_id, event, message_id, mail_from, raw ? raw : "", raw ? len : 0,
-	    p, plen, (gint64)is_auto, now, now) < 0)
+	    z ? z->data : p, z ? (size_t)z->len : plen, (gint64)is_auto, now, now);
+	if (z)
+		g_byte_array_unref(z);
+	if (rc < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	for (guint i = 0; i < rcpts->len; i++)
@@ -135,8 +173,13 @@ store_outbox_body(struct pd_store *st, gint64 id, struct pd_outbox_body *b, char
 		return -1;
 	}
 	b->raw = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
-	b->params = sqlite3_column_type(s, 1) == SQLITE_NULL ? NULL :
-	    g_bytes_new(sqlite3_column_blob(s, 1), (gsize)sqlite3_column_bytes(s, 1));
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL &&
+	    (b->params = params_col(s, 1, id, error_r)) == NULL) {
+		sqlite3_reset(s);
+		g_bytes_unref(b->raw);
+		b->raw = NULL;
+		return -1;
+	}
 	b->event = store_col(s, 2);
 	b->message_id = store_col(s, 3);
 	b->mail_from = store_col(s, 4);
@@ -371,6 +414,22 @@ store_outbox_list(struct pd_store *st, const char *status, int with_raw,
 	    "tickets t ON t.id = o.ticket_id WHERE (?2 IS NULL OR o.status = ?2) "
 	    "ORDER BY o.next_try, o.id", "is", (gint64)with_raw, status);
 	return store_collect(st, s, outbox_row, GINT_TO_POINTER(with_raw), (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
+}
+
+int
+store_outbox_list_ticket(struct pd_store *st, gint64 ticket_id, const char *status,
+    GPtrArray **rows_r, char **error_r)
+{
+	/* From outbox_ticket, not a walk of the whole outbox. */
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT o.id, o.ticket_id, t.ref, o.event, "
+	    "o.message_id, o.mail_from, o.auto, o.status, o.created_at, o.next_try, o.sent_at, "
+	    "o.tries, o.last_error, (SELECT group_concat(addr, char(10)) FROM outbox_rcpts r "
+	    "WHERE r.outbox_id = o.id), NULL FROM outbox o LEFT JOIN tickets t ON "
+	    "t.id = o.ticket_id WHERE o.ticket_id = ?1 AND o.status = ?2 "
+	    "ORDER BY o.next_try, o.id", "is", ticket_id, status);
+
+	return store_collect(st, s, outbox_row, GINT_TO_POINTER(0),
+	    (GDestroyNotify)store_outbox_row_free, rows_r, error_r);
 }
 
 int

@@ -20,10 +20,15 @@ struct pd_store {
 	GHashTable	*dirs;		/* spool folders known to exist */
 	gint64		 busy_since;	/* monotonic start of the current busy wait */
 	GConverter	*gz;		/* raw mail's compressor, made once */
+	GConverter	*gunz;		/* and the checker of a packed copy */
 	GConverter	*tz;		/* long text's compressor (raw deflate) */
 	int		 bulk;		/* a bulk transaction was used */
 };
 
+/* data's len bytes raw-deflated, NULL when that passes max bytes; and
+ * back (NULL when they do not inflate). */
+GByteArray *store_pack(struct pd_store *st, const void *data, size_t len, size_t max);
+GByteArray *store_unpack(const void *data, size_t len);
 /* Long text packed (store_raw.c): the deflated bytes of text's len
  * bytes, or NULL when it is kept as TEXT (short, or no smaller). */
 GByteArray *store_text_pack(struct pd_store *st, const char *text, size_t len);

@@ -15,6 +15,7 @@ PDD=${PDD:-$PWD/postdeskd}
 OUT=$PWD/bench.out
 N_LMTP=${BENCH_LMTP:-10000}
 N_LAT=${BENCH_LMTP_LATENCY:-200}
+N_CONNS=${BENCH_LMTP_CONNS:-4}	# LMTP connections of the ingest
 T_LMTP=${BENCH_LMTP_TIME:-240}	# seconds the ingest may take
 for b in "$PD" "$PDD"; do
 	if [ ! -x "$b" ]; then
@@ -122,7 +123,7 @@ if [ -n "${BENCH_LMTP_PERF:-}" ]; then	# a profile of postdeskd during the inges
 	sleep 1
 fi
 c0=$(dcpu)
-timeout "$T_LMTP" $PY "$HERE/lmtpsend.py" --conns 4 "$SOCK" "$TMP/lmtp.mbox" \
+timeout "$T_LMTP" $PY "$HERE/lmtpsend.py" --conns "$N_CONNS" "$SOCK" "$TMP/lmtp.mbox" \
 	>"$TMP/source.out" 2>"$TMP/source.err"
 src_rc=$?
 c1=$(dcpu)
@@ -137,7 +138,7 @@ nmsg=$(sql "SELECT count(*) FROM messages WHERE kind = 'customer'")
 nq=$(sql "SELECT count(*) FROM quarantine")
 nqf=$(sql "SELECT count(*) FROM quarantine WHERE reason = 'flood'")
 fig lmtp.rate "$($PY -c "import sys; print('%.1f' % (int(sys.argv[1]) / max(0.001, float(sys.argv[2]))))" "$n" "$secs")" mails/s \
-	"lmtpsend.py: $nsent genmbox.py mails (seed 1, 2000 senders, 20 % replies) over 4 LMTP connections to postdeskd's unix socket, one mail in flight each; each reply after the commit (WAL, synchronous=FULL); $n answered 250, $ntemp 4xx, $nother other, in ${secs}s; they made $ntk tickets and $nmsg customer messages, $nq quarantined ($nqf flood); exit $src_rc; client CPU ${ccli}s; the outbox sender queues and sends acks to smtp-sink meanwhile; $MACHINE"
+	"lmtpsend.py: $nsent genmbox.py mails (seed 1, 2000 senders, 20 % replies) over $N_CONNS LMTP connections to postdeskd's unix socket, one mail in flight each; each reply after the commit (WAL, synchronous=FULL); $n answered 250, $ntemp 4xx, $nother other, in ${secs}s; they made $ntk tickets and $nmsg customer messages, $nq quarantined ($nqf flood); exit $src_rc; client CPU ${ccli}s; the outbox sender queues and sends acks to smtp-sink meanwhile; $MACHINE"
 ccpu=$($PY -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$c0" "$c1")
 fig lmtp.rate.cpu "$($PY -c "import sys; print('%.1f' % (int(sys.argv[1]) / max(0.001, float(sys.argv[2]))))" "$n" "$ccpu")" mails/s \
 	"same run: mails / CPU seconds of postdeskd and its parser children during it (${ccpu}s, outbox sender included; load $(cut -d' ' -f1 /proc/loadavg))"

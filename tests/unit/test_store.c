@@ -1046,7 +1046,25 @@ row_by_id(GPtrArray *rows, gint64 id)
 }
 
 /* A fresh store so that counts are exact. */
-/* A page count of the database at path, or a pragma's value. */
+/* The integer "SELECT what" gives on the database at path (-1: none). */
+static int
+db_select(const char *path, const char *what)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char *sql = g_strdup_printf("SELECT %s", what);
+	int v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	g_free(sql);
+	return v;
+}
+
+/* A pragma's value on the database at path. */
 static int
 db_pragma(const char *path, const char *pragma)
 {
@@ -1096,6 +1114,79 @@ test_prune_space(void)
 	store_close(st);
 	g_ptr_array_unref(rcpts);
 	g_free(raw);
+	g_free(path);
+}
+
+/* Params come back byte for byte: kept deflated when that is smaller
+ * (behind a 0 byte), as they are when short, incompressible or
+ * starting with 0 themselves. */
+static void
+test_outbox_params(void)
+{
+	char *path = g_build_filename(tmpdir, "params.db", NULL);
+	struct pd_store *st = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	char *err = NULL;
+	guint8 rnd[600];
+	GString *text = g_string_new("\001Support");
+	struct {
+		const char *what;
+		const void *data;
+		size_t len;
+		int packed;
+	} rows[4];
+	GRand *r = g_rand_new_with_seed(12);
+	gint64 t;
+
+	for (guint i = 0; i < sizeof rnd; i++)
+		rnd[i] = (guint8)g_rand_int_range(r, 1, 256);
+	g_rand_free(r);
+	for (int i = 0; i < 12; i++)
+		g_string_append(text, "\001customer_name\001Nils Krause\001subject\001A question");
+	rows[0].what = "compressible";
+	rows[0].data = text->str;
+	rows[0].len = text->len;
+	rows[0].packed = 1;
+	rows[1].what = "short";
+	rows[1].data = "\001ab";
+	rows[1].len = 3;
+	rows[1].packed = 0;
+	rows[2].what = "incompressible";
+	rows[2].data = rnd;
+	rows[2].len = sizeof rnd;
+	rows[2].packed = 0;
+	rows[3].what = "starting with 0";
+	rows[3].data = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	rows[3].len = 80;
+	rows[3].packed = 1;
+	must(store_open(path, NULL, &st, &err), err, "open params.db");
+	t = new_ticket(st, "pam@example.net", "Params", "open", "Support", NULL, 1000);
+	g_ptr_array_add(rcpts, "pam@example.net");
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GBytes *in = g_bytes_new_static(rows[i].data, rows[i].len);
+		struct pd_outbox_body b;
+		char *mid = g_strdup_printf("params.%zu@example.com", i);
+		gint64 id = 0;
+		char *q;
+		int stored;
+
+		must(store_outbox_add_params(st, t, "ticket_created", mid, "support@example.com",
+		    rcpts, in, 1, 1000, &id, &err), err, "add_params");
+		must(store_outbox_body(st, id, &b, &err), err, "outbox_body");
+		TEST_OK(b.params && g_bytes_equal(b.params, in), "params %s: the same bytes back",
+		    rows[i].what);
+		store_outbox_body_clear(&b);
+		q = g_strdup_printf("length(params) FROM outbox WHERE id = %" G_GINT64_FORMAT, id);
+		stored = db_select(path, q);
+		TEST_OK(rows[i].packed ? stored < (int)rows[i].len / 3 : stored == (int)rows[i].len,
+		    "params %s: stored in %d of %zu bytes", rows[i].what, stored, rows[i].len);
+		g_free(q);
+		g_free(mid);
+		g_bytes_unref(in);
+	}
+	store_close(st);
+	g_ptr_array_unref(rcpts);
+	g_string_free(text, TRUE);
 	g_free(path);
 }
 
@@ -1267,6 +1358,15 @@ test_outbox(void)
 	r = row_by_id(rows, o4);
 	TEST_OK(r && r->ticket_id == 0 && r->ticket_ref == NULL, "row 4 has no ticket");
 	g_ptr_array_unref(rows);
+	/* One ticket's held mail (the staff ticket page). */
+	must(store_outbox_list_ticket(st, t1, "held", &rows, &err), err, "list ticket");
+	TEST_OK(rows->len == 1 && ((struct pd_outbox_row *)rows->pdata[0])->id == o3 &&
+	    ((struct pd_outbox_row *)rows->pdata[0])->rcpts->len == 1,
+	    "the ticket's held mail: row 3 alone, with its recipient");
+	g_ptr_array_unref(rows);
+	must(store_outbox_list_ticket(st, t1 + 1, "held", &rows, &err), err, "list ticket");
+	TEST_INT((int)rows->len, 0, "another ticket: no held mail");
+	g_ptr_array_unref(rows);
 	must(store_outbox_list(st, NULL, 0, &rows, &err), err, "list");
 	r = row_by_id(rows, o1);
 	TEST_OK(r && r->raw == NULL, "without with_raw no bytes");
@@ -1425,6 +1525,34 @@ test_bulk_fts_raw(void)
 	if (got)
 		g_bytes_unref(got);
 	g_free(sha);
+
+	/* A compressed copy made elsewhere (the parser child) is kept only
+	 * when it unpacks to the raw bytes; a wrong one is made again. */
+	for (int pass = 0; pass < 2; pass++) {
+		GByteArray *gz;
+		GBytes *packed;
+		char *psha;
+
+		g_string_append_printf(raw, "pass %d\r\n", pass);
+		psha = util_sha256_hex(raw->str, raw->len);
+		gz = store_raw_pack(raw->str, raw->len);
+		TEST_OK(gz != NULL && gz->len < raw->len, "store_raw_pack shrinks text");
+		if (gz == NULL)
+			break;
+		if (pass == 1)
+			gz->data[gz->len / 2] ^= 0x55;	/* a lying child */
+		packed = g_byte_array_free_to_bytes(gz);
+		TEST_INT(store_raw_put_packed(st, raw->str, raw->len, packed, psha, 1234, &err),
+		    0, "raw_put_packed %s copy", pass ? "bad" : "good");
+		TEST_INT(store_raw_get(st, psha, &got, &err), 1, "raw_get of it");
+		TEST_OK(got && g_bytes_get_size(got) == raw->len &&
+		    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
+		    "%s packed copy: the raw bytes back exactly", pass ? "bad" : "good");
+		if (got)
+			g_bytes_unref(got);
+		g_bytes_unref(packed);
+		g_free(psha);
+	}
 	g_string_free(raw, TRUE);
 	store_close(st);
 	g_free(spool);
@@ -1503,7 +1631,7 @@ test_quarantine_stats_raw(void)
 		char *want = g_build_filename(spool, "att", sub, sha1, NULL);
 		TEST_STR(bp, want, "blob path is spool/att/AB/SHA");
 		TEST_INT(store_blob_put(st, "BLOB", 4, sha1, &err), 0, "blob_put");
-		TEST_OK(g_file_test(bp, G_FILE_TEST_IS_REGULAR), "blob written");
+		TEST_OK(!g_file_test(bp, G_FILE_TEST_EXISTS), "a small blob: no spool file");
 		{
 			GBytes *got = NULL;
 
@@ -1517,6 +1645,72 @@ test_quarantine_stats_raw(void)
 		}
 		g_free(bp);
 		g_free(want);
+	}
+	/* sql/014: up to STORE_RAW_INLINE in the database, deflated when
+	 * that is smaller; bigger in the spool; a spool file from before
+	 * is still found. */
+	{
+		static const struct {
+			const char *what;
+			size_t len;
+			int text, in_spool;
+		} rows[] = {
+			{ "a text file", 20000, 1, 0 },
+			{ "a binary file", 20000, 0, 0 },
+			{ "a file at the limit", STORE_RAW_INLINE, 1, 0 },
+			{ "a bigger file", STORE_RAW_INLINE + 1, 1, 1 },
+		};
+		GRand *r = g_rand_new_with_seed(7);
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			guint8 *d = g_malloc(rows[i].len);
+			char *sha, *bp, *q;
+			GBytes *got = NULL;
+			int stored;
+
+			for (size_t j = 0; j < rows[i].len; j++)
+				d[j] = rows[i].text ? (guint8)"log line: ok\n"[j % 13] :
+				    (guint8)g_rand_int_range(r, 0, 256);
+			sha = util_sha256_hex(d, rows[i].len);
+			bp = store_blob_path(st, sha);
+			TEST_INT(store_blob_put(st, d, rows[i].len, sha, &err), 0, "blob_put %s",
+			    rows[i].what);
+			TEST_INT(g_file_test(bp, G_FILE_TEST_EXISTS), rows[i].in_spool,
+			    "%s: in the spool %d", rows[i].what, rows[i].in_spool);
+			q = g_strdup_printf("coalesce((SELECT length(data) FROM blobs WHERE "
+			    "sha256 = '%s'), -1)", sha);
+			stored = db_select(path, q);
+			TEST_OK(rows[i].in_spool ? stored == -1 : rows[i].text ?
+			    stored > 0 && stored < (int)rows[i].len / 20 : stored == (int)rows[i].len,
+			    "%s: %d bytes in the database", rows[i].what, stored);
+			TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get %s", rows[i].what);
+			TEST_OK(got && g_bytes_get_size(got) == rows[i].len &&
+			    memcmp(g_bytes_get_data(got, NULL), d, rows[i].len) == 0,
+			    "%s: the same bytes back", rows[i].what);
+			if (got)
+				g_bytes_unref(got);
+			g_free(q);
+			g_free(bp);
+			g_free(sha);
+			g_free(d);
+		}
+		g_rand_free(r);
+	}
+	{
+		char *sha = util_sha256_hex("OLD", 3), *bp = store_blob_path(st, sha);
+		char *dir = g_path_get_dirname(bp);
+		GBytes *got = NULL;
+
+		g_mkdir_with_parents(dir, 0750);
+		TEST_OK(g_file_set_contents(bp, "OLD", 3, NULL), "an attachment kept before 014");
+		TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get of a spool file");
+		TEST_OK(got && g_bytes_get_size(got) == 3 &&
+		    memcmp(g_bytes_get_data(got, NULL), "OLD", 3) == 0, "its bytes back");
+		if (got)
+			g_bytes_unref(got);
+		g_free(dir);
+		g_free(bp);
+		g_free(sha);
 	}
 
 	/* Quarantine. */
@@ -1665,6 +1859,7 @@ main(void)
 	test_bulk_fts_raw();
 	test_outbox();
 	test_prune_space();
+	test_outbox_params();
 	test_quarantine_stats_raw();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
