@@ -110,11 +110,15 @@ void store_close(struct pd_store *);
 /* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
  * work; postdeskd's long-lived connections take less). */
 void store_set_cache(struct pd_store *, int kib);
-/* Checkpoint the WAL once it holds this many pages (SQLite's default
- * 1000).  A process that opens the database while no other has it open
- * reads the whole WAL first (recovery): a process per mail (deliver)
- * reads less with a smaller WAL, at the price of more checkpoints. */
-void store_set_wal_checkpoint(struct pd_store *, int pages);
+/* Checkpoint the WAL once it holds this many bytes (store_open: 4 MB).
+ * A process that opens the database while no other has it open reads
+ * the whole WAL first (recovery): a process per mail (deliver) reads
+ * less with a smaller WAL, at the price of more checkpoints. */
+void store_set_wal_checkpoint(struct pd_store *, int bytes);
+/* Give back the page cache and other memory this connection can free
+ * (sqlite3_db_release_memory): a long-lived connection going idle.  From
+ * the thread that uses the connection. */
+void store_release_memory(struct pd_store *);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
