@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+/* The configured time zone (UTC when none or unknown); caller unrefs. */
+GTimeZone *hours_zone(const struct pd_config *cfg);
 /* 1 when t falls inside the configured working hours. */
 int hours_is_working(const struct pd_config *cfg, gint64 t);
 /* start plus secs of working time (days, hours, holidays in the zone).

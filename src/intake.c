@@ -187,6 +187,12 @@ fail:
 static const char *
 mail_visible(struct intake *in)
 {
+	if (!in->visible_done && in->msg->have_visible) {
+		/* the parser child's (message_precompute) */
+		in->visible = in->msg->visible;
+		in->msg->visible = NULL;
+		in->visible_done = 1;
+	}
 	if (!in->visible_done) {
 		in->visible = quote_mail_visible(in->msg->text, in->msg->subject);
 		in->visible_done = 1;
@@ -1076,7 +1082,8 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 			goto out;
 		}
 	}
-	if (store_raw_put(ctx->store, raw, len, sha, in.now, &err) < 0)
+	if (store_raw_put_packed(ctx->store, raw, len, in.msg ? in.msg->raw_packed : NULL, sha,
+	    in.now, &err) < 0)
 		goto tempfail;
 	if (!parsed)
 		rc = quarantine(&in, perr, &err);

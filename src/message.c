@@ -12,6 +12,8 @@
 
 #include "html.h"
 #include "message.h"
+#include "quote.h"
+#include "store.h"
 #include "tnef.h"
 #include "util.h"
 
@@ -489,6 +491,22 @@ message_attachment_free(gpointer p)
 }
 
 void
+message_precompute(struct pd_message *msg, const char *raw, size_t len)
+{
+	GByteArray *gz = store_raw_pack(raw, len);
+
+	g_free(msg->visible);
+	msg->visible = quote_mail_visible(msg->text, msg->subject);
+	/* what the wire cannot carry is worked out by the reader again */
+	msg->have_visible = msg->visible == NULL || g_utf8_validate(msg->visible, -1, NULL);
+	if (!msg->have_visible)
+		g_clear_pointer(&msg->visible, g_free);
+	if (msg->raw_packed)
+		g_bytes_unref(msg->raw_packed);
+	msg->raw_packed = gz ? g_byte_array_free_to_bytes(gz) : NULL;
+}
+
+void
 message_free(struct pd_message *msg)
 {
 	if (msg == NULL)
@@ -513,6 +531,9 @@ message_free(struct pd_message *msg)
 	g_free(msg->html);
 	g_ptr_array_unref(msg->attachments);
 	g_ptr_array_unref(msg->notes);
+	g_free(msg->visible);
+	if (msg->raw_packed)
+		g_bytes_unref(msg->raw_packed);
 	g_free(msg);
 }
 

@@ -125,6 +125,13 @@ struct pd_message {
 	int	 received_count;	/* number of Received headers */
 	int	 truncated;	/* limits cut parts of the tree (depth, parts) */
 	GPtrArray *notes;	/* char *: decoding problems worth recording */
+	/* Worked out in the parser child after the parse, so that the
+	 * process storing the mail need not (intake_precompute): */
+	int	 have_visible;	/* visible is quote_mail_visible's answer */
+	char	*visible;	/* the text without quotes or signature, or NULL */
+	GBytes	*raw_packed;	/* the raw mail as store_raw_pack made it, or
+				 * NULL: believed only when it unpacks to the
+				 * raw bytes (store_raw_put_packed) */
 };
 
 /* Parse raw bytes.  Returns 0 and *msg_r, or -1 and *error_r ("no
@@ -132,6 +139,12 @@ struct pd_message {
  * quarantines them.  Malformed but usable mail parses with notes. */
 int message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim,
     struct pd_message **msg_r, char **error_r);
+
+/* What storing the mail needs besides the parse, worked out where the
+ * mail was parsed (the parser child, while the parent stores the mail
+ * before): have_visible and visible (quote_mail_visible), raw_packed
+ * (store_raw_pack of raw, the bytes the parse was given). */
+void message_precompute(struct pd_message *, const char *raw, size_t len);
 void message_free(struct pd_message *);
 /* Element free functions of the arrays above (for message_wire.c). */
 void message_addr_free(gpointer);

@@ -44,9 +44,7 @@ fmt_time(const struct pd_config *cfg, gint64 t)
 
 	if (t == 0)
 		return g_strdup("");
-	tz = cfg->hours.timezone ? g_time_zone_new_identifier(cfg->hours.timezone) : NULL;
-	if (tz == NULL)
-		tz = g_time_zone_new_utc();
+	tz = hours_zone(cfg);
 	dt = g_date_time_new_from_unix_utc(t);
 	z = g_date_time_to_timezone(dt, tz);
 	s = g_date_time_format(z, "%a %d %b %Y %H:%M %Z");

@@ -227,6 +227,8 @@ child_one(int fd, int hook)
 	if (hook)
 		test_hook(raw, rawlen);
 	rc = message_parse(raw, rawlen, &lim, &msg, &err);
+	if (rc == 0)
+		message_precompute(msg, raw, rawlen);	/* while the parent stores */
 	g_free(raw);
 	g_ptr_array_unref(lim.allowed_types);
 	if (rc == 0) {

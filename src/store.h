@@ -110,11 +110,15 @@ void store_close(struct pd_store *);
 /* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
  * work; postdeskd's long-lived connections take less). */
 void store_set_cache(struct pd_store *, int kib);
-/* Checkpoint the WAL once it holds this many pages (SQLite's default
- * 1000).  A process that opens the database while no other has it open
- * reads the whole WAL first (recovery): a process per mail (deliver)
- * reads less with a smaller WAL, at the price of more checkpoints. */
-void store_set_wal_checkpoint(struct pd_store *, int pages);
+/* Checkpoint the WAL once it holds this many bytes (store_open: 4 MB).
+ * A process that opens the database while no other has it open reads
+ * the whole WAL first (recovery): a process per mail (deliver) reads
+ * less with a smaller WAL, at the price of more checkpoints. */
+void store_set_wal_checkpoint(struct pd_store *, int bytes);
+/* Give back the page cache and other memory this connection can free
+ * (sqlite3_db_release_memory): a long-lived connection going idle.  From
+ * the thread that uses the connection. */
+void store_release_memory(struct pd_store *);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
@@ -163,6 +167,13 @@ int store_next_ref(struct pd_store *, const char *prefix, char **ref_r, char **e
 #define STORE_RAW_INLINE	(256 * 1024)
 int store_raw_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     gint64 now, char **error_r);
+/* The same with the compressed copy made elsewhere (the parser child,
+ * by store_raw_pack): used when it unpacks to data, else made here. */
+int store_raw_put_packed(struct pd_store *, const void *data, size_t len, GBytes *packed,
+    const char *sha256, gint64 now, char **error_r);
+/* The compressed copy store_raw_put keeps inline, or NULL (not kept
+ * inline, or no smaller). */
+GByteArray *store_raw_pack(const void *data, size_t len);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
 int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);
@@ -170,8 +181,10 @@ int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **
  * the sysadmin; readers use the _get functions).  Caller frees. */
 char *store_raw_path(struct pd_store *, const char *sha256);
 char *store_blob_path(struct pd_store *, const char *sha256);
-/* Attachment bytes into spool/att/AB/SHA256, and back: 1 found (*data_r,
- * caller unrefs), 0 no such file, -1 error. */
+/* Attachment bytes kept once by their SHA-256: up to STORE_RAW_INLINE
+ * bytes in the blobs table (deflated when that is smaller: then
+ * length(data) < size), else in spool/att/AB/SHA256; and back from
+ * either: 1 found (*data_r, caller unrefs), 0 unknown, -1 error. */
 int store_blob_put(struct pd_store *, const void *data, size_t len, const char *sha256,
     char **error_r);
 int store_blob_get(struct pd_store *, const char *sha256, GBytes **data_r, char **error_r);

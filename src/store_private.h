@@ -20,6 +20,7 @@ struct pd_store {
 	GHashTable	*dirs;		/* spool folders known to exist */
 	gint64		 busy_since;	/* monotonic start of the current busy wait */
 	GConverter	*gz;		/* raw mail's compressor, made once */
+	GConverter	*gunz;		/* and the checker of a packed copy */
 	GConverter	*tz;		/* long text's compressor (raw deflate) */
 	int		 bulk;		/* a bulk transaction was used */
 };

@@ -85,15 +85,66 @@ spool_get(struct pd_store *st, const char *path, GBytes **data_r, char **error_r
 	return 1;
 }
 
+/* An attachment up to STORE_RAW_INLINE bytes goes in the blobs table
+ * (sql/014), deflated when that is smaller; a bigger one in the spool. */
 int
 store_blob_put(struct pd_store *st, const void *data, size_t len, const char *sha256,
     char **error_r)
 {
-	char *path = store_blob_path(st, sha256);
-	int rc = spool_put(st, path, data, len, error_r);
+	char *path;
+	int rc;
 
+	if (len <= STORE_RAW_INLINE) {
+		GByteArray *z = store_pack(st, data, len, len > 0 ? len - 1 : 0);
+
+		rc = store_exec(st, error_r, "INSERT OR IGNORE INTO blobs (sha256, size, data) "
+		    "VALUES (?, ?, ?)", "sib", sha256, (gint64)len, z ? (const void *)z->data :
+		    (len ? data : ""), z ? (size_t)z->len : len);
+		if (z)
+			g_byte_array_unref(z);
+		return rc;
+	}
+	path = store_blob_path(st, sha256);
+	rc = spool_put(st, path, data, len, error_r);
 	g_free(path);
 	return rc;
+}
+
+/* An inline attachment's bytes: 1, 0 when there is none, -1 error. */
+static int
+blob_get_inline(struct pd_store *st, const char *sha256, GBytes **data_r, char **error_r)
+{
+	sqlite3_stmt *s = store_query(st, error_r, "SELECT size, data FROM blobs WHERE "
+	    "sha256 = ?", "s", sha256);
+	gint64 size;
+	size_t len;
+	int rc;
+
+	if (s == NULL || (rc = store_step(st, s, error_r)) < 0)
+		return -1;
+	if (rc == 0) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	size = sqlite3_column_int64(s, 0);
+	len = (size_t)sqlite3_column_bytes(s, 1);
+	if ((gint64)len < size) {
+		GByteArray *a = store_unpack(sqlite3_column_blob(s, 1), len);
+
+		sqlite3_reset(s);
+		if (a == NULL || (gint64)a->len != size) {
+			if (a)
+				g_byte_array_unref(a);
+			*error_r = g_strdup_printf("attachment %s: the stored copy does not "
+			    "inflate to its %" G_GINT64_FORMAT " bytes", sha256, size);
+			return -1;
+		}
+		*data_r = g_byte_array_free_to_bytes(a);
+		return 1;
+	}
+	*data_r = g_bytes_new(sqlite3_column_blob(s, 1), len);
+	sqlite3_reset(s);
+	return 1;
 }
 
 /* Run all of in through conv: the output, or NULL when conv fails or
@@ -231,34 +282,99 @@ store_text_register(struct pd_store *st)
 int
 store_blob_get(struct pd_store *st, const char *sha256, GBytes **data_r, char **error_r)
 {
-	char *path = store_blob_path(st, sha256);
-	int rc = spool_get(st, path, data_r, error_r);
+	char *path;
+	int rc = blob_get_inline(st, sha256, data_r, error_r);
 
+	if (rc != 0)
+		return rc;
+	path = store_blob_path(st, sha256);
+	rc = spool_get(st, path, data_r, error_r);
 	g_free(path);
 	return rc;
+}
+
+/* The compressed copy kept inline, or NULL when the mail is not kept
+ * inline or does not shrink; *conv caches the compressor: zlib's
+ * set-up and its 256 KB of state per mail were a tenth of an import. */
+static GByteArray *
+pack_with(GConverter **conv, const void *data, size_t len)
+{
+	if (len > STORE_RAW_INLINE)
+		return NULL;
+	if (*conv == NULL)
+		*conv = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP,
+		    STORE_RAW_LEVEL));
+	else
+		g_converter_reset(*conv);
+	return convert_all(*conv, data, len, len > 0 ? len - 1 : 0);
+}
+
+GByteArray *
+store_raw_pack(const void *data, size_t len)
+{
+	static GConverter *conv;
+	static GMutex lock;
+	GByteArray *gz;
+
+	g_mutex_lock(&lock);
+	gz = pack_with(&conv, data, len);
+	g_mutex_unlock(&lock);
+	return gz;
+}
+
+/* Does packed (from another process) unpack to exactly data? */
+static int
+packed_is(struct pd_store *st, GBytes *packed, const void *data, size_t len)
+{
+	gsize plen;
+	const void *p = g_bytes_get_data(packed, &plen);
+	GByteArray *a;
+	int same;
+
+	if (plen == 0 || plen >= len)
+		return 0;
+	if (st->gunz == NULL)
+		st->gunz = G_CONVERTER(g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+	else
+		g_converter_reset(st->gunz);
+	a = convert_all(st->gunz, p, plen, len);
+	same = a && a->len == len && memcmp(a->data, data, len) == 0;
+	if (a)
+		g_byte_array_unref(a);
+	return same;
 }
 
 int
 store_raw_put(struct pd_store *st, const void *data, size_t len, const char *sha256,
     gint64 now, char **error_r)
 {
+	return store_raw_put_packed(st, data, len, NULL, sha256, now, error_r);
+}
+
+int
+store_raw_put_packed(struct pd_store *st, const void *data, size_t len, GBytes *packed,
+    const char *sha256, gint64 now, char **error_r)
+{
 	char *path;
 	int rc;
 
 	if (len <= STORE_RAW_INLINE) {
-		GByteArray *gz;
+		GByteArray *gz = NULL;
+		const void *d = data;
+		size_t dlen = len;
 
-		/* One compressor for the store's life: zlib's set-up and its
-		 * 256 KB of state per mail were a tenth of an import. */
-		if (st->gz == NULL)
-			st->gz = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP,
-			    STORE_RAW_LEVEL));
-		else
-			g_converter_reset(st->gz);
-		gz = convert_all(st->gz, data, len, len > 0 ? len - 1 : 0);
+		if (packed && packed_is(st, packed, data, len)) {
+			gsize plen;
+
+			d = g_bytes_get_data(packed, &plen);
+			dlen = plen;
+		} else if ((gz = pack_with(&st->gz, data, len)) != NULL) {
+			d = gz->data;
+			dlen = gz->len;
+		}
 		rc = store_exec(st, error_r, "INSERT OR IGNORE INTO raw_mail (sha256, size, "
 		    "stored_at, data) VALUES (?, ?, ?, ?)", "siib", sha256, (gint64)len,
-		    now, gz ? gz->data : data, gz ? (size_t)gz->len : len);
+		    now, d, dlen);
 		if (gz)
 			g_byte_array_unref(gz);
 		return rc;

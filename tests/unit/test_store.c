@@ -1525,6 +1525,34 @@ test_bulk_fts_raw(void)
 	if (got)
 		g_bytes_unref(got);
 	g_free(sha);
+
+	/* A compressed copy made elsewhere (the parser child) is kept only
+	 * when it unpacks to the raw bytes; a wrong one is made again. */
+	for (int pass = 0; pass < 2; pass++) {
+		GByteArray *gz;
+		GBytes *packed;
+		char *psha;
+
+		g_string_append_printf(raw, "pass %d\r\n", pass);
+		psha = util_sha256_hex(raw->str, raw->len);
+		gz = store_raw_pack(raw->str, raw->len);
+		TEST_OK(gz != NULL && gz->len < raw->len, "store_raw_pack shrinks text");
+		if (gz == NULL)
+			break;
+		if (pass == 1)
+			gz->data[gz->len / 2] ^= 0x55;	/* a lying child */
+		packed = g_byte_array_free_to_bytes(gz);
+		TEST_INT(store_raw_put_packed(st, raw->str, raw->len, packed, psha, 1234, &err),
+		    0, "raw_put_packed %s copy", pass ? "bad" : "good");
+		TEST_INT(store_raw_get(st, psha, &got, &err), 1, "raw_get of it");
+		TEST_OK(got && g_bytes_get_size(got) == raw->len &&
+		    memcmp(g_bytes_get_data(got, NULL), raw->str, raw->len) == 0,
+		    "%s packed copy: the raw bytes back exactly", pass ? "bad" : "good");
+		if (got)
+			g_bytes_unref(got);
+		g_bytes_unref(packed);
+		g_free(psha);
+	}
 	g_string_free(raw, TRUE);
 	store_close(st);
 	g_free(spool);
@@ -1603,7 +1631,7 @@ test_quarantine_stats_raw(void)
 		char *want = g_build_filename(spool, "att", sub, sha1, NULL);
 		TEST_STR(bp, want, "blob path is spool/att/AB/SHA");
 		TEST_INT(store_blob_put(st, "BLOB", 4, sha1, &err), 0, "blob_put");
-		TEST_OK(g_file_test(bp, G_FILE_TEST_IS_REGULAR), "blob written");
+		TEST_OK(!g_file_test(bp, G_FILE_TEST_EXISTS), "a small blob: no spool file");
 		{
 			GBytes *got = NULL;
 
@@ -1617,6 +1645,72 @@ test_quarantine_stats_raw(void)
 		}
 		g_free(bp);
 		g_free(want);
+	}
+	/* sql/014: up to STORE_RAW_INLINE in the database, deflated when
+	 * that is smaller; bigger in the spool; a spool file from before
+	 * is still found. */
+	{
+		static const struct {
+			const char *what;
+			size_t len;
+			int text, in_spool;
+		} rows[] = {
+			{ "a text file", 20000, 1, 0 },
+			{ "a binary file", 20000, 0, 0 },
+			{ "a file at the limit", STORE_RAW_INLINE, 1, 0 },
+			{ "a bigger file", STORE_RAW_INLINE + 1, 1, 1 },
+		};
+		GRand *r = g_rand_new_with_seed(7);
+
+		for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+			guint8 *d = g_malloc(rows[i].len);
+			char *sha, *bp, *q;
+			GBytes *got = NULL;
+			int stored;
+
+			for (size_t j = 0; j < rows[i].len; j++)
+				d[j] = rows[i].text ? (guint8)"log line: ok\n"[j % 13] :
+				    (guint8)g_rand_int_range(r, 0, 256);
+			sha = util_sha256_hex(d, rows[i].len);
+			bp = store_blob_path(st, sha);
+			TEST_INT(store_blob_put(st, d, rows[i].len, sha, &err), 0, "blob_put %s",
+			    rows[i].what);
+			TEST_INT(g_file_test(bp, G_FILE_TEST_EXISTS), rows[i].in_spool,
+			    "%s: in the spool %d", rows[i].what, rows[i].in_spool);
+			q = g_strdup_printf("coalesce((SELECT length(data) FROM blobs WHERE "
+			    "sha256 = '%s'), -1)", sha);
+			stored = db_select(path, q);
+			TEST_OK(rows[i].in_spool ? stored == -1 : rows[i].text ?
+			    stored > 0 && stored < (int)rows[i].len / 20 : stored == (int)rows[i].len,
+			    "%s: %d bytes in the database", rows[i].what, stored);
+			TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get %s", rows[i].what);
+			TEST_OK(got && g_bytes_get_size(got) == rows[i].len &&
+			    memcmp(g_bytes_get_data(got, NULL), d, rows[i].len) == 0,
+			    "%s: the same bytes back", rows[i].what);
+			if (got)
+				g_bytes_unref(got);
+			g_free(q);
+			g_free(bp);
+			g_free(sha);
+			g_free(d);
+		}
+		g_rand_free(r);
+	}
+	{
+		char *sha = util_sha256_hex("OLD", 3), *bp = store_blob_path(st, sha);
+		char *dir = g_path_get_dirname(bp);
+		GBytes *got = NULL;
+
+		g_mkdir_with_parents(dir, 0750);
+		TEST_OK(g_file_set_contents(bp, "OLD", 3, NULL), "an attachment kept before 014");
+		TEST_INT(store_blob_get(st, sha, &got, &err), 1, "blob_get of a spool file");
+		TEST_OK(got && g_bytes_get_size(got) == 3 &&
+		    memcmp(g_bytes_get_data(got, NULL), "OLD", 3) == 0, "its bytes back");
+		if (got)
+			g_bytes_unref(got);
+		g_free(dir);
+		g_free(bp);
+		g_free(sha);
 	}
 
 	/* Quarantine. */
