@@ -328,6 +328,9 @@ int store_outbox_update(struct pd_store *, gint64 id, const char *status, int tr
 int store_outbox_defer_due(struct pd_store *, gint64 now, gint64 next_try, char **error_r);
 /* Drop the bytes of mails sent before t (the rows stay); *n_r how many. */
 int store_outbox_prune(struct pd_store *, gint64 t, int *n_r, char **error_r);
+/* Message bodies stored as text before long text was kept deflated
+ * (store_raw.c), deflated now: *n_r of them.  0 ok, -1 error. */
+int store_text_repack(struct pd_store *, int *n_r, char **error_r);
 /* The earliest next_try of a queued mail, 0 when none waits. */
 int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 /* Rows still queued (due or not). */
