@@ -58,9 +58,13 @@ print_outcome(const char *prefix, const struct pd_intake_result *r)
 	g_free(ref);
 }
 
-/* A deliver process reads the WAL's pages on opening the database
- * (store.h): about 60 pages a mail, so a checkpoint every few mails. */
-#define DELIVER_WAL_PAGES	200
+/* A deliver process reads the whole WAL on opening the database
+ * (store.h), and a mail adds 0.25 MB (4 KB pages) to 0.65 MB (16 KB
+ * pages) to it: a checkpoint every three to eight mails.  callgrind
+ * and strace over 30 delivers, 16 KB pages, WAL 4 / 2 / 1 MB: 17.2 /
+ * 15.9 / 15.3 M instructions, 3.8 / 2.9 / 2.6 MB read, 3.2 / 3.9 / 4.9
+ * fsyncs a mail. */
+#define DELIVER_WAL_BYTES	(2 * 1024 * 1024)
 
 /* The MTA's view: 0 when the mail is ours now (whatever became of it),
  * 75 so that it tries again later. */
@@ -102,7 +106,7 @@ cli_cmd_deliver(struct cli *c, int argc, char **argv)
 	}
 	/* one mail in this process: no pattern JIT, a short WAL */
 	util_set_regex_jit(0);
-	store_set_wal_checkpoint(c->ctx.store, DELIVER_WAL_PAGES);
+	store_set_wal_checkpoint(c->ctx.store, DELIVER_WAL_BYTES);
 
 	max = (size_t)config_raw_cap(c->cfg);
 	if (util_read_fd(STDIN_FILENO, max, &data, &too_big, &err) < 0) {

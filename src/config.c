@@ -546,7 +546,7 @@ static void
 parse_smtp(struct ctx *c, config_setting_t *root)
 {
 	static const char *const known[] = { "url", "starttls", "user",
-	    "password_file", "timeout", "give_up", "ca_file", NULL };
+	    "password_file", "timeout", "give_up", "ca_file", "connections", NULL };
 	struct pd_config *cfg = c->cfg;
 	config_setting_t *g = get_group(c, root, "smtp"), *s;
 	const char *v;
@@ -555,6 +555,7 @@ parse_smtp(struct ctx *c, config_setting_t *root)
 	cfg->smtp.starttls = g_strdup("auto");
 	cfg->smtp.timeout = DEF_SMTP_TIMEOUT;
 	cfg->smtp.give_up = DEF_GIVE_UP;
+	cfg->smtp.connections = DEF_SMTP_CONNECTIONS;
 	if (g == NULL)
 		return;
 	check_members(c, g, "smtp", known);
@@ -580,6 +581,7 @@ parse_smtp(struct ctx *c, config_setting_t *root)
 	cfg->smtp.password_file = opt_password_file(c, g, "smtp");
 	opt_scaled(c, g, "timeout", "smtp", 0, 1, &cfg->smtp.timeout);
 	opt_scaled(c, g, "give_up", "smtp", 0, 60, &cfg->smtp.give_up);
+	opt_int(c, g, "connections", "smtp", 1, 64, &cfg->smtp.connections);
 	cfg->smtp.ca_file = opt_path(c, g, "ca_file", "smtp", NULL, &s);
 	if (cfg->smtp.ca_file && access(cfg->smtp.ca_file, R_OK) != 0)
 		cerr(c, s, "smtp.ca_file: %s: %s", cfg->smtp.ca_file, g_strerror(errno));

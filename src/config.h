@@ -25,6 +25,7 @@
 #define DEF_LIST_LINK_VALID	(7 * 86400)	/* a "my tickets" link */
 #define DEF_LOOKUPS_PENDING	1000	/* lookup requests kept for the daemon */
 #define DEF_SMTP_TIMEOUT	60
+#define DEF_SMTP_CONNECTIONS	4
 #define DEF_GIVE_UP		(5 * 86400)
 #define DEF_POLL		60
 #define DEF_SPAM_TIMEOUT	5		/* seconds for rspamd */
@@ -99,6 +100,7 @@ struct pd_config {
 		char	*ca_file;	/* extra trusted CAs (PEM), or NULL: the system's */
 		gint64	 timeout;
 		gint64	 give_up;
+		int	 connections;	/* sessions at once in a flush */
 	} smtp;
 
 	GPtrArray *staff;	/* struct pd_staff * */

@@ -1,4 +1,5 @@
-/* outbox.c: the outbox table to the SMTP server, one session per batch. */
+/* outbox.c: the outbox table to the SMTP server: a batch shares a few
+ * sessions (smtp.connections), each row committed once its server answered. */
 #include <string.h>
 
 #include "log.h"
@@ -8,6 +9,7 @@
 #include "util.h"
 
 #define FLUSH_BATCH	500
+#define ROWS_PER_SESSION 8	/* due mails that make another session worth it */
 
 /* Whether the last try reached the server: the log tells each change
  * once, not every try. */
@@ -199,16 +201,131 @@ outbox_flush_now(struct pd_ctx *ctx, struct pd_flush_stats *fs, char **error_r)
 	return outbox_flush(ctx, 0, fs, error_r);
 }
 
+/* Make row's bytes and start sending them: 1 started; 0 when it is
+ * done already (*res says why: nothing left to send to, or the mail
+ * cannot be made). */
+static int
+row_start(struct pd_ctx *ctx, struct pd_smtp *smtp, struct pd_outbox_row *row,
+    struct pd_smtp_result *res)
+{
+	const void *raw;
+	char *why = NULL, *w;
+	gsize len;
+
+	if (row->rcpts->len == 0) {
+		/* Nothing left to send to: close the row. */
+		*res = (struct pd_smtp_result){ .ok = 1 };
+		return 0;
+	}
+	if (outbox_render(ctx, row->id, &row->raw, &why) < 0) {
+		/* A broken template or a lost spool file: this mail waits
+		 * (retried, given up after smtp.give_up), the others go. */
+		w = util_printable(why, 300);
+		log_warnx("outbox %s: mail %" G_GINT64_FORMAT " <%s> cannot be made: %s",
+		    row->event, row->id, row->message_id, w);
+		*res = (struct pd_smtp_result){ .code = 451 };
+		res->error = g_strdup_printf("cannot be made: %s", w);
+		g_free(w);
+		g_free(why);
+		return 0;
+	}
+	raw = g_bytes_get_data(row->raw, &len);
+	if (smtp_start(smtp, row->mail_from, row->rcpts, raw, len, row) < 0) {
+		/* Not reached: the caller starts only on a free session. */
+		*res = (struct pd_smtp_result){ .error = g_strdup("no free SMTP session") };
+		return 0;
+	}
+	return 1;
+}
+
+/* Commit what happened to row, in a transaction of its own: a crash
+ * resends at most the mails in flight.  *down_r set when no server
+ * answered (with the delay the mails left should wait). */
+static int
+row_finish(struct pd_ctx *ctx, struct pd_outbox_row *row, struct pd_smtp_result *res,
+    struct pd_flush_stats *fs, gint64 *down_r, char **error_r)
+{
+	gint64 now = util_now();
+
+	g_clear_pointer(&row->raw, g_bytes_unref);
+	if (store_begin(ctx->store, error_r) < 0 ||
+	    record_try(ctx, row, res, now, fs, error_r) < 0 ||
+	    store_commit(ctx->store, error_r) < 0) {
+		store_rollback(ctx->store);
+		smtp_result_clear(res);
+		return -1;
+	}
+	if (!res->ok && res->code == 0) {
+		/* No server answered: the rest waits with the mail just
+		 * tried, rather than hammer a dead server. */
+		if (!smtp_down) {
+			char *e = util_printable(res->error, 300);
+			log_warnx("smtp %s: %s; mail waits", ctx->cfg->smtp.url, e);
+			g_free(e);
+		}
+		smtp_down = 1;
+		if (*down_r == 0)
+			*down_r = now + outbox_retry_delay(row->tries + 1);
+	} else if (smtp_down) {
+		log_info("smtp %s: reachable again", ctx->cfg->smtp.url);
+		smtp_down = 0;
+	}
+	smtp_result_clear(res);
+	return 0;
+}
+
+/* Sessions for a batch of n mails: one for a few mails, up to
+ * smtp.connections for many (as Postfix's slow start). */
+static int
+batch_width(const struct pd_ctx *ctx, guint n)
+{
+	int w = (int)((n + ROWS_PER_SESSION - 1) / ROWS_PER_SESSION);
+
+	return CLAMP(w, 1, MAX(ctx->cfg->smtp.connections, 1));
+}
+
+/* Send one batch, keeping up to width mails in flight; each row is
+ * committed when its server has answered.  After a try no server
+ * answered, nothing more starts and *down_r is set. */
+static int
+flush_batch(struct pd_ctx *ctx, struct pd_smtp *smtp, GPtrArray *rows,
+    struct pd_flush_stats *fs, int *done, gint64 *down_r, char **error_r)
+{
+	int width = batch_width(ctx, rows->len);
+	struct pd_smtp_result res;
+	guint next = 0;
+	void *tag;
+
+	for (;;) {
+		while (*down_r == 0 && next < rows->len && smtp_busy(smtp) < width) {
+			struct pd_outbox_row *row = rows->pdata[next++];
+
+			if (row_start(ctx, smtp, row, &res))
+				continue;
+			if (row_finish(ctx, row, &res, fs, down_r, error_r) < 0)
+				return -1;
+			(*done)++;
+		}
+		if (smtp_wait(smtp, &tag, &res) == 0)
+			break;
+		if (row_finish(ctx, tag, &res, fs, down_r, error_r) < 0)
+			return -1;
+		(*done)++;
+	}
+	return 0;
+}
+
 int
 outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **error_r)
 {
 	struct pd_smtp *smtp = NULL;
-	int done = 0, stop = 0;
+	gint64 down = 0;
+	int done = 0;
 
 	memset(fs, 0, sizeof *fs);
 	if (release_due(ctx, error_r) < 0)
 		return -1;
-	if (smtp_open(ctx->cfg, &smtp, error_r) < 0)
+	if (smtp_open(ctx->cfg, ctx->cfg->smtp.connections, &smtp, error_r) < 0)
 		return -1;
 	/* A "sent" mark lost with the machine means one mail sent twice,
 	 * never one lost: not worth an fsync per mail. */
@@ -216,84 +333,30 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 		smtp_close(smtp);
 		return -1;
 	}
-	while (!stop && (limit == 0 || done < limit)) {
+	while (down == 0 && (limit == 0 || done < limit)) {
 		GPtrArray *rows;
-		gint64 now = util_now();
 		int batch = limit ? MIN(FLUSH_BATCH, limit - done) : FLUSH_BATCH;
 
-		if (store_outbox_due(ctx->store, now, batch, &rows, error_r) < 0)
+		if (store_outbox_due(ctx->store, util_now(), batch, &rows, error_r) < 0)
 			goto fail;
 		if (rows->len == 0) {
 			g_ptr_array_unref(rows);
 			break;
 		}
-		for (guint i = 0; i < rows->len && !stop; i++) {
-			struct pd_outbox_row *row = rows->pdata[i];
-			struct pd_smtp_result res;
-			gsize len;
-			const void *raw;
-
-			if (row->rcpts->len == 0) {
-				/* Nothing left to send to: close the row. */
-				res = (struct pd_smtp_result){ .ok = 1 };
-			} else {
-				char *why = NULL;
-
-				if (outbox_render(ctx, row->id, &row->raw, &why) < 0) {
-					/* A broken template or a lost spool file: this
-					 * mail waits (retried, given up after
-					 * smtp.give_up), the others go. */
-					char *w = util_printable(why, 300);
-
-					log_warnx("outbox %s: mail %" G_GINT64_FORMAT " <%s> "
-					    "cannot be made: %s", row->event, row->id,
-					    row->message_id, w);
-					res = (struct pd_smtp_result){ .code = 451 };
-					res.error = g_strdup_printf("cannot be made: %s", w);
-					g_free(w);
-					g_free(why);
-				} else {
-					raw = g_bytes_get_data(row->raw, &len);
-					smtp_send(smtp, row->mail_from, row->rcpts, raw, len,
-					    &res);
-					g_clear_pointer(&row->raw, g_bytes_unref);
-				}
-			}
-			now = util_now();
-			if (store_begin(ctx->store, error_r) < 0 ||
-			    record_try(ctx, row, &res, now, fs, error_r) < 0 ||
-			    store_commit(ctx->store, error_r) < 0) {
-				store_rollback(ctx->store);
-				smtp_result_clear(&res);
-				g_ptr_array_unref(rows);
-				goto fail;
-			}
-			if (!res.ok && res.code == 0) {
-				/* No server answered: the rest waits with the mail
-				 * just tried, rather than hammer a dead server. */
-				if (!smtp_down) {
-					char *e = util_printable(res.error, 300);
-					log_warnx("smtp %s: %s; mail waits", ctx->cfg->smtp.url, e);
-					g_free(e);
-				}
-				smtp_down = 1;
-				stop = 1;
-				if (store_outbox_defer_due(ctx->store, now,
-				    now + outbox_retry_delay(row->tries + 1), error_r) < 0) {
-					smtp_result_clear(&res);
-					g_ptr_array_unref(rows);
-					goto fail;
-				}
-			} else if (smtp_down) {
-				log_info("smtp %s: reachable again", ctx->cfg->smtp.url);
-				smtp_down = 0;
-			}
-			smtp_result_clear(&res);
-			done++;
+		if (flush_batch(ctx, smtp, rows, fs, &done, &down, error_r) < 0) {
+			/* Mails in flight go back to wait, before their bytes go. */
+			smtp_close(smtp);
+			smtp = NULL;
+			g_ptr_array_unref(rows);
+			goto fail;
 		}
 		g_ptr_array_unref(rows);
 	}
 	smtp_close(smtp);
+	if (down && store_outbox_defer_due(ctx->store, util_now(), down, error_r) < 0) {
+		store_set_durable(ctx->store, 1, NULL);
+		return -1;
+	}
 	if (store_set_durable(ctx->store, 1, error_r) < 0)
 		return -1;
 	return store_outbox_count_waiting(ctx->store, &fs->waiting, error_r);

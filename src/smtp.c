@@ -9,16 +9,31 @@
 #include "smtp.h"
 #include "util.h"
 
-struct pd_smtp {
+/* One SMTP session: an easy handle, with what one mail in flight needs. */
+struct pd_smtp_conn {
 	CURL		*curl;
-	const struct pd_config *cfg;
-	char		*password;
+	struct pd_smtp	*pool;
+	int		 busy;
+	void		*tag;
 	/* per send */
 	const char	*data;
 	size_t		 len, off;
 	GPtrArray	*rcpts;		/* struct pd_rcpt_result * */
 	struct pd_rcpt_result *waiting;	/* RCPT sent, reply not yet read */
 	GString		*line;
+	struct curl_slist *list;
+	char		*mail_from;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+/* Up to n sessions with mail in flight at once (curl's multi interface:
+ * one thread, the network waits overlap). */
+struct pd_smtp {
+	CURLM		*multi;
+	const struct pd_config *cfg;
+	char		*password;
+	struct pd_smtp_conn *conns;
+	int		 n, busy;
 };
 
 static void
@@ -34,7 +49,7 @@ rcpt_free(gpointer p)
 static size_t
 read_cb(char *buf, size_t size, size_t n, void *arg)
 {
-	struct pd_smtp *s = arg;
+	struct pd_smtp_conn *s = arg;
 	size_t want = size * n, left = s->len - s->off;
 
 	if (want > left)
@@ -46,7 +61,7 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 
 /* A server reply line: the final line of a reply answers the last RCPT. */
 static void
-trace_in(struct pd_smtp *s, const char *line)
+trace_in(struct pd_smtp_conn *s, const char *line)
 {
 	if (s->waiting == NULL || strlen(line) < 4 || !g_ascii_isdigit(line[0]))
 		return;
@@ -58,7 +73,7 @@ trace_in(struct pd_smtp *s, const char *line)
 }
 
 static void
-trace_out(struct pd_smtp *s, const char *line)
+trace_out(struct pd_smtp_conn *s, const char *line)
 {
 	struct pd_rcpt_result *r;
 	const char *lt, *gt;
@@ -76,8 +91,8 @@ trace_out(struct pd_smtp *s, const char *line)
 static int
 debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 {
-	struct pd_smtp *s = arg;
-	void (*fn)(struct pd_smtp *, const char *);
+	struct pd_smtp_conn *s = arg;
+	void (*fn)(struct pd_smtp_conn *, const char *);
 
 	(void)c;
 	if (type == CURLINFO_HEADER_IN)
@@ -97,15 +112,16 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 }
 
 int
-smtp_open(const struct pd_config *cfg, struct pd_smtp **s_r, char **error_r)
+smtp_open(const struct pd_config *cfg, int n, struct pd_smtp **s_r, char **error_r)
 {
-	struct pd_smtp *s = g_new0(struct pd_smtp, 1);
+	struct pd_smtp *s;
 	static int curl_ready;
 
 	if (!curl_ready) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		curl_ready = 1;
 	}
+	s = g_new0(struct pd_smtp, 1);
 	s->cfg = cfg;
 	if (cfg->smtp.password_file && *cfg->smtp.password_file) {
 		GByteArray *pw;
@@ -117,8 +133,16 @@ smtp_open(const struct pd_config *cfg, struct pd_smtp **s_r, char **error_r)
 		g_strstrip(s->password);
 		g_byte_array_unref(pw);
 	}
-	s->curl = curl_easy_init();
-	s->line = g_string_new(NULL);
+	s->n = MAX(n, 1);
+	s->multi = curl_multi_init();
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->n);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->n);
+	s->conns = g_new0(struct pd_smtp_conn, s->n);
+	for (int i = 0; i < s->n; i++) {
+		s->conns[i].pool = s;
+		s->conns[i].curl = curl_easy_init();
+		s->conns[i].line = g_string_new(NULL);
+	}
 	*s_r = s;
 	return 0;
 }
@@ -128,13 +152,38 @@ smtp_close(struct pd_smtp *s)
 {
 	if (s == NULL)
 		return;
-	curl_easy_cleanup(s->curl);
+	for (int i = 0; i < s->n; i++) {
+		struct pd_smtp_conn *c = &s->conns[i];
+
+		if (c->busy)
+			curl_multi_remove_handle(s->multi, c->curl);
+		curl_easy_cleanup(c->curl);
+		curl_slist_free_all(c->list);
+		g_free(c->mail_from);
+		if (c->rcpts)
+			g_ptr_array_unref(c->rcpts);
+		g_string_free(c->line, TRUE);
+	}
+	/* The idle sessions say QUIT here. */
+	curl_multi_cleanup(s->multi);
 	if (s->password) {
 		memset(s->password, 0, strlen(s->password));
 		g_free(s->password);
 	}
-	g_string_free(s->line, TRUE);
+	g_free(s->conns);
 	g_free(s);
+}
+
+int
+smtp_idle(const struct pd_smtp *s)
+{
+	return s->n - s->busy;
+}
+
+int
+smtp_busy(const struct pd_smtp *s)
+{
+	return s->busy;
 }
 
 void
@@ -166,26 +215,23 @@ smtp_setup_error(CURLcode rc)
 	}
 }
 
-void
-smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
-    size_t len, struct pd_smtp_result *res)
+static void
+conn_setup(struct pd_smtp_conn *s, const char *from, GPtrArray *rcpts, const void *raw,
+    size_t len)
 {
-	const struct pd_config *cfg = s->cfg;
-	struct curl_slist *list = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	char *mail_from = g_strdup_printf("<%s>", from);
-	long code = 0, use_ssl;
-	CURLcode rc;
+	const struct pd_config *cfg = s->pool->cfg;
+	long use_ssl;
 	CURL *c = s->curl;
 
-	memset(res, 0, sizeof *res);
 	for (guint i = 0; i < rcpts->len; i++)
-		list = curl_slist_append(list, rcpts->pdata[i]);
+		s->list = curl_slist_append(s->list, rcpts->pdata[i]);
+	s->mail_from = g_strdup_printf("<%s>", from);
 	s->data = raw;
 	s->len = len;
 	s->off = 0;
 	s->rcpts = g_ptr_array_new_with_free_func(rcpt_free);
 	s->waiting = NULL;
+	s->errbuf[0] = '\0';
 	g_string_truncate(s->line, 0);
 
 	if (g_strcmp0(cfg->smtp.starttls, "always") == 0)
@@ -203,24 +249,34 @@ smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw
 		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->smtp.ca_file);
 	if (cfg->smtp.user && *cfg->smtp.user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp.user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : "");
+		curl_easy_setopt(c, CURLOPT_PASSWORD, s->pool->password ?
+		    s->pool->password : "");
 	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MIN(cfg->smtp.timeout, 30));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->smtp.timeout);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, list);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, s->mail_from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, s->list);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, s);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, s);
+}
 
-	rc = curl_easy_perform(c);
+/* What the server said to the mail just finished on s. */
+static void
+conn_done(struct pd_smtp_conn *s, CURLcode rc, struct pd_smtp_result *res)
+{
+	long code = 0;
+	CURL *c = s->curl;
+
+	memset(res, 0, sizeof *res);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	res->code = (int)code;
 	res->rcpts = s->rcpts;
@@ -235,14 +291,86 @@ smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw
 				any_ok = 1;
 		}
 		res->error = g_strdup_printf("%s%s%s", curl_easy_strerror(rc),
-		    *errbuf ? ": " : "", errbuf);
+		    *s->errbuf ? ": " : "", s->errbuf);
 		/* A 5xx to the mail itself is permanent.  No answer at all, a
 		 * 4xx, a timeout, a refused connection, and trouble with TLS or
 		 * AUTH (ours to fix, not the mail's) are worth a retry. */
 		res->permanent = code >= 500 && code < 600 && !any_ok && !smtp_setup_error(rc);
 	}
-	curl_slist_free_all(list);
+	curl_slist_free_all(s->list);
+	s->list = NULL;
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	g_free(mail_from);
+	g_free(s->mail_from);
+	s->mail_from = NULL;
+	s->data = NULL;
+}
+
+int
+smtp_start(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
+    size_t len, void *tag)
+{
+	struct pd_smtp_conn *c = NULL;
+
+	for (int i = 0; i < s->n && c == NULL; i++)
+		if (!s->conns[i].busy)
+			c = &s->conns[i];
+	if (c == NULL)
+		return -1;
+	conn_setup(c, from, rcpts, raw, len);
+	c->tag = tag;
+	c->busy = 1;
+	s->busy++;
+	curl_multi_add_handle(s->multi, c->curl);
+	return 0;
+}
+
+/* A finished mail's session, or NULL. */
+static struct pd_smtp_conn *
+next_done(struct pd_smtp *s, CURLcode *rc_r)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+		struct pd_smtp_conn *c = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+		*rc_r = m->data.result;
+		return c;
+	}
+	return NULL;
+}
+
+int
+smtp_wait(struct pd_smtp *s, void **tag_r, struct pd_smtp_result *res)
+{
+	struct pd_smtp_conn *c;
+	CURLcode rc = CURLE_OK;
+	int running;
+
+	if (s->busy == 0)
+		return 0;
+	for (;;) {
+		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+			break;
+		if ((c = next_done(s, &rc)) != NULL)
+			break;
+		if (curl_multi_poll(s->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	if (c == NULL) {
+		/* The multi handle itself failed: every mail in flight waits. */
+		for (int i = 0; i < s->n && c == NULL; i++)
+			if (s->conns[i].busy)
+				c = &s->conns[i];
+		rc = CURLE_OUT_OF_MEMORY;
+	}
+	curl_multi_remove_handle(s->multi, c->curl);
+	conn_done(c, rc, res);
+	c->busy = 0;
+	s->busy--;
+	*tag_r = c->tag;
+	return 1;
 }

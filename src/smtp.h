@@ -1,5 +1,6 @@
-/* smtp.h: one SMTP session through libcurl (SMTP, SMTPS, STARTTLS,
- * AUTH), reused for a batch of mails. */
+/* smtp.h: SMTP sessions through libcurl (SMTP, SMTPS, STARTTLS, AUTH),
+ * reused for a batch of mails; up to n of them carry a mail at once
+ * (curl's multi interface, one thread). */
 #ifndef PD_SMTP_H
 #define PD_SMTP_H
 
@@ -22,12 +23,22 @@ struct pd_smtp_result {
 	GPtrArray *rcpts;	/* struct pd_rcpt_result *, in the order sent */
 };
 
-/* 0 ok; -1 and *error_r (an unreadable password_file). */
-int smtp_open(const struct pd_config *cfg, struct pd_smtp **s_r, char **error_r);
-/* Send raw from from to rcpts (char *).  Always fills *res. */
-void smtp_send(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
-    size_t len, struct pd_smtp_result *res);
+/* At most n sessions at once.  0 ok; -1 and *error_r (an unreadable
+ * password_file). */
+int smtp_open(const struct pd_config *cfg, int n, struct pd_smtp **s_r, char **error_r);
+/* Sessions free for smtp_start, and mails in flight. */
+int smtp_idle(const struct pd_smtp *s);
+int smtp_busy(const struct pd_smtp *s);
+/* Start sending raw from from to rcpts (char *) on a free session; raw
+ * and rcpts must stay until smtp_wait gives tag back.  0 ok, -1 when
+ * every session is busy. */
+int smtp_start(struct pd_smtp *s, const char *from, GPtrArray *rcpts, const void *raw,
+    size_t len, void *tag);
+/* Wait until one mail in flight is finished: 1, its *tag_r and *res
+ * (always filled); 0 when none is in flight. */
+int smtp_wait(struct pd_smtp *s, void **tag_r, struct pd_smtp_result *res);
 void smtp_result_clear(struct pd_smtp_result *res);
+/* Mails still in flight are dropped (they wait in the outbox). */
 void smtp_close(struct pd_smtp *s);
 
 #endif

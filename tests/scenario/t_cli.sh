@@ -336,13 +336,16 @@ last = db.execute("SELECT max(id) FROM outbox WHERE length(raw) > 0 OR params IS
 n = db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE (length(raw) > 0 OR params IS NOT NULL) AND id < ?",
                (now - 40 * 86400, last)).rowcount
 db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", (now - 20 * 86400, last))
+# a long body as an older postdesk kept it: plain text
+db.execute("UPDATE messages SET body = ?, visible_text = NULL, visible_len = NULL WHERE id = 1",
+           ("An old long line of text, kept as it came.\n" * 40,))
 print(n)
 PYEOF
 marked=$(cat "$tmp/marked")
 tickets_before=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tickets").fetchone()[0])' "$tmp/db/postdesk.db")
 pd vacuum
 ok "vacuum: exit 0, drops the bytes of the $marked sent mails" $([ "$rc" = 0 ] && [ "$marked" -gt 0 ] &&
-    grep -Eq "^vacuum: $marked sent mails' bytes dropped; database [0-9]+ -> [0-9]+ bytes$" "$tmp/out" &&
+    grep -Eq "^vacuum: $marked sent mails' bytes dropped, 1 text deflated; database [0-9]+ -> [0-9]+ bytes$" "$tmp/out" &&
     echo 0 || echo 1)
 ok "vacuum: the database is smaller" $(b=$(sed -E 's/.*database ([0-9]+) -> ([0-9]+) bytes/\1/' "$tmp/out");
     a=$(sed -E 's/.*database ([0-9]+) -> ([0-9]+) bytes/\2/' "$tmp/out");
@@ -354,6 +357,10 @@ t = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
 left = db.execute("SELECT count(*) FROM outbox WHERE status = ? AND (length(raw) > 0 OR params IS NOT NULL)", ("sent",)).fetchone()[0]
 ok = db.execute("PRAGMA integrity_check").fetchone()[0]
 sys.exit(0 if t == int(sys.argv[2]) and left == 1 and ok == "ok" else 1)' "$tmp/db/postdesk.db" "$tickets_before" && echo 0 || echo 1)
+ok "vacuum: the old long text deflated, the same text" $($PY -c '
+import sqlite3, sys, zlib
+t, b = sqlite3.connect(sys.argv[1]).execute("SELECT typeof(body), body FROM messages WHERE id = 1").fetchone()
+sys.exit(0 if t == "blob" and zlib.decompress(b, -15).decode() == "An old long line of text, kept as it came.\n" * 40 else 1)' "$tmp/db/postdesk.db" && echo 0 || echo 1)
 pd vacuum extra
 ok "vacuum with an argument: 64" $([ "$rc" = 64 ] && echo 0 || echo 1)
 

@@ -151,4 +151,41 @@ is "after keep_sent: nothing of the mail is kept" \
 is "outbox show of no such mail: 65" "$rc" 65
 "$PD" outbox show x 2>/dev/null; rc=$?
 is "outbox show with a bad ID: 64" "$rc" 64
+
+# 10. smtp.connections = 3: a batch goes over three sessions at once and
+# each row is sent exactly once; a session whose server defers every
+# mail defers only the rows it carried, and the next flush sends those.
+stop_smtp
+mv "$TMP/smtp" "$TMP/smtp.before-conns"
+SMTPD_DEFER_SESSION=2 start_smtp || exit 1
+sed -i 's/^smtp = {/smtp = { connections = 3;/' "$POSTDESK_CONF"
+for i in $(seq 1 30); do
+	printf 'From many%d@example.org Sun Nov 22 10:00:00 2026\nFrom: Many %d <many%d@example.org>\nTo: support@example.com\nSubject: Question %d\nMessage-ID: <many%d@example.org>\nDate: Sun, 22 Nov 2026 10:00:00 +0000\n\nQuestion number %d.\n\n' \
+		"$i" "$i" "$i" "$i" "$i" "$i"
+done > "$TMP/many.mbox"
+first=$(sql "SELECT coalesce(max(id), 0) FROM outbox")
+"$PD" import "$TMP/many.mbox" >/dev/null 2>&1
+rows=$(sql "SELECT count(*) FROM outbox WHERE status='queued' AND id > $first")
+ok "connections: at least 30 mails queued ($rows)" test "$rows" -ge 30
+"$PD" outbox flush >/dev/null 2>"$TMP/conns.err"; rc=$?
+is "connections: a flush with a deferring session exits 75 (mail waits)" "$rc" 75
+is "connections: three SMTP sessions carried the batch" "$(wc -l < "$TMP/smtp/ehlo.log")" 3
+deferred=$(sql "SELECT count(*) FROM outbox WHERE status='queued' AND tries=1 AND id > $first")
+sent=$(sql "SELECT count(*) FROM outbox WHERE status='sent' AND tries=1 AND id > $first")
+ok "connections: the deferring session carried some rows ($deferred)" test "$deferred" -gt 0
+ok "connections: the other sessions carried the rest ($sent)" test "$sent" -gt 0
+is "connections: deferred rows = mails the server deferred" "$deferred" \
+	"$(wc -l < "$TMP/smtp/deferred.log")"
+ids() { cat "$TMP"/smtp/*.eml "$TMP"/smtp.conns/*.eml 2>/dev/null |
+	grep -i '^Message-ID:' | tr -d '\r' | sort; }
+is "connections: every row sent or deferred once" "$(( sent + deferred ))" "$rows"
+is "connections: the server got each sent row once" "$(ids | wc -l) $(ids | uniq | wc -l)" "$sent $sent"
+stop_smtp
+mv "$TMP/smtp" "$TMP/smtp.conns"
+start_smtp || exit 1
+"$PD" outbox flush >/dev/null; rc=$?
+is "connections: the next flush exits 0" "$rc" 0
+is "connections: then nothing waits" "$(sql "SELECT count(*) FROM outbox WHERE status='queued'")" 0
+is "connections: the server got every row exactly once" \
+	"$(ids | wc -l) $(ids | uniq | wc -l)" "$rows $rows"
 finish

@@ -7,7 +7,9 @@ envelope file.
 Each accepted mail is written to OUTDIR/NNNN.eml with its envelope in
 OUTDIR/NNNN.env ("MAIL FROM" line, then one "RCPT TO" line each).
 Recipients whose local part starts with "reject" get 550 5.1.1,
-"defer" 451 4.3.0.  Listens on 127.0.0.1 only.
+"defer" 451 4.3.0.  With SMTPD_DEFER_SESSION=N every DATA of the Nth
+session gets 451 4.3.0 (its recipients go to OUTDIR/deferred.log).
+Listens on 127.0.0.1 only.
 """
 import os
 import signal
@@ -20,6 +22,8 @@ class Handler:
     def __init__(self, outdir):
         self.outdir = outdir
         self.n = 0
+        self.sessions = 0
+        self.defer_session = int(os.environ.get("SMTPD_DEFER_SESSION") or "0")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
@@ -39,9 +43,17 @@ class Handler:
         with open(os.path.join(self.outdir, "ehlo.log"), "a") as f:
             f.write("%s %s\n" % (hostname, "tls" if tls else "plain"))
         session.host_name = hostname
+        if getattr(session, "pd_no", None) is None:
+            self.sessions += 1
+            session.pd_no = self.sessions
         return responses
 
     async def handle_DATA(self, server, session, envelope):
+        if self.defer_session and getattr(session, "pd_no", 0) == self.defer_session:
+            with open(os.path.join(self.outdir, "deferred.log"), "a") as f:
+                for r in envelope.rcpt_tos:
+                    f.write("%s\n" % r)
+            return "451 4.3.0 this session defers every mail"
         self.n += 1
         base = os.path.join(self.outdir, "%04d" % self.n)
         with open(base + ".tmp", "wb") as f:
