@@ -496,6 +496,12 @@ store_begin(struct pd_store *st, char **error_r)
 		write_lock();
 	if (st->in_tx)
 		st->bulk = 1;
+	if (st->in_tx == 1 && st->no_sp) {
+		st->sp_faked = 1;
+		st->sp_mark = sqlite3_total_changes64(st->db);
+		st->in_tx++;
+		return 0;
+	}
 	if (store_exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
 		if (st->in_tx == 0)
 			write_unlock();
@@ -529,6 +535,17 @@ sync_spool(struct pd_store *st, char **error_r)
 int
 store_commit(struct pd_store *st, char **error_r)
 {
+	if (st->in_tx == 2 && st->sp_faked) {
+		st->sp_faked = 0;
+		st->in_tx--;
+		return 0;
+	}
+	if (st->in_tx == 1 && st->lost) {
+		store_rollback(st);
+		*error_r = g_strdup("a mail of this transaction failed half way: taken in "
+		    "again");
+		return -1;
+	}
 	if (st->in_tx > 1) {
 		if (store_exec(st, error_r, "RELEASE pd", "") < 0) {
 			store_rollback(st);
@@ -556,6 +573,13 @@ store_commit(struct pd_store *st, char **error_r)
 void
 store_rollback(struct pd_store *st)
 {
+	if (st->in_tx == 2 && st->sp_faked) {
+		if (sqlite3_total_changes64(st->db) != st->sp_mark)
+			st->lost = 1;
+		st->sp_faked = 0;
+		st->in_tx--;
+		return;
+	}
 	if (st->in_tx > 1) {
 		exec_plain(st, "ROLLBACK TO pd", NULL);
 		exec_plain(st, "RELEASE pd", NULL);
@@ -566,8 +590,22 @@ store_rollback(struct pd_store *st)
 		exec_plain(st, "ROLLBACK", NULL);
 		st->in_tx = 0;
 		st->fts_from = 0;
+		st->lost = 0;
+		st->sp_faked = 0;
 		write_unlock();
 	}
+}
+
+void
+store_set_no_savepoint(struct pd_store *st, int on)
+{
+	st->no_sp = on;
+}
+
+int
+store_batch_lost(const struct pd_store *st)
+{
+	return st->lost;
 }
 
 int

@@ -132,6 +132,14 @@ int store_version(struct pd_store *);
 int store_begin(struct pd_store *, char **error_r);
 int store_commit(struct pd_store *, char **error_r);
 void store_rollback(struct pd_store *);
+/* on 1: inside an open transaction, store_begin opens no savepoint
+ * (SQLite copies every page a savepoint first changes: a sixth of a
+ * bulk import).  A store_rollback there that had changes to undo
+ * loses the whole transaction instead (store_batch_lost): the caller
+ * rolls it back and takes its mails in again with savepoints, and no
+ * commit of it succeeds. */
+void store_set_no_savepoint(struct pd_store *, int on);
+int store_batch_lost(const struct pd_store *);
 /* full 1: every commit reaches the disk before it returns (the
  * default: mail taken in is acknowledged to its source).  full 0: a
  * commit survives a crash of the process but maybe not of the machine;
