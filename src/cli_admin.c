@@ -399,8 +399,9 @@ cli_cmd_stats(struct cli *c, int argc, char **argv)
 }
 
 /* vacuum: the bytes of mail sent more than limits.keep_sent ago are
- * dropped (as the daemon's timers do), then the free pages go back to
- * the file system. */
+ * dropped (as the daemon's timers do), long text stored before it was
+ * kept deflated is deflated, then the file is rebuilt and its free
+ * pages go back to the file system. */
 int
 cli_cmd_vacuum(struct cli *c, int argc, char **argv)
 {
@@ -408,7 +409,7 @@ cli_cmd_vacuum(struct cli *c, int argc, char **argv)
 	GPtrArray *args = g_ptr_array_new();
 	gint64 before, after, now = util_now();
 	char *err = NULL;
-	int rc, pruned = 0;
+	int rc, pruned = 0, packed = 0;
 
 	rc = cli_parse_args("vacuum", argc, argv, opts, args);
 	if (rc == 0 && args->len)
@@ -418,17 +419,18 @@ cli_cmd_vacuum(struct cli *c, int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if ((rc = cli_open(c)) != 0)
 		return rc;
-	if (c->cfg->limits.keep_sent > 0) {
-		if (store_begin(c->ctx.store, &err) < 0 ||
-		    store_outbox_prune(c->ctx.store, now - c->cfg->limits.keep_sent, &pruned,
-		    &err) < 0 || store_commit(c->ctx.store, &err) < 0) {
-			store_rollback(c->ctx.store);
-			return cli_store_failed(c, "vacuum", err);
-		}
+	/* and the text stored before long text was kept deflated is */
+	if (store_begin(c->ctx.store, &err) < 0 || (c->cfg->limits.keep_sent > 0 &&
+	    store_outbox_prune(c->ctx.store, now - c->cfg->limits.keep_sent, &pruned,
+	    &err) < 0) || store_text_repack(c->ctx.store, &packed, &err) < 0 ||
+	    store_commit(c->ctx.store, &err) < 0) {
+		store_rollback(c->ctx.store);
+		return cli_store_failed(c, "vacuum", err);
 	}
 	if (store_vacuum(c->ctx.store, &before, &after, &err) < 0)
 		return cli_store_failed(c, "vacuum", err);
-	printf("vacuum: %d sent mail%s' bytes dropped; database %" G_GINT64_FORMAT " -> %"
-	    G_GINT64_FORMAT " bytes\n", pruned, pruned == 1 ? "" : "s", before, after);
+	printf("vacuum: %d sent mail%s' bytes dropped, %d text%s deflated; database %"
+	    G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " bytes\n", pruned, pruned == 1 ? "" : "s",
+	    packed, packed == 1 ? "" : "s", before, after);
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* ctx.c: open what every unit of work needs (ctx.h). */
+#include <malloc.h>
 #include <string.h>
 
 #include "ctx.h"
@@ -33,6 +34,14 @@ ctx_close(struct pd_ctx *ctx)
 	parser_free(ctx->parser);
 	ctx->parser = NULL;
 	token_secret_clear(&ctx->secret);
+}
+
+void
+ctx_idle(struct pd_ctx *ctx)
+{
+	if (ctx->store)
+		store_release_memory(ctx->store);
+	malloc_trim(0);
 }
 
 void

@@ -22,6 +22,10 @@ int ctx_open(struct pd_ctx *ctx, struct pd_config *cfg, int *exit_r, char **erro
 /* Close the store and clear the secret (cfg is not freed); stop the
  * parser child. */
 void ctx_close(struct pd_ctx *ctx);
+/* A daemon thread with nothing to do for a while: its connection's
+ * page cache and the heap's free pages go back to the system, so the
+ * daemon's memory after a burst of mail is what it was before. */
+void ctx_idle(struct pd_ctx *ctx);
 /* Parse mail in a child process from now on (the daemon, deliver,
  * import): the child is started on first use. */
 void ctx_isolate_parsing(struct pd_ctx *ctx);

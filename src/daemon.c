@@ -325,6 +325,8 @@ sender_main(gpointer arg)
 			log_debug("outbox: %d sent, %d deferred, %d failed, %d waiting",
 			    sum.sent, sum.deferred, sum.failed, sum.waiting);
 		wait = sender_next(&s.ctx);
+		if (sum.sent + sum.deferred + sum.failed > 0)
+			ctx_idle(&s.ctx);	/* memory flat after a burst */
 	}
 	svc_close(&s);
 	thread_done(d);
@@ -356,6 +358,7 @@ timer_main(gpointer arg)
 		if (ts.warned + ts.breached + ts.closed + ts.first_late + ts.lookups > 0)
 			wake_sender(d);
 		wait = fixed_clock ? 1 : MIN(timers_next(&s.ctx), TIMER_MAX_WAIT);
+		ctx_idle(&s.ctx);
 	}
 	svc_close(&s);
 	thread_done(d);
@@ -537,6 +540,7 @@ lmtp_close(void *arg, struct pd_ctx *ctx, void *token)
 	struct daemon *d = arg;
 	struct pooled *p = token;
 
+	ctx_idle(ctx);
 	p->ctx = *ctx;
 	g_mutex_lock(&d->lock);
 	if (p->ref == d->cur && !d->stopping &&

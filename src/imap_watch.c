@@ -823,6 +823,8 @@ imap_watch_run(struct pd_ctx *ctx, const struct pd_mailbox *mb, volatile gint *s
 		}
 		if (count > 0 && wake != NULL)
 			wake(wake_arg);
+		if (count > 0)
+			ctx_idle(ctx);	/* memory flat after a burst */
 		if (g_atomic_int_get(stop))
 			break;
 		if (!wait_poll && mailimap_has_idle(c.imap)) {

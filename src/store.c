@@ -301,10 +301,9 @@ store_migrate(struct pd_store *st, char **error_r)
 	return 0;
 }
 
-/* The automatic checkpoint after WAL_KEEP_BYTES of WAL, whatever the
- * page size. */
+/* The automatic checkpoint after bytes of WAL, whatever the page size. */
 static int
-wal_pages(struct pd_store *st, char **error_r)
+wal_pages(struct pd_store *st, int bytes, char **error_r)
 {
 	sqlite3_stmt *s;
 	int pgsz = 4096, rc;
@@ -315,10 +314,32 @@ wal_pages(struct pd_store *st, char **error_r)
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
 		pgsz = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	sql = g_strdup_printf("PRAGMA wal_autocheckpoint = %d", WAL_KEEP_BYTES / pgsz);
+	sql = g_strdup_printf("PRAGMA wal_autocheckpoint = %d", bytes / pgsz);
 	rc = exec_plain(st, sql, error_r);
 	g_free(sql);
 	return rc;
+}
+
+/* Page size and auto-vacuum for a new database (store_open).  Setting
+ * auto_vacuum where it is already INCREMENTAL still writes page 1: a
+ * commit and an fsync on every open (every deliver), so only when not. */
+static int
+new_layout(struct pd_store *st, char **error_r)
+{
+	sqlite3_stmt *s;
+	int av = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA auto_vacuum", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, error_r, "auto_vacuum");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		av = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (av == 2)
+		return 0;
+	if (exec_plain(st, "PRAGMA page_size = 16384", error_r) < 0 ||
+	    exec_plain(st, "PRAGMA auto_vacuum = INCREMENTAL", error_r) < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -363,14 +384,14 @@ store_open(const char *path, const char *spool, struct pd_store **st_r, char **e
 	 * VACUUM takes auto_vacuum; a WAL database keeps its page size).
 	 * FULL: once deliver exits 0 the MTA forgets the mail, so the
 	 * commit must be on disk, power failure included. */
-	if (exec_plain(st, "PRAGMA page_size = 16384", error_r) < 0 ||
-	    exec_plain(st, "PRAGMA auto_vacuum = INCREMENTAL", error_r) < 0 ||
+	if (new_layout(st, error_r) < 0 ||
 	    exec_plain(st, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA cache_size = -32768", error_r) < 0 ||
 	    exec_plain(st, "PRAGMA temp_store = MEMORY", error_r) < 0 ||
-	    store_migrate(st, error_r) < 0 || wal_pages(st, error_r) < 0) {
+	    store_migrate(st, error_r) < 0 ||
+	    wal_pages(st, WAL_KEEP_BYTES, error_r) < 0) {
 		char *e = *error_r;
 		*error_r = g_strdup_printf("%s: %s", path, e);
 		g_free(e);
@@ -415,9 +436,15 @@ store_set_cache(struct pd_store *st, int kib)
 }
 
 void
-store_set_wal_checkpoint(struct pd_store *st, int pages)
+store_set_wal_checkpoint(struct pd_store *st, int bytes)
 {
-	sqlite3_wal_autocheckpoint(st->db, pages);
+	wal_pages(st, bytes, NULL);
+}
+
+void
+store_release_memory(struct pd_store *st)
+{
+	sqlite3_db_release_memory(st->db);
 }
 
 int
@@ -469,6 +496,12 @@ store_begin(struct pd_store *st, char **error_r)
 		write_lock();
 	if (st->in_tx)
 		st->bulk = 1;
+	if (st->in_tx == 1 && st->no_sp) {
+		st->sp_faked = 1;
+		st->sp_mark = sqlite3_total_changes64(st->db);
+		st->in_tx++;
+		return 0;
+	}
 	if (store_exec(st, error_r, st->in_tx ? "SAVEPOINT pd" : "BEGIN IMMEDIATE", "") < 0) {
 		if (st->in_tx == 0)
 			write_unlock();
@@ -502,6 +535,17 @@ sync_spool(struct pd_store *st, char **error_r)
 int
 store_commit(struct pd_store *st, char **error_r)
 {
+	if (st->in_tx == 2 && st->sp_faked) {
+		st->sp_faked = 0;
+		st->in_tx--;
+		return 0;
+	}
+	if (st->in_tx == 1 && st->lost) {
+		store_rollback(st);
+		*error_r = g_strdup("a mail of this transaction failed half way: taken in "
+		    "again");
+		return -1;
+	}
 	if (st->in_tx > 1) {
 		if (store_exec(st, error_r, "RELEASE pd", "") < 0) {
 			store_rollback(st);
@@ -529,6 +573,13 @@ store_commit(struct pd_store *st, char **error_r)
 void
 store_rollback(struct pd_store *st)
 {
+	if (st->in_tx == 2 && st->sp_faked) {
+		if (sqlite3_total_changes64(st->db) != st->sp_mark)
+			st->lost = 1;
+		st->sp_faked = 0;
+		st->in_tx--;
+		return;
+	}
 	if (st->in_tx > 1) {
 		exec_plain(st, "ROLLBACK TO pd", NULL);
 		exec_plain(st, "RELEASE pd", NULL);
@@ -539,8 +590,22 @@ store_rollback(struct pd_store *st)
 		exec_plain(st, "ROLLBACK", NULL);
 		st->in_tx = 0;
 		st->fts_from = 0;
+		st->lost = 0;
+		st->sp_faked = 0;
 		write_unlock();
 	}
+}
+
+void
+store_set_no_savepoint(struct pd_store *st, int on)
+{
+	st->no_sp = on;
+}
+
+int
+store_batch_lost(const struct pd_store *st)
+{
+	return st->lost;
 }
 
 int

@@ -110,11 +110,15 @@ void store_close(struct pd_store *);
 /* The page cache of this connection, KiB (store_open: 32 MiB, for bulk
  * work; postdeskd's long-lived connections take less). */
 void store_set_cache(struct pd_store *, int kib);
-/* Checkpoint the WAL once it holds this many pages (SQLite's default
- * 1000).  A process that opens the database while no other has it open
- * reads the whole WAL first (recovery): a process per mail (deliver)
- * reads less with a smaller WAL, at the price of more checkpoints. */
-void store_set_wal_checkpoint(struct pd_store *, int pages);
+/* Checkpoint the WAL once it holds this many bytes (store_open: 4 MB).
+ * A process that opens the database while no other has it open reads
+ * the whole WAL first (recovery): a process per mail (deliver) reads
+ * less with a smaller WAL, at the price of more checkpoints. */
+void store_set_wal_checkpoint(struct pd_store *, int bytes);
+/* Give back the page cache and other memory this connection can free
+ * (sqlite3_db_release_memory): a long-lived connection going idle.  From
+ * the thread that uses the connection. */
+void store_release_memory(struct pd_store *);
 int store_version(struct pd_store *);
 
 /* Writes: BEGIN IMMEDIATE ... COMMIT.  A failed commit is rolled back.
@@ -128,6 +132,14 @@ int store_version(struct pd_store *);
 int store_begin(struct pd_store *, char **error_r);
 int store_commit(struct pd_store *, char **error_r);
 void store_rollback(struct pd_store *);
+/* on 1: inside an open transaction, store_begin opens no savepoint
+ * (SQLite copies every page a savepoint first changes: a sixth of a
+ * bulk import).  A store_rollback there that had changes to undo
+ * loses the whole transaction instead (store_batch_lost): the caller
+ * rolls it back and takes its mails in again with savepoints, and no
+ * commit of it succeeds. */
+void store_set_no_savepoint(struct pd_store *, int on);
+int store_batch_lost(const struct pd_store *);
 /* full 1: every commit reaches the disk before it returns (the
  * default: mail taken in is acknowledged to its source).  full 0: a
  * commit survives a crash of the process but maybe not of the machine;
@@ -324,6 +336,9 @@ int store_outbox_update(struct pd_store *, gint64 id, const char *status, int tr
 int store_outbox_defer_due(struct pd_store *, gint64 now, gint64 next_try, char **error_r);
 /* Drop the bytes of mails sent before t (the rows stay); *n_r how many. */
 int store_outbox_prune(struct pd_store *, gint64 t, int *n_r, char **error_r);
+/* Message bodies stored as text before long text was kept deflated
+ * (store_raw.c), deflated now: *n_r of them.  0 ok, -1 error. */
+int store_text_repack(struct pd_store *, int *n_r, char **error_r);
 /* The earliest next_try of a queued mail, 0 when none waits. */
 int store_outbox_next_try(struct pd_store *, gint64 *next_r, char **error_r);
 /* Rows still queued (due or not). */

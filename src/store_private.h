@@ -23,6 +23,10 @@ struct pd_store {
 	GConverter	*gunz;		/* and the checker of a packed copy */
 	GConverter	*tz;		/* long text's compressor (raw deflate) */
 	int		 bulk;		/* a bulk transaction was used */
+	int		 no_sp;		/* store_set_no_savepoint */
+	int		 sp_faked;	/* the open level 2 has no savepoint */
+	sqlite3_int64	 sp_mark;	/* total changes when it began */
+	int		 lost;		/* store_batch_lost */
 };
 
 /* data's len bytes raw-deflated, NULL when that passes max bytes; and

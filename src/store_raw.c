@@ -272,11 +272,57 @@ sql_pd_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(cx, t, -1, g_free);
 }
 
+/* pd_pack(x): x as store_text_pack keeps it, for postdesk vacuum (a
+ * text stored before long text was packed). */
+static void
+sql_pd_pack(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	GByteArray *z;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
+	    (z = store_text_pack(sqlite3_user_data(cx), (const char *)sqlite3_value_text(argv[0]),
+	    (size_t)sqlite3_value_bytes(argv[0]))) == NULL) {
+		sqlite3_result_value(cx, argv[0]);
+		return;
+	}
+	sqlite3_result_blob64(cx, z->data, z->len, SQLITE_TRANSIENT);
+	g_byte_array_unref(z);
+}
+
 int
 store_text_register(struct pd_store *st)
 {
-	return sqlite3_create_function(st->db, "pd_text", 1, SQLITE_UTF8 |
+	int rc = sqlite3_create_function(st->db, "pd_text", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_pd_text, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "pd_pack", 1, SQLITE_UTF8 |
+		    SQLITE_DIRECTONLY, st, sql_pd_pack, NULL, NULL);
+	return rc;
+}
+
+/* Long text bodies still stored as TEXT. */
+static int
+text_unpacked(struct pd_store *st, int *n_r, char **error_r)
+{
+	return store_count(st, store_query(st, error_r, "SELECT count(*) FROM messages WHERE "
+	    "typeof(body) = 'text' AND length(CAST(body AS BLOB)) >= ?", "i",
+	    (gint64)STORE_TEXT_PACK_MIN), n_r, error_r);
+}
+
+int
+store_text_repack(struct pd_store *st, int *n_r, char **error_r)
+{
+	int before, after;
+
+	if (text_unpacked(st, &before, error_r) < 0 ||
+	    store_exec(st, error_r, "UPDATE messages SET body = pd_pack(body) WHERE "
+	    "typeof(body) = 'text' AND length(CAST(body AS BLOB)) >= ?", "i",
+	    (gint64)STORE_TEXT_PACK_MIN) < 0 || text_unpacked(st, &after, error_r) < 0)
+		return -1;
+	*n_r = before - after;
+	return 0;
 }
 
 int

@@ -216,10 +216,10 @@ raw=$(drive sql "$db" "SELECT sum(size) FROM raw_mail")
 fig import.disk_ratio "$($PY -c "import sys; print('%.2f' % (int(sys.argv[1]) * 1024 / max(1, int(sys.argv[2] or 0))))" "$((dbk + ${spk:-0}))" "${raw:-0}")" x \
     "(db + spool) / raw bytes stored ($(( ${raw:-0} / (n > 0 ? n : 1) )) B/mail avg), same run; outbox rows (acks, staff notices) included"
 # Where the bytes are (SQLite's dbstat): the mail's own share (raw,
-# text, index) against the outbox's rendered mail.
-read -r mailk outk < <(drive sql "$db" "SELECT sum(CASE WHEN name LIKE 'raw_mail%' OR name LIKE 'sqlite_autoindex_raw_mail%' OR name LIKE 'messages%' OR name LIKE 'attachments%' THEN pgsize ELSE 0 END) / 1024, sum(CASE WHEN name LIKE 'outbox%' OR name LIKE 'sqlite_autoindex_outbox%' THEN pgsize ELSE 0 END) / 1024 FROM dbstat" | tr '|' ' ')
+# text, index, attachments) against the outbox's.
+read -r mailk outk < <(drive sql "$db" "SELECT sum(CASE WHEN name LIKE 'raw_mail%' OR name LIKE 'sqlite_autoindex_raw_mail%' OR name LIKE 'messages%' OR name LIKE 'attachments%' OR name LIKE 'blobs%' OR name LIKE 'sqlite_autoindex_blobs%' THEN pgsize ELSE 0 END) / 1024, sum(CASE WHEN name LIKE 'outbox%' OR name LIKE 'sqlite_autoindex_outbox%' THEN pgsize ELSE 0 END) / 1024 FROM dbstat" | tr '|' ' ')
 fig import.disk_ratio.mail "$($PY -c "import sys; print('%.2f' % ((int(sys.argv[1] or 0) + int(sys.argv[2] or 0)) * 1024 / max(1, int(sys.argv[3] or 0))))" "$mailk" "${spk:-0}" "${raw:-0}")" x \
-    "the mail's own bytes (raw_mail, messages, messages_fts, attachments tables and indexes: ${mailk} KiB, + spool ${spk:-0} KiB) / raw bytes; the outbox's rendered mail takes ${outk} KiB more, same run"
+    "the mail's own bytes (raw_mail, messages, messages_fts, attachments, blobs tables and indexes: ${mailk} KiB, + spool ${spk:-0} KiB) / raw bytes; the outbox (queued mail's params, recipients, indexes) takes ${outk} KiB more, same run"
 IMPORT_SECS=$secs
 IMPORT_CPU=$cpu
 

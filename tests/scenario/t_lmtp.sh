@@ -275,9 +275,9 @@ def send(c, i):
         f.readline()
     s.sendall(b"From: G %d <g%d@example.org>\r\nTo: support@example.com\r\nSubject: Group %d\r\n"
               b"Message-ID: <gc%d@example.org>\r\n\r\nHello %d.\r\n.\r\n" % (i, i, i, i, i))
+cs = {21: conn(), 22: conn(), 23: conn()}	# open (their ctx) before the lock
 lock = sqlite3.connect(dbpath, isolation_level=None)
 lock.execute("BEGIN EXCLUSIVE")
-cs = {21: conn(), 22: conn(), 23: conn()}
 send(cs[21], 21)
 time.sleep(0.5)
 send(cs[22], 22)
