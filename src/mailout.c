@@ -289,32 +289,36 @@ static void
 put_encoded(GByteArray *b, GMimeContentEncoding encoding, const void *d, size_t len)
 {
 	GMimeEncoding enc;
-	char *out;
-	size_t n, start = 0;
+	char *out, *w;
+	size_t n, at = b->len;
 
 	g_mime_encoding_init_encode(&enc, encoding);
 	out = g_malloc(g_mime_encoding_outlen(&enc, len) + 16);
 	n = g_mime_encoding_flush(&enc, d ? d : "", len, out);
+	/* At most one CR added per byte: write in place, then cut. */
+	g_byte_array_set_size(b, (guint)(at + 2 * n));
+	w = (char *)b->data + at;
 	for (size_t i = 0; i < n; i++) {
-		if (out[i] != '\n' || (i > 0 && out[i - 1] == '\r'))
-			continue;
-		g_byte_array_append(b, (const guint8 *)out + start, (guint)(i - start));
-		put(b, "\r\n");
-		start = i + 1;
+		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
+			*w++ = '\r';
+		*w++ = out[i];
 	}
-	g_byte_array_append(b, (const guint8 *)out + start, (guint)(n - start));
+	g_byte_array_set_size(b, (guint)(w - (char *)b->data));
 	g_free(out);
 }
 
 static void
 put_text_part(GByteArray *b, const char *subtype, const char *text)
 {
-	char *valid = g_utf8_make_valid(text ? text : "", -1);
+	const char *t = text ? text : "";
+	char *valid = g_utf8_validate(t, -1, NULL) ? NULL : g_utf8_make_valid(t, -1);
 
 	put(b, "Content-Type: text/");
 	put(b, subtype);
 	put(b, "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_encoded(b, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, valid, strlen(valid));
+	if (valid)
+		t = valid;
+	put_encoded(b, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, t, strlen(t));
 	g_free(valid);
 }
 
