@@ -325,14 +325,10 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 	memset(fs, 0, sizeof *fs);
 	if (release_due(ctx, error_r) < 0)
 		return -1;
-	if (smtp_open(ctx->cfg, ctx->cfg->smtp.connections, &smtp, error_r) < 0)
-		return -1;
 	/* A "sent" mark lost with the machine means one mail sent twice,
 	 * never one lost: not worth an fsync per mail. */
-	if (store_set_durable(ctx->store, 0, error_r) < 0) {
-		smtp_close(smtp);
+	if (store_set_durable(ctx->store, 0, error_r) < 0)
 		return -1;
-	}
 	while (down == 0 && (limit == 0 || done < limit)) {
 		GPtrArray *rows;
 		int batch = limit ? MIN(FLUSH_BATCH, limit - done) : FLUSH_BATCH;
@@ -342,6 +338,13 @@ outbox_flush(struct pd_ctx *ctx, int limit, struct pd_flush_stats *fs, char **er
 		if (rows->len == 0) {
 			g_ptr_array_unref(rows);
 			break;
+		}
+		/* libcurl (and the TLS libraries it starts) only once a mail
+		 * is due: an idle daemon never maps their pages in */
+		if (smtp == NULL && smtp_open(ctx->cfg, ctx->cfg->smtp.connections, &smtp,
+		    error_r) < 0) {
+			g_ptr_array_unref(rows);
+			goto fail;
 		}
 		if (flush_batch(ctx, smtp, rows, fs, &done, &down, error_r) < 0) {
 			/* Mails in flight go back to wait, before their bytes go. */

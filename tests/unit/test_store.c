@@ -1095,7 +1095,7 @@ test_prune_space(void)
 	int before, after, n = -1;
 
 	for (int i = 0; i < (1 << 20); i++)
-		raw[i] = (char)('a' + (i * 7919) % 26);
+		raw[i] = (char)('a' + (int)(((guint)i * 7919u) % 26u));
 	must(store_open(path, NULL, &st, &err), err, "open prune.db");
 	TEST_INT(db_pragma(path, "page_size"), 16384, "new database: 16 KB pages");
 	TEST_INT(db_pragma(path, "auto_vacuum"), 2, "new database: incremental auto_vacuum");
@@ -1136,6 +1136,8 @@ test_outbox_params(void)
 		int packed;
 	} rows[4];
 	GRand *r = g_rand_new_with_seed(12);
+	static const char zero_led[] = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxx";
 	gint64 t;
 
 	for (guint i = 0; i < sizeof rnd; i++)
@@ -1156,8 +1158,8 @@ test_outbox_params(void)
 	rows[2].len = sizeof rnd;
 	rows[2].packed = 0;
 	rows[3].what = "starting with 0";
-	rows[3].data = "\000xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
-	rows[3].len = 80;
+	rows[3].data = zero_led;
+	rows[3].len = sizeof zero_led - 1;
 	rows[3].packed = 1;
 	must(store_open(path, NULL, &st, &err), err, "open params.db");
 	t = new_ticket(st, "pam@example.net", "Params", "open", "Support", NULL, 1000);
