@@ -113,8 +113,398 @@ set_boundary(GMimeMultipart *mp, const char *message_id, const char *which)
 	g_free(seed);
 }
 
+/* The direct way (issue 12): plain mail - ASCII header values that need
+ * no quoting, encoding or folding, simple attachment names - written
+ * straight into the buffer, the same bytes GMime writes (test_mailout
+ * compares the two) without building and freeing GMime's object tree.
+ * Anything else is left to GMime. */
+#define PLAIN_LINE	76	/* a header line no writer folds */
+
+static int
+plain_char(int c, const char *extra)
+{
+	return g_ascii_isalnum(c) || (c && strchr(extra, c) != NULL);
+}
+
+/* Letters, digits and single inner spaces: a phrase GMime writes as is. */
+static int
+plain_name(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 1;
+	if (*s == ' ')
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' && (p[1] == ' ' || p[1] == '\0'))
+			return 0;
+		if (*p != ' ' && !g_ascii_isalnum(*p))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+plain_token(const char *s, const char *extra)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!plain_char(*p, extra))
+			return 0;
+	return 1;
+}
+
+/* local@domain, both plain, the domain in lower case (no IDN work). */
+static int
+plain_addr(const char *a)
+{
+	const char *at = a ? strchr(a, '@') : NULL;
+	char *local;
+	int ok;
+
+	if (at == NULL || at == a || strchr(at + 1, '@') || at[1] == '\0')
+		return 0;
+	for (const char *p = at + 1; *p; p++)
+		if (!(g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '.' || *p == '-'))
+			return 0;
+	if (at[1] == '.' || at[1] == '-' || strstr(at, "..") || a[0] == '.' ||
+	    at[-1] == '.')
+		return 0;
+	local = g_strndup(a, (gsize)(at - a));
+	ok = plain_token(local, "+-_") || (plain_token(local, ".+-_") &&
+	    strstr(local, "..") == NULL);
+	g_free(local);
+	return ok;
+}
+
+/* Printable ASCII, no encoded-word look, single inner spaces. */
+static int
+plain_text(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == ' ' || strstr(s, "=?"))
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < 0x21 && *p != ' ')
+			return 0;
+		if (*p > 0x7e)
+			return 0;
+		if (*p == ' ' && (p[1] == ' ' || p[1] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+plain_mbox(const struct pd_addr *a)
+{
+	return plain_addr(a->addr) && plain_name(a->name);
+}
+
+static void
+put(GByteArray *b, const char *s)
+{
+	g_byte_array_append(b, (const guint8 *)s, (guint)strlen(s));
+}
+
+/* "Name: value\r\n" if it fits on a line; 0 when it does not. */
+static int
+put_header(GByteArray *b, const char *name, const char *value)
+{
+	if (strlen(name) + 2 + strlen(value) > PLAIN_LINE)
+		return 0;
+	put(b, name);
+	put(b, ": ");
+	put(b, value);
+	put(b, "\r\n");
+	return 1;
+}
+
+/* An unstructured header of plain words, folded as GMime folds it: a
+ * word goes on the next line when the line would pass 78 columns. */
+static int
+put_folded(GByteArray *b, const char *name, const char *value)
+{
+	char **words = g_strsplit(value, " ", -1);
+	size_t col = strlen(name) + 1;
+	int ok = 1;
+
+	for (char **w = words; *w && ok; w++)
+		ok = strlen(*w) <= 60;
+	if (!ok) {
+		g_strfreev(words);
+		return 0;
+	}
+	put(b, name);
+	put(b, ":");
+	for (char **w = words; *w; w++) {
+		size_t len = strlen(*w);
+
+		if (w != words && col + 1 + len > 78) {
+			put(b, "\r\n");
+			col = 0;
+		}
+		put(b, " ");
+		put(b, *w);
+		col += 1 + len;
+	}
+	put(b, "\r\n");
+	g_strfreev(words);
+	return 1;
+}
+
+static int
+put_mbox(GByteArray *b, const char *header, const char *name, const char *addr)
+{
+	char *v = name && *name ? g_strdup_printf("%s <%s>", name, addr) : g_strdup(addr);
+	int ok = put_header(b, header, v);
+
+	g_free(v);
+	return ok;
+}
+
+static int
+put_addrs(GByteArray *b, const char *header, GPtrArray *addrs)
+{
+	GString *v = g_string_new(NULL);
+	int ok;
+
+	for (guint i = 0; i < addrs->len; i++) {
+		const struct pd_addr *a = addrs->pdata[i];
+
+		if (v->len)
+			g_string_append(v, ", ");
+		if (a->name && *a->name)
+			g_string_append_printf(v, "%s <%s>", a->name, a->addr);
+		else
+			g_string_append(v, a->addr);
+	}
+	ok = put_header(b, header, v->str);
+	g_string_free(v, TRUE);
+	return ok;
+}
+
+/* Encoded content with LF made CR LF, as GMime's encoder and its
+ * unix2dos filter write it. */
+static void
+put_encoded(GByteArray *b, GMimeContentEncoding encoding, const void *d, size_t len)
+{
+	GMimeEncoding enc;
+	char *out;
+	size_t n, start = 0;
+
+	g_mime_encoding_init_encode(&enc, encoding);
+	out = g_malloc(g_mime_encoding_outlen(&enc, len) + 16);
+	n = g_mime_encoding_flush(&enc, d ? d : "", len, out);
+	for (size_t i = 0; i < n; i++) {
+		if (out[i] != '\n' || (i > 0 && out[i - 1] == '\r'))
+			continue;
+		g_byte_array_append(b, (const guint8 *)out + start, (guint)(i - start));
+		put(b, "\r\n");
+		start = i + 1;
+	}
+	g_byte_array_append(b, (const guint8 *)out + start, (guint)(n - start));
+	g_free(out);
+}
+
+static void
+put_text_part(GByteArray *b, const char *subtype, const char *text)
+{
+	char *valid = g_utf8_make_valid(text ? text : "", -1);
+
+	put(b, "Content-Type: text/");
+	put(b, subtype);
+	put(b, "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+	put_encoded(b, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, valid, strlen(valid));
+	g_free(valid);
+}
+
+/* type/subtype in lower case, nothing else. */
+static int
+plain_type(const char *ct)
+{
+	const char *slash = ct ? strchr(ct, '/') : NULL;
+
+	if (slash == NULL || slash == ct || slash[1] == '\0')
+		return 0;
+	for (const char *p = ct; *p; p++)
+		if (p != slash && !(g_ascii_islower(*p) || g_ascii_isdigit(*p) ||
+		    *p == '.' || *p == '+' || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+plain_attachment(const struct pd_attachment *a)
+{
+	if (a->data == NULL)
+		return 1;	/* left out */
+	return plain_type(a->content_type) && plain_token(a->filename, "._-") &&
+	    a->filename[0] != '.' && strlen(a->content_type) + strlen(a->filename) < 40;
+}
+
+static void
+put_attachment(GByteArray *b, const struct pd_attachment *a)
+{
+	gsize len;
+	const void *d = g_bytes_get_data(a->data, &len);
+
+	put(b, "Content-Type: ");
+	put(b, a->content_type);
+	put(b, "; name=");
+	put(b, a->filename);
+	put(b, "\r\nContent-Disposition: attachment; filename=");
+	put(b, a->filename);
+	put(b, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	put_encoded(b, GMIME_CONTENT_ENCODING_BASE64, d, len);
+}
+
+static char *
+boundary(const char *message_id, const char *which)
+{
+	char *seed = g_strconcat(which, "/", message_id, NULL);
+	char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed, -1);
+	char *b = g_strdup_printf("=-%.24s", sum);
+
+	g_free(sum);
+	g_free(seed);
+	return b;
+}
+
+/* The body: text, text + HTML, either with attachments. */
+static void
+put_body(GByteArray *b, const struct pd_mail_out *o, int mixed)
+{
+	char *alt = o->html ? boundary(o->message_id, "alternative") : NULL;
+	char *mix = mixed ? boundary(o->message_id, "mixed") : NULL;
+
+	if (mix) {
+		put(b, "Content-Type: multipart/mixed; boundary=\"");
+		put(b, mix);
+		put(b, "\"\r\n\r\n--");
+		put(b, mix);
+		put(b, "\r\n");
+	}
+	if (alt) {
+		put(b, "Content-Type: multipart/alternative; boundary=\"");
+		put(b, alt);
+		put(b, "\"\r\n\r\n--");
+		put(b, alt);
+		put(b, "\r\n");
+		put_text_part(b, "plain", o->text);
+		put(b, "\r\n--");
+		put(b, alt);
+		put(b, "\r\n");
+		put_text_part(b, "html", o->html);
+		put(b, "\r\n--");
+		put(b, alt);
+		put(b, "--\r\n");
+	} else
+		put_text_part(b, "plain", o->text);
+	if (mix) {
+		for (guint i = 0; i < o->attachments->len; i++) {
+			const struct pd_attachment *a = o->attachments->pdata[i];
+			if (a->data == NULL)
+				continue;
+			put(b, "\r\n--");
+			put(b, mix);
+			put(b, "\r\n");
+			put_attachment(b, a);
+		}
+		put(b, "\r\n--");
+		put(b, mix);
+		put(b, "--\r\n");
+	}
+	g_free(alt);
+	g_free(mix);
+}
+
+/* Whether every value of o is plain (the headers' lengths are checked
+ * as they are written). */
+static int
+plain_mail(const struct pd_mail_out *o)
+{
+	if (!plain_name(o->from_name) || !plain_addr(o->from_addr) ||
+	    (o->reply_to && !plain_addr(o->reply_to)) ||
+	    o->to == NULL || o->to->len == 0 || (o->cc && o->cc->len) ||
+	    !plain_text(o->subject) || !plain_token(o->message_id, "._+-@") ||
+	    (o->x_loop && !plain_addr(o->x_loop)) ||
+	    (o->in_reply_to && *o->in_reply_to && !plain_token(o->in_reply_to, "._+-@$")))
+		return 0;
+	for (guint i = 0; i < o->to->len; i++)
+		if (!plain_mbox(o->to->pdata[i]))
+			return 0;
+	for (guint i = 0; o->references && i < o->references->len; i++)
+		if (!plain_token(o->references->pdata[i], "._+-@$"))
+			return 0;
+	for (guint i = 0; o->attachments && i < o->attachments->len; i++)
+		if (!plain_attachment(o->attachments->pdata[i]))
+			return 0;
+	return 1;
+}
+
+int
+mailout_build_direct(const struct pd_mail_out *o, GByteArray **raw_r)
+{
+	GByteArray *b;
+	GDateTime *dt;
+	char *v;
+	int ok = 1, mixed = 0;
+
+	if (!plain_mail(o))
+		return 0;
+	mixed = o->attachments && o->attachments->len;
+	b = g_byte_array_sized_new(4096);
+	dt = g_date_time_new_from_unix_utc(o->date ? o->date : util_now());
+	v = g_mime_utils_header_format_date(dt);
+	g_date_time_unref(dt);
+	ok = put_header(b, "Date", v);
+	g_free(v);
+	ok = ok && put_mbox(b, "From", o->from_name, o->from_addr);
+	ok = ok && (o->reply_to == NULL || put_mbox(b, "Reply-To", NULL, o->reply_to));
+	ok = ok && put_folded(b, "Subject", o->subject);
+	ok = ok && put_addrs(b, "To", o->to);
+	v = g_strdup_printf("<%s>", o->message_id);
+	ok = ok && put_header(b, "Message-Id", v);
+	g_free(v);
+	if (ok && msgid_ok(o->in_reply_to)) {
+		v = g_strdup_printf("<%s>", o->in_reply_to);
+		ok = put_header(b, "In-Reply-To", v);
+		g_free(v);
+	}
+	if (ok && o->references && o->references->len) {
+		GString *refs = g_string_new(NULL);
+		guint start = o->references->len > 20 ? o->references->len - 19 : 0;
+
+		for (guint i = 0; i < o->references->len; i++) {
+			const char *r = o->references->pdata[i];
+			if ((i != 0 && i < start) || !msgid_ok(r))
+				continue;
+			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
+		}
+		if (refs->len)
+			ok = put_header(b, "References", refs->str);
+		g_string_free(refs, TRUE);
+	}
+	if (ok && !o->human)
+		ok = put_header(b, "Auto-Submitted", o->is_auto ? "auto-replied" : "auto-generated");
+	if (ok && o->x_loop)
+		ok = put_header(b, "X-Loop", o->x_loop);
+	if (ok && !o->human)
+		ok = put_header(b, "X-Auto-Response-Suppress", "All");
+	if (!ok) {
+		g_byte_array_unref(b);
+		return 0;
+	}
+	put(b, "MIME-Version: 1.0\r\n");
+	put_body(b, o, mixed);
+	if (b->data[b->len - 1] != '\n')
+		put(b, "\r\n");	/* the message ends with a line end */
+	*raw_r = b;
+	return 1;
+}
+
 GByteArray *
-mailout_build(const struct pd_mail_out *o)
+mailout_build_gmime(const struct pd_mail_out *o)
 {
 	GMimeMessage *m = g_mime_message_new(TRUE);
 	GMimeObject *body;
@@ -216,4 +606,14 @@ mailout_build(const struct pd_mail_out *o)
 	g_object_unref(out);
 	g_object_unref(m);
 	return raw;
+}
+
+GByteArray *
+mailout_build(const struct pd_mail_out *o)
+{
+	GByteArray *raw;
+
+	if (mailout_build_direct(o, &raw))
+		return raw;
+	return mailout_build_gmime(o);
 }

@@ -29,5 +29,10 @@ struct pd_mail_out {
 /* The RFC 822 bytes of m (CRLF line ends).  Caller frees with
  * g_byte_array_unref. */
 GByteArray *mailout_build(const struct pd_mail_out *m);
+/* Its two ways, for the tests: GMime's object tree, and plain mail
+ * written directly (1 and *raw_r; 0 when m is not plain).  The same
+ * bytes for plain mail. */
+GByteArray *mailout_build_gmime(const struct pd_mail_out *m);
+int mailout_build_direct(const struct pd_mail_out *m, GByteArray **raw_r);
 
 #endif
