@@ -136,17 +136,30 @@ cli_config(struct cli *c)
 int
 cli_open(struct cli *c)
 {
+	struct pd_parser *early = NULL;
 	char *err = NULL;
 	int ex = 0, rc;
 
 	if ((rc = cli_config(c)) != 0)
 		return rc;
+	/* deliver, import: the parser child forked now, before the database
+	 * and GMime make this process bigger (a cheaper fork, fewer pages
+	 * of ours to fault in again after it) */
+	if (c->intake && (early = ctx_parser_new(c->cfg)) != NULL) {
+		parser_set_fork(early, 1);
+		if (parser_start(early, &err) < 0) {
+			g_free(err);	/* parser_send tries again */
+			err = NULL;
+		}
+	}
 	if (ctx_open(&c->ctx, c->cfg, &ex, &err) < 0) {
 		log_warnx("%s", err ? err : "cannot open the database");
 		g_free(err);
+		parser_free(early);
 		return ex ? ex : EX_CONFIG;
 	}
 	c->ctx_open = 1;
+	c->ctx.parser = early;
 	ctx_isolate_parsing(&c->ctx);	/* started when a command parses mail */
 	/* one thread here: the child is a fork, no second exec start-up */
 	if (c->ctx.parser != NULL)

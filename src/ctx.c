@@ -44,13 +44,18 @@ ctx_idle(struct pd_ctx *ctx)
 	malloc_trim(0);
 }
 
-void
-ctx_isolate_parsing(struct pd_ctx *ctx)
+struct pd_parser *
+ctx_parser_new(const struct pd_config *cfg)
 {
 	/* for the benchmark of the child's cost only (tests/bench) */
 	if (g_strcmp0(g_getenv("POSTDESK_TEST_PARSER"), "inprocess") == 0)
-		return;
+		return NULL;
+	return parser_new(cfg->limits.parse_time, cfg->limits.parse_memory);
+}
+
+void
+ctx_isolate_parsing(struct pd_ctx *ctx)
+{
 	if (ctx->parser == NULL)
-		ctx->parser = parser_new(ctx->cfg->limits.parse_time,
-		    ctx->cfg->limits.parse_memory);
+		ctx->parser = ctx_parser_new(ctx->cfg);
 }

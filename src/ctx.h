@@ -29,5 +29,8 @@ void ctx_idle(struct pd_ctx *ctx);
 /* Parse mail in a child process from now on (the daemon, deliver,
  * import): the child is started on first use. */
 void ctx_isolate_parsing(struct pd_ctx *ctx);
+/* The parser ctx_isolate_parsing would make for cfg (NULL: in-process
+ * parsing, a benchmark's hook). */
+struct pd_parser *ctx_parser_new(const struct pd_config *cfg);
 
 #endif

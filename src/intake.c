@@ -216,6 +216,7 @@ add_message(struct intake *in, gint64 ticket_id, const char *kind, const char *b
 	sm.date = m->date ? m->date : in->now;
 	sm.subject = m->subject;
 	sm.body = (char *)(body ? body : m->text);
+	sm.body_packed = body ? NULL : m->text_packed;
 	/* a mail as written gets its new text; what we composed is all new */
 	sm.visible_text = body ? NULL : (char *)mail_visible(in);
 	sm.raw_sha256 = (char *)in->sha;

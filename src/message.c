@@ -504,6 +504,10 @@ message_precompute(struct pd_message *msg, const char *raw, size_t len)
 	if (msg->raw_packed)
 		g_bytes_unref(msg->raw_packed);
 	msg->raw_packed = gz ? g_byte_array_free_to_bytes(gz) : NULL;
+	gz = store_text_pack_alone(msg->text, msg->text ? strlen(msg->text) : 0);
+	if (msg->text_packed)
+		g_bytes_unref(msg->text_packed);
+	msg->text_packed = gz ? g_byte_array_free_to_bytes(gz) : NULL;
 }
 
 void
@@ -534,6 +538,8 @@ message_free(struct pd_message *msg)
 	g_free(msg->visible);
 	if (msg->raw_packed)
 		g_bytes_unref(msg->raw_packed);
+	if (msg->text_packed)
+		g_bytes_unref(msg->text_packed);
 	g_free(msg);
 }
 

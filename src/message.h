@@ -132,6 +132,9 @@ struct pd_message {
 	GBytes	*raw_packed;	/* the raw mail as store_raw_pack made it, or
 				 * NULL: believed only when it unpacks to the
 				 * raw bytes (store_raw_put_packed) */
+	GBytes	*text_packed;	/* text as store_text_pack_alone made it, or
+				 * NULL: believed only when it inflates to
+				 * text (store_message_add) */
 };
 
 /* Parse raw bytes.  Returns 0 and *msg_r, or -1 and *error_r ("no
@@ -143,7 +146,8 @@ int message_parse(const char *raw, size_t len, const struct pd_parse_limits *lim
 /* What storing the mail needs besides the parse, worked out where the
  * mail was parsed (the parser child, while the parent stores the mail
  * before): have_visible and visible (quote_mail_visible), raw_packed
- * (store_raw_pack of raw, the bytes the parse was given). */
+ * (store_raw_pack of raw, the bytes the parse was given), text_packed
+ * (store_text_pack_alone of text). */
 void message_precompute(struct pd_message *, const char *raw, size_t len);
 void message_free(struct pd_message *);
 /* Element free functions of the arrays above (for message_wire.c). */

@@ -129,6 +129,7 @@ static const struct wire_field f_message[] = {
 	F(pd_message, have_visible, W_INT, NULL, 0),
 	F(pd_message, visible, W_STR, NULL, 0),
 	F(pd_message, raw_packed, W_BYTES, NULL, 0),
+	F(pd_message, text_packed, W_BYTES, NULL, 0),
 	{ NULL, 0, 0, 0, NULL, 0 }
 };
 static const struct wire_struct w_message = { "pd_message",

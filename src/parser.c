@@ -400,6 +400,12 @@ spawn(struct pd_parser *p, char **error_r)
 	return 0;
 }
 
+int
+parser_start(struct pd_parser *p, char **error_r)
+{
+	return p->pid != 0 ? 0 : spawn(p, error_r);
+}
+
 static char *
 duration(gint64 s)
 {

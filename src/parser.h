@@ -34,6 +34,11 @@ struct pd_parser *parser_new(gint64 cpu_seconds, gint64 memory);
  * process start-up), while this process has a single thread; a process
  * with threads still execs.  For the one-shot command line tool. */
 void parser_set_fork(struct pd_parser *, int on);
+/* Start the child now rather than at the first parser_send: a fork while
+ * this process is still small (before the database is open) copies less,
+ * and leaves fewer of the parent's pages to fault in again after it.
+ * 0, or -1 with *error_r (parser_send tries again). */
+int parser_start(struct pd_parser *, char **error_r);
 /* Parse raw in the child.  Returns an enum pd_parse_rc. */
 int parser_parse(struct pd_parser *, const char *raw, size_t len,
     const struct pd_parse_limits *lim, struct pd_message **msg_r, char **error_r);

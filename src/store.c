@@ -1118,9 +1118,19 @@ store_message_add(struct pd_store *st, const struct pd_stored_message *m, gint64
 {
 	const char *body = m->body ? m->body : "", *vis = m->visible_text;
 	size_t blen = strlen(body);
-	GByteArray *z = store_text_pack(st, body, blen);
+	GByteArray *z = NULL;
 	gint64 id, vlen = 0;
 	int rc;
+
+	/* deflated by the parser child (message_precompute) when it says so */
+	if (m->body_packed && store_text_packed_is(m->body_packed, body, blen)) {
+		gsize plen;
+		const guint8 *p = g_bytes_get_data(m->body_packed, &plen);
+
+		z = g_byte_array_sized_new((guint)plen);
+		g_byte_array_append(z, p, (guint)plen);
+	} else
+		z = store_text_pack(st, body, blen);
 
 	/* the start of the body: its length only (sql/013) */
 	if (vis != NULL && g_strcmp0(vis, m->body ? m->body : "") == 0)

@@ -57,6 +57,9 @@ struct pd_stored_message {
 	char	*class;
 	int	 is_auto;
 	GPtrArray *attachments;		/* struct pd_stored_attachment * */
+	GBytes	*body_packed;		/* writing only, borrowed: the body
+					 * deflated elsewhere, or NULL (kept
+					 * when it inflates to the body) */
 };
 
 struct pd_quarantined {
@@ -182,6 +185,8 @@ int store_raw_put_packed(struct pd_store *, const void *data, size_t len, GBytes
 /* The compressed copy store_raw_put keeps inline, or NULL (not kept
  * inline, or no smaller). */
 GByteArray *store_raw_pack(const void *data, size_t len);
+/* The deflated copy store_message_add keeps of a long body, or NULL. */
+GByteArray *store_text_pack_alone(const char *text, size_t len);
 /* The raw bytes back, wherever they are.  1 found (*raw_r, caller
  * unrefs), 0 unknown sha256, -1 error. */
 int store_raw_get(struct pd_store *, const char *sha256, GBytes **raw_r, char **error_r);

@@ -36,6 +36,8 @@ GByteArray *store_unpack(const void *data, size_t len);
 /* Long text packed (store_raw.c): the deflated bytes of text's len
  * bytes, or NULL when it is kept as TEXT (short, or no smaller). */
 GByteArray *store_text_pack(struct pd_store *st, const char *text, size_t len);
+/* Does packed (deflated elsewhere) inflate to exactly text? */
+int store_text_packed_is(GBytes *packed, const char *text, size_t len);
 /* Column i, TEXT or packed, as a new string (g_free), NULL for NULL. */
 char *store_text_col(sqlite3_stmt *s, int i);
 /* The SQL function pd_text(x), the text of either.  An SQLite code. */

@@ -223,6 +223,46 @@ store_text_pack(struct pd_store *st, const char *text, size_t len)
 	    len - 1);
 }
 
+GByteArray *
+store_text_pack_alone(const char *text, size_t len)
+{
+	static GConverter *conv;
+	static GMutex lock;
+	GByteArray *a;
+
+	if (text == NULL || len < STORE_TEXT_PACK_MIN)
+		return NULL;
+	g_mutex_lock(&lock);
+	if (conv == NULL)
+		conv = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW,
+		    STORE_RAW_LEVEL));
+	else
+		g_converter_reset(conv);
+	a = convert_all(conv, text, len, len - 1);
+	g_mutex_unlock(&lock);
+	return a;
+}
+
+int
+store_text_packed_is(GBytes *packed, const char *text, size_t len)
+{
+	gsize plen;
+	const void *p = g_bytes_get_data(packed, &plen);
+	GZlibDecompressor *z;
+	GByteArray *a;
+	int same;
+
+	if (plen == 0 || plen >= len || len < STORE_TEXT_PACK_MIN)
+		return 0;
+	z = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_RAW);
+	a = convert_all(G_CONVERTER(z), p, plen, len);
+	g_object_unref(z);
+	same = a && a->len == len && memcmp(a->data, text, len) == 0;
+	if (a)
+		g_byte_array_unref(a);
+	return same;
+}
+
 /* The text of a packed value: a new string, NULL when it does not
  * inflate. */
 static char *
