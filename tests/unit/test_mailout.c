@@ -19,7 +19,7 @@ static const char *const addrs[] = { "a@example.com", "paul.smith0@mail.example.
 	"averyveryverylonglocalpartthatgoesonandon@averyveryverylongdomain.example.com" };
 static const char *const subjects[] = { "Hi", "[TKT-0001] New ticket: Order 94967 has not arrived",
 	"[TKT-0001] We received your request: Order 94967 has not arrived",
-	"=?utf-8?q?x?=", "Gr\xc3\xbc\xc3\x9f" "e", " lead", "two  spaces", "tab\there",
+	"=?utf-8?q?x?=", "Gr\xc3\xbc\xc3\x9f\x65", " lead", "two  spaces", "tab\there",
 	"trailing ", "a: b; c, <d> \"e\" (f) [g]", "", "x=y?z", "100% sure!" };
 static const char *const plain_subjects[] = { "Hi", "100% sure!",
 	"[TKT-0001] New ticket: Order 94967 has not arrived",
@@ -27,15 +27,15 @@ static const char *const plain_subjects[] = { "Hi", "100% sure!",
 	"[TKT-0001] We received your request: Order 94967 has not arrived and more words",
 	"[TKT-0008] We received your request: Sync between phone and laptop is broken",
 	"[TKT-0009] We received your request: Printer driver crashes on startup",
-	"[TKT-0008] We received your request: Sync between phone and laptop is broken "
+	("[TKT-0008] We received your request: Sync between phone and laptop is broken "
 	"again and again and again, and it was working fine yesterday, but now it is "
-	"not working at all any more, whatever we try, and we tried many things",
-	"a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n "
-	"o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z",
-	"Averyveryverylongwordthatgoesonandonandonforeverandeverandeverandeverandeverok "
-	"and more" };
+	"not working at all any more, whatever we try, and we tried many things"),
+	("a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n "
+	"o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z"),
+	("Averyveryverylongwordthatgoesonandonandonforeverandeverandeverandeverandeverok "
+	"and more") };
 static const char *const texts[] = { "", "hello", "hello\n", "line 1\nline 2\n",
-	"trailing  \nspaces \t\n", "From me\n.\n=\n", "Gr\xc3\xbc\xc3\x9f" "e\n", "cr\r\nlf\r\n",
+	"trailing  \nspaces \t\n", "From me\n.\n=\n", "Gr\xc3\xbc\xc3\x9f\x65\n", "cr\r\nlf\r\n",
 	"bad \xff utf-8\n", "\tindent\n", "no newline at end",
 	"http://127.0.0.1/cgi-bin/postdesk.cgi?t=TKT-0001&k=9cfb7172a45668ba3251\n" };
 static const char *const ids[] = { NULL, "", "0.e93045ed@bench.example.org", "x@y",
@@ -245,7 +245,7 @@ bench_mails(void)
 		g_byte_array_unref(d);
 	g_byte_array_unref(gm);
 	g_ptr_array_set_size(atts, 0);
-	o.subject = "Gr\xc3\xbc\xc3\x9f" "e";
+	o.subject = "Gr\xc3\xbc\xc3\x9f\x65";
 	TEST_INT(mailout_build_direct(&o, &d), 0, "a UTF-8 subject is left to GMime");
 	gm = mailout_build(&o);
 	g_byte_array_append(gm, (const guint8 *)"", 1);
