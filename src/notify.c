@@ -473,7 +473,7 @@ notify_render(struct pd_ctx *ctx, const struct pd_outbox_body *b, GByteArray **r
 	if (ref) {
 		char *u = notify_status_url(ctx, ref);
 
-		g_hash_table_insert(vars, g_strdup("rating_url"), g_strdup_printf("%s&rate=1", u));
+		g_hash_table_insert(vars, g_strdup("rating_url"), g_strdup_printf("%s#rate", u));
 		/* made again, not kept: five links were half of a row's params */
 		for (int i = 1; i <= 5; i++)
 			g_hash_table_insert(vars, g_strdup(rating_vars[i - 1]),

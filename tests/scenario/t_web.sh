@@ -103,10 +103,16 @@ is "still no new message" "$(sql "SELECT count(*) FROM messages")" "$n0"
 is "empty reply: refused" "$(http POST "$BASE/postdesk.cgi" "t=TKT-0001&k=$KEY1&action=reply&tok=$TOK&text=+")" 400
 
 # --- b) rating: the mail's link lands on the form with its score -------
+# A template naming {{rating_url}} (the form, no score chosen), as the
+# mail is rendered when it is sent.
+printf '\nOr open the form: {{rating_url}}\n' >> "$TMP/etc/templates/ticket_resolved.txt"
 "$PD" set TKT-0002 status=resolved >/dev/null 2>&1
 RATE4=$(mail_link ticket_resolved TKT-0002 'postdesk\.cgi\?t=%s&k=[0-9a-f]+&rate=4#rate')
 ok "ticket_resolved mail: a link per score" test -n "$RATE4"
 is "ticket_resolved mail: five score links" "$(mail_py ticket_resolved "print(' '.join(re.findall(r'&rate=(\\d)#rate', text)))")" "1 2 3 4 5"
+is "ticket_resolved mail: {{rating_url}} is the form with no score chosen" \
+    "$(mail_py ticket_resolved "print(' '.join(re.findall(r'Or open the form: \\S+', text)))" | sed 's/k=[0-9a-f]*/k=K/')" \
+    "Or open the form: http://127.0.0.1/cgi-bin/postdesk.cgi?t=TKT-0002&k=K#rate"
 res=$(cdp "size|390|844" "goto|$BASE/$RATE4" \
     "eval|document.querySelector('input[name=rating]:checked').value" \
     "eval|document.getElementById('rate').getBoundingClientRect().top < innerHeight" \
