@@ -1043,6 +1043,7 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 {
 	struct intake in = { 0 };
 	struct pd_parse_limits lim;
+	struct pd_source s2;	/* the quarantine's source: log_mail reads it at the end */
 	char *sha, *perr = NULL, *err = NULL;
 	int seen = 0, parsed, rc = -1, attempt = 0, keep_attempt = 0;
 
@@ -1107,7 +1108,8 @@ intake_run(struct pd_ctx *ctx, const void *raw, size_t len, const struct pd_sour
 	log_warnx("intake failed, quarantining: %s", err);
 	{
 		char *why = g_strdup_printf("internal error: %s", err);
-		struct pd_source s2 = *src;
+
+		s2 = *src;
 		g_free(err);
 		err = NULL;
 		in.src = &s2;
