@@ -446,6 +446,33 @@ plain_mail(const struct pd_mail_out *o)
 	return 1;
 }
 
+/*
+ * The References value both writers give: the first and the last 19 ids
+ * when the chain is long, as RFC 5322 suggests; NULL when none is usable.
+ */
+static char *
+references_value(const struct pd_mail_out *o)
+{
+	GString *refs;
+	guint start;
+
+	if (o->references == NULL || o->references->len == 0)
+		return NULL;
+	refs = g_string_new(NULL);
+	start = o->references->len > 20 ? o->references->len - 19 : 0;
+	for (guint i = 0; i < o->references->len; i++) {
+		const char *r = o->references->pdata[i];
+		if ((i != 0 && i < start) || !msgid_ok(r))
+			continue;
+		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
+	}
+	if (refs->len == 0) {
+		g_string_free(refs, TRUE);
+		return NULL;
+	}
+	return g_string_free(refs, FALSE);
+}
+
 int
 mailout_build_direct(const struct pd_mail_out *o, GByteArray **raw_r)
 {
@@ -475,19 +502,9 @@ mailout_build_direct(const struct pd_mail_out *o, GByteArray **raw_r)
 		ok = put_header(b, "In-Reply-To", v);
 		g_free(v);
 	}
-	if (ok && o->references && o->references->len) {
-		GString *refs = g_string_new(NULL);
-		guint start = o->references->len > 20 ? o->references->len - 19 : 0;
-
-		for (guint i = 0; i < o->references->len; i++) {
-			const char *r = o->references->pdata[i];
-			if ((i != 0 && i < start) || !msgid_ok(r))
-				continue;
-			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
-		}
-		if (refs->len)
-			ok = put_header(b, "References", refs->str);
-		g_string_free(refs, TRUE);
+	if (ok && (v = references_value(o)) != NULL) {
+		ok = put_header(b, "References", v);
+		g_free(v);
 	}
 	if (ok && !o->human)
 		ok = put_header(b, "Auto-Submitted", o->is_auto ? "auto-replied" : "auto-generated");
@@ -543,19 +560,9 @@ mailout_build_gmime(const struct pd_mail_out *o)
 		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", v, NULL);
 		g_free(v);
 	}
-	if (o->references && o->references->len) {
-		GString *refs = g_string_new(NULL);
-		/* Keep the first and the last ones, as RFC 5322 suggests when long. */
-		guint start = o->references->len > 20 ? o->references->len - 19 : 0;
-		for (guint i = 0; i < o->references->len; i++) {
-			const char *r = o->references->pdata[i];
-			if ((i != 0 && i < start) || !msgid_ok(r))
-				continue;
-			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
-		}
-		if (refs->len)
-			g_mime_object_set_header(GMIME_OBJECT(m), "References", refs->str, NULL);
-		g_string_free(refs, TRUE);
+	if ((v = references_value(o)) != NULL) {
+		g_mime_object_set_header(GMIME_OBJECT(m), "References", v, NULL);
+		g_free(v);
 	}
 	if (o->human)
 		;	/* a person's mail (SPEC 6): answerable like any other */

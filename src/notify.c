@@ -374,19 +374,6 @@ out:
 	return rc;
 }
 
-static void
-attachment_free(gpointer p)
-{
-	struct pd_attachment *a = p;
-
-	g_free(a->filename);
-	g_free(a->content_type);
-	g_free(a->sha256);
-	if (a->data)
-		g_bytes_unref(a->data);
-	g_free(a);
-}
-
 /* The text as notify_queue made it: the staff's reply marker on top,
  * or the status link below a customer's mail (SPEC 6). */
 static void
@@ -420,7 +407,7 @@ notify_render(struct pd_ctx *ctx, const struct pd_outbox_body *b, GByteArray **r
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *rcpts = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *refs = g_ptr_array_new_with_free_func(g_free);
-	GPtrArray *atts = g_ptr_array_new_with_free_func(attachment_free);
+	GPtrArray *atts = g_ptr_array_new_with_free_func(message_attachment_free);
 	const struct pd_queue *q;
 	const char *queue, *ref, *url, *agent, *in_reply_to, *k, *v;
 	GVariantIter *vit, *toit, *refit, *attit;

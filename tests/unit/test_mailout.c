@@ -85,28 +85,6 @@ addr_new(GRand *r)
 	return a;
 }
 
-static void
-addr_free(gpointer p)
-{
-	struct pd_addr *a = p;
-
-	g_free(a->name);
-	g_free(a->addr);
-	g_free(a);
-}
-
-static void
-att_free(gpointer p)
-{
-	struct pd_attachment *a = p;
-
-	g_free(a->filename);
-	g_free(a->content_type);
-	if (a->data)
-		g_bytes_unref(a->data);
-	g_free(a);
-}
-
 /* A random mail; *text_r and the arrays are the caller's to free. */
 static void
 random_mail(GRand *r, struct pd_mail_out *o, char **text_r)
@@ -116,11 +94,11 @@ random_mail(GRand *r, struct pd_mail_out *o, char **text_r)
 	o->from_name = MAYBE(r, "Support", names);
 	o->from_addr = MAYBE(r, "support@example.com", addrs);
 	o->reply_to = g_rand_boolean(r) ? NULL : MAYBE(r, addrs[8], addrs);
-	o->to = g_ptr_array_new_with_free_func(addr_free);
+	o->to = g_ptr_array_new_with_free_func(message_addr_free);
 	for (int i = g_rand_int_range(r, 1, 4) - (g_rand_int_range(r, 0, 20) == 0); i > 0; i--)
 		g_ptr_array_add(o->to, addr_new(r));
 	if (!plain && g_rand_int_range(r, 0, 8) == 0) {
-		o->cc = g_ptr_array_new_with_free_func(addr_free);
+		o->cc = g_ptr_array_new_with_free_func(message_addr_free);
 		g_ptr_array_add(o->cc, addr_new(r));
 	}
 	o->subject = plain || g_rand_boolean(r) ? PICK(r, plain_subjects) : PICK(r, subjects);
@@ -140,7 +118,7 @@ random_mail(GRand *r, struct pd_mail_out *o, char **text_r)
 	o->human = g_rand_int_range(r, 0, 5) == 0;
 	o->x_loop = MAYBE(r, "support@example.com", addrs);
 	if (g_rand_int_range(r, 0, 3) == 0) {
-		o->attachments = g_ptr_array_new_with_free_func(att_free);
+		o->attachments = g_ptr_array_new_with_free_func(message_attachment_free);
 		for (int i = g_rand_int_range(r, 0, 3); i >= 0; i--) {
 			struct pd_attachment *a = g_new0(struct pd_attachment, 1);
 			int len = g_rand_int_range(r, 0, 300);

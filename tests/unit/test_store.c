@@ -1045,14 +1045,12 @@ row_by_id(GPtrArray *rows, gint64 id)
 	return NULL;
 }
 
-/* A fresh store so that counts are exact. */
-/* The integer "SELECT what" gives on the database at path (-1: none). */
+/* The integer the statement sql gives on the database at path (-1: none). */
 static int
-db_select(const char *path, const char *what)
+db_int(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
-	char *sql = g_strdup_printf("SELECT %s", what);
 	int v = -1;
 
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
@@ -1060,6 +1058,16 @@ db_select(const char *path, const char *what)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	return v;
+}
+
+/* The integer "SELECT what" gives on the database at path. */
+static int
+db_select(const char *path, const char *what)
+{
+	char *sql = g_strdup_printf("SELECT %s", what);
+	int v = db_int(path, sql);
+
 	g_free(sql);
 	return v;
 }
@@ -1068,16 +1076,9 @@ db_select(const char *path, const char *what)
 static int
 db_pragma(const char *path, const char *pragma)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
 	char *sql = g_strdup_printf("PRAGMA %s", pragma);
-	int v = -1;
+	int v = db_int(path, sql);
 
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 	g_free(sql);
 	return v;
 }
